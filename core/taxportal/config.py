@@ -1,0 +1,213 @@
+"""Typed settings: a TOML file, overridden by TAXPORTAL_<SECTION>__<FIELD> variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+ENV_PREFIX = "TAXPORTAL_"
+DEFAULT_CONFIG_FILE = "taxportal.toml"
+DEFAULT_PLUGINS = ["notify_email", "notify_sms"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, told in one line that says what to change."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    data_dir: Path = Path("taxportal-data")
+    base_url: str = ""  # public URL used in links; defaults to http://host:port
+    behind_tls_proxy: bool = False
+
+
+class FirmSettings(_Section):
+    name: str = "Your Tax Firm"
+
+
+class DatabaseSettings(_Section):
+    url: str = ""  # empty: SQLite file in the data directory
+
+
+class PluginsSettings(_Section):
+    enabled: list[str] = Field(default_factory=lambda: list(DEFAULT_PLUGINS))
+    disabled: list[str] = Field(default_factory=list)
+
+
+class NotifySettings(_Section):
+    model_config = ConfigDict(extra="allow")  # one key per channel: email = "notify_email"
+
+
+class StorageSettings(_Section):
+    backend: str = ""
+
+
+class SigningSettings(_Section):
+    signer: str = ""
+
+
+class InvitationSettings(_Section):
+    ttl_days: float = Field(7, gt=0, le=90)
+
+
+class SecuritySettings(_Section):
+    encryption_key: SecretStr | None = None  # base64, 32 bytes; env only
+
+
+class CoreSettings(_Section):
+    model_config = ConfigDict(extra="ignore")  # plugin sections are checked separately
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    firm: FirmSettings = Field(default_factory=FirmSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    plugins: PluginsSettings = Field(default_factory=PluginsSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    invitations: InvitationSettings = Field(default_factory=InvitationSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+
+
+CORE_SECTIONS = frozenset(CoreSettings.model_fields)
+
+
+class AppConfig:
+    """The validated configuration: the core's sections plus each plugin's."""
+
+    def __init__(
+        self, core: CoreSettings, raw: dict[str, Any], file_raw: dict[str, Any], source: str
+    ) -> None:
+        self.core = core
+        self.raw = raw
+        self.file_raw = file_raw  # kept apart to tell values written in the file from env ones
+        self.source = source
+        self._plugin_settings: dict[str, BaseModel] = {}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.core.server.data_dir
+
+    @property
+    def database_url(self) -> str:
+        url = self.core.database.url
+        return url or f"sqlite://{self.data_dir / 'taxportal.sqlite3'}"
+
+    @property
+    def base_url(self) -> str:
+        server = self.core.server
+        return (server.base_url or f"http://{server.host}:{server.port}").rstrip("/")
+
+    def plugin_settings(self, section: str) -> Any:
+        """The validated settings object of a plugin section."""
+        return self._plugin_settings[section]
+
+    def validate_plugin_section(self, section: str, model: type[BaseModel]) -> BaseModel:
+        values = self.raw.get(section, {})
+        settings = _validate(model, values, self.source, section)
+        _refuse_secrets_in_file(model, self.file_raw.get(section, {}), self.source, section)
+        self._plugin_settings[section] = settings
+        return settings
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> AppConfig:
+    """Read the TOML file (if any), apply environment and explicit overrides, validate."""
+    env = os.environ if env is None else env
+    explicit = path is not None
+    file_path = Path(path) if explicit else Path(DEFAULT_CONFIG_FILE)
+    file_raw: dict[str, Any] = {}
+    source = str(file_path) if file_path.exists() else "(defaults)"
+    if file_path.exists():
+        try:
+            file_raw = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file_path}: not valid TOML: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"{file_path}: no such configuration file")
+    for section, value in file_raw.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: '{section}' must be a [section], not a value")
+
+    raw = _merge(file_raw, _env_values(env))
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
+
+    core = _validate(CoreSettings, raw, source, None)
+    _refuse_secrets_in_file(SecuritySettings, file_raw.get("security", {}), source, "security")
+    return AppConfig(core, raw, file_raw, source)
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, field = name[len(ENV_PREFIX) :].partition("__")
+        values.setdefault(section.lower(), {})[field.lower()] = _parse_env_value(value)
+    return values
+
+
+def _parse_env_value(value: str) -> Any:
+    # Lists and numbers may be written as JSON; anything else is a plain string.
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for section, values in extra.items():
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _validate(model: type[BaseModel], values: Any, source: str, section: str | None) -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(p) for p in error["loc"]]
+        if section is None and loc:
+            where = f"[{loc[0]}] {'.'.join(loc[1:]) or '(section)'}"
+        else:
+            where = f"[{section}] {'.'.join(loc) or '(section)'}"
+        raise ConfigError(f"{source} {where}: {error['msg']}") from None
+
+
+def _refuse_secrets_in_file(
+    model: type[BaseModel], file_values: dict[str, Any], source: str, section: str
+) -> None:
+    for name, field in model.model_fields.items():
+        annotation = str(field.annotation)
+        if "SecretStr" in annotation and name in file_values:
+            env_name = f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
+            raise ConfigError(
+                f"{source} [{section}] {name}: secrets may not be written in the file; "
+                f"set {env_name} in the environment instead"
+            )
+
+
+def default_channel_choice(config: AppConfig, channel: str) -> str | None:
+    """The notifier name configured for a channel, if any."""
+    value = (config.core.notify.model_extra or {}).get(channel)
+    return str(value) if value else None
+
+
+Language = Literal["en", "es"]

@@ -1,0 +1,161 @@
+"""Types shared between the core and plugins: the public vocabulary of the hooks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to deliver over one channel.
+
+    ``to`` is already normalised by the core: a lower-case email address for
+    ``email``, an E.164 number (``+15551112222``) for ``sms``.
+    """
+
+    channel: str
+    to: str
+    text: str
+    subject: str = ""
+    html: str | None = None
+    sender_name: str = ""
+    purpose: str = ""  # e.g. "invitation": safe to log, never the content
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """What a notifier reports after a successful hand-off."""
+
+    channel: str
+    notifier: str
+    reference: str = ""  # provider message id, or the outbox file name
+
+
+class DeliveryError(Exception):
+    """Raised by a notifier when a message could not be handed off.
+
+    The message text is shown to the preparer, so it must explain the reason
+    ("SMTP server refused the recipient", "Vonage: Invalid number") and must
+    never contain a password, key, token or the message body.
+    """
+
+
+class InvalidAddress(DeliveryError):
+    """The address itself is impossible (bad email, impossible phone number)."""
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers messages over one channel ("email", "sms", ...)."""
+
+    name: str
+    channel: str
+
+    async def send(self, message: OutgoingMessage) -> DeliveryReceipt: ...
+
+
+@runtime_checkable
+class StorageBackend(Protocol):
+    """Keeps file bytes under opaque keys chosen by the core."""
+
+    name: str
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int: ...
+
+    def get(self, key: str) -> AsyncIterator[bytes]: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def size(self, key: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class SignatureRequest:
+    """Everything a signer needs to apply one drawn signature to one PDF."""
+
+    pdf: bytes
+    signature_png: bytes
+    signer_name: str
+    signer_role: str  # "taxpayer" or "spouse"
+    reason: str = "Signed through the taxpayer portal"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Applies a drawn signature to a PDF and seals the result."""
+
+    name: str
+
+    async def sign(self, request: SignatureRequest) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class RegistrationAttempt:
+    """What a taxpayer typed on "Register Your Account" (never logged)."""
+
+    last_name: str
+    ssn_last4: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ReturnIdentity:
+    """What the return says about the taxpayer, for identity checks."""
+
+    last_name: str
+    ssn_last4: str
+    emails: tuple[str, ...]
+    phone: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """One verifier's verdict. ``reason`` goes to the log, never to the taxpayer."""
+
+    verifier: str
+    passed: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link a plugin adds to a sidebar (``audience`` is "staff" or "taxpayer")."""
+
+    label: str
+    href: str
+    audience: str = "staff"
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """An HTTP route a plugin contributes."""
+
+    method: str
+    path: str
+    handler: Any
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelModule:
+    """A plugin's own tortoise app: its model modules and migrations package."""
+
+    app_label: str
+    models: tuple[str, ...]
+    migrations: str
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """A plugin's configuration section and the pydantic model that checks it."""
+
+    section: str
+    model: type

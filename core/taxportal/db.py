@@ -1,0 +1,76 @@
+"""Database set-up: the tortoise configuration, migrations and the start-up check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+from taxportal.config import AppConfig, ConfigError
+from taxportal.contracts import ModelModule
+
+CORE_MODELS = ModelModule(
+    app_label="taxportal", models=("taxportal.models",), migrations="taxportal.migrations"
+)
+
+
+class UnmigratedDatabase(ConfigError):
+    """The database schema is behind the code."""
+
+
+def tortoise_config(config: AppConfig, extra: list[ModelModule]) -> dict[str, Any]:
+    apps = {
+        module.app_label: {
+            "models": list(module.models),
+            "migrations": module.migrations,
+            "default_connection": "default",
+        }
+        for module in [CORE_MODELS, *extra]
+    }
+    return {"connections": {"default": _db_url(config)}, "apps": apps, "use_tz": True}
+
+
+def _db_url(config: AppConfig) -> str:
+    url = config.database_url
+    if url.startswith("sqlite://"):
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+async def pending_migrations(tconfig: dict[str, Any]) -> list[str]:
+    """Names of migrations not yet applied (Tortoise must be initialised)."""
+    executor = MigrationExecutor(get_connection("default"), tconfig["apps"])
+    steps = await executor.plan(None)
+    return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
+
+
+async def open_database(tconfig: dict[str, Any]) -> None:
+    """Connect, and refuse to go on when migrations are pending."""
+    await Tortoise.init(config=tconfig, _enable_global_fallback=True)
+    pending = await pending_migrations(tconfig)
+    if pending:
+        await Tortoise.close_connections()
+        raise UnmigratedDatabase(
+            f"the database is not migrated ({len(pending)} pending: {pending[0]}...); "
+            "run: taxportal migrate"
+        )
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def apply_migrations(tconfig: dict[str, Any]) -> list[str]:
+    """Apply every pending migration; returns what was applied."""
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(f"{app_label}.{name}")
+
+    await tortoise_migrate(config=tconfig, progress=progress)
+    await Tortoise.close_connections()
+    return applied

@@ -1,0 +1,148 @@
+"""The core's tortoise-orm models. Schema changes go through migrations/."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.exceptions import OperationalError
+from tortoise.models import Model
+
+
+class StaffUser(Model):
+    """A person of the firm: an admin or a preparer."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)  # stored lower-case
+    name = fields.CharField(max_length=200, default="")
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharField(max_length=16, default="preparer")  # "admin" | "preparer"
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_user"
+
+
+class ApiToken(Model):
+    """A bearer token a tax program uses for the REST API (stored as a hash)."""
+
+    id = fields.IntField(primary_key=True)
+    staff: fields.ForeignKeyRelation[StaffUser] = fields.ForeignKeyField(
+        "taxportal.StaffUser", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    label = fields.CharField(max_length=100, default="")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class StaffSession(Model):
+    """A server-side session of the console: revocable, so a copied cookie dies on sign-out."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    staff: fields.ForeignKeyRelation[StaffUser] = fields.ForeignKeyField(
+        "taxportal.StaffUser", related_name="sessions", on_delete=fields.CASCADE
+    )
+    csrf_token = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_session"
+
+
+class TaxReturn(Model):
+    """One client's return for one year: the File Viewer's row."""
+
+    id = fields.IntField(primary_key=True)
+    tax_year = fields.IntField(db_index=True)
+    return_type = fields.CharField(max_length=16, default="1040")
+    efile_status = fields.CharField(max_length=64, default="")
+    first_name = fields.CharField(max_length=100, default="")
+    last_name = fields.CharField(max_length=100)
+    ssn_encrypted = fields.CharField(max_length=200)  # AES-GCM, never the plain SSN
+    ssn_digest = fields.CharField(max_length=64)  # keyed HMAC: upsert key without decrypting
+    ssn_last4 = fields.CharField(max_length=4)
+    primary_email = fields.CharField(max_length=254, default="")
+    secondary_email = fields.CharField(max_length=254, default="")
+    mobile_phone = fields.CharField(max_length=20, default="")  # E.164
+    address = fields.CharField(max_length=200, default="")
+    city = fields.CharField(max_length=100, default="")
+    state = fields.CharField(max_length=2, default="")
+    zip_code = fields.CharField(max_length=10, default="")
+    spouse_first_name = fields.CharField(max_length=100, default="")
+    spouse_last_name = fields.CharField(max_length=100, default="")
+    spouse_ssn_encrypted = fields.CharField(max_length=200, default="")
+    spouse_ssn_last4 = fields.CharField(max_length=4, default="")
+    language = fields.CharField(max_length=2, default="en")  # "en" | "es"
+    search_text = fields.TextField(default="")  # lower-cased names, emails, phone digits
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "tax_return"
+        unique_together = (("tax_year", "ssn_digest"),)
+        indexes = (("tax_year", "last_name", "first_name"),)
+
+
+class Portal(Model):
+    """A taxpayer portal for one return."""
+
+    id = fields.IntField(primary_key=True)
+    tax_return: fields.OneToOneRelation[TaxReturn] = fields.OneToOneField(
+        "taxportal.TaxReturn", related_name="portal", on_delete=fields.CASCADE
+    )
+    status = fields.CharField(max_length=16, default="invited")  # invited|registered|verified|locked
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "taxportal.StaffUser", related_name="portals_created", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "portal"
+
+
+class Invitation(Model):
+    """A single-use link that lets the taxpayer register (stored as a hash)."""
+
+    id = fields.IntField(primary_key=True)
+    portal: fields.ForeignKeyRelation[Portal] = fields.ForeignKeyField(
+        "taxportal.Portal", related_name="invitations", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    channel = fields.CharField(max_length=16)
+    sent_to = fields.CharField(max_length=254)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    used_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitation"
+
+
+class ActivityEntry(Model):
+    """Append-only record of who did what, when, from where. Never secrets."""
+
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    actor = fields.CharField(max_length=100, default="system")  # "staff:3", "taxpayer:7", "api:2"
+    action = fields.CharField(max_length=64)
+    subject = fields.CharField(max_length=100, default="")  # "return:12", "portal:4"
+    address = fields.CharField(max_length=64, default="")
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "activity_log"
+
+    async def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+        if self._saved_in_db:
+            raise OperationalError("the activity log is append-only")
+        await super().save(*args, **kwargs)
+
+    async def delete(self, *args, **kwargs) -> None:  # type: ignore[override]
+        raise OperationalError("the activity log is append-only")

@@ -1,0 +1,230 @@
+"""The plugin manager: entry points + configuration -> the active plugins, behind a facade."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, TypeVar
+
+import pluggy
+
+from taxportal import hookspecs
+from taxportal.config import AppConfig, ConfigError
+from taxportal.contracts import (
+    DeliveryError,
+    DeliveryReceipt,
+    ModelModule,
+    NavItem,
+    Notifier,
+    OutgoingMessage,
+    RegistrationAttempt,
+    ReturnIdentity,
+    RouteSpec,
+    Signer,
+    StorageBackend,
+    VerificationResult,
+)
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "taxportal"
+CORE_DISTRIBUTION = "taxportal"
+T = TypeVar("T")
+
+
+class PluginError(ConfigError):
+    """A plugin problem that stops the start-up, told in one line."""
+
+
+async def await_me_maybe(value: Any) -> Any:
+    """Hook implementations may return a value or an awaitable."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    name: str
+    distribution: str
+    version: str
+    builtin: bool
+
+
+def installed_plugins() -> dict[str, InstalledPlugin]:
+    """Every plugin registered in the entry-point group, loaded or not."""
+    found: dict[str, InstalledPlugin] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = _describe(ep)
+    return found
+
+
+def _describe(ep: EntryPoint) -> InstalledPlugin:
+    dist = ep.dist
+    name = dist.metadata["Name"] if dist else "?"
+    version = dist.version if dist else "?"
+    return InstalledPlugin(ep.name, name, version, builtin=name == CORE_DISTRIBUTION)
+
+
+def enabled_names(config: AppConfig, installed: dict[str, InstalledPlugin]) -> set[str]:
+    """Built-in plugins are on unless disabled; others only when listed in [plugins] enabled."""
+    settings = config.core.plugins
+    builtin = {name for name, p in installed.items() if p.builtin}
+    return (builtin | set(settings.enabled)) - set(settings.disabled)
+
+
+def build_plugin_manager(
+    config: AppConfig, extra_plugins: Iterable[object] = ()
+) -> pluggy.PluginManager:
+    """A fresh plugin manager for one app: disabled plugins are never imported."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    installed = installed_plugins()
+    wanted = enabled_names(config, installed)
+    for name in sorted(wanted - set(installed)):
+        package = "taxportal-" + name.replace("_", "-")
+        raise PluginError(
+            f"plugin '{name}' is enabled in {config.source} [plugins] enabled but is not "
+            f"installed: install it (pip install {package}) or remove it from the list"
+        )
+    for name in installed:
+        if name not in wanted:
+            pm.set_blocked(name)  # before loading: a blocked plugin's module is never imported
+    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for plugin in extra_plugins:
+        pm.register(plugin)
+    pm.check_pending()
+    return pm
+
+
+class Plugins:
+    """The core's typed facade over the hooks: the only place that calls ``pm.hook``."""
+
+    def __init__(self, pm: pluggy.PluginManager, config: AppConfig) -> None:
+        self.pm = pm
+        self.config = config
+        self.notifiers: dict[str, Notifier] = {}
+        self.storage: StorageBackend | None = None
+        self.signer: Signer | None = None
+
+    # start-up ------------------------------------------------------------------
+
+    def validate_settings(self) -> None:
+        """Check each plugin's configuration section against its model."""
+        for declared in self.pm.hook.taxportal_settings_model():
+            if declared is not None:
+                self.config.validate_plugin_section(declared.section, declared.model)
+
+    async def resolve_backends(self) -> None:
+        """Pick one notifier per channel, one storage backend, one signer."""
+        offers: list[Notifier] = await self._collect("taxportal_notifiers")
+        by_channel: dict[str, list[Notifier]] = {}
+        for notifier in offers:
+            by_channel.setdefault(notifier.channel, []).append(notifier)
+        chosen_names = dict(self.config.core.notify.model_extra or {})
+        for channel in set(by_channel) | set(chosen_names):
+            self.notifiers[channel] = _pick(
+                f"[notify] {channel}", by_channel.get(channel, []), chosen_names.get(channel)
+            )
+        storages: list[StorageBackend] = await self._collect("taxportal_storage_backends")
+        if storages or self.config.core.storage.backend:
+            self.storage = _pick("[storage] backend", storages, self.config.core.storage.backend)
+        signers: list[Signer] = await self._collect("taxportal_signers")
+        if signers or self.config.core.signing.signer:
+            self.signer = _pick("[signing] signer", signers, self.config.core.signing.signer)
+
+    async def _collect(self, hook_name: str) -> list[Any]:
+        results = getattr(self.pm.hook, hook_name)(config=self.config)
+        collected: list[Any] = []
+        for result in results:
+            collected.extend(await await_me_maybe(result) or [])
+        return collected
+
+    def model_modules(self) -> list[ModelModule]:
+        return [m for result in self.pm.hook.taxportal_model_modules() for m in result or []]
+
+    # notification --------------------------------------------------------------
+
+    def channels(self) -> list[str]:
+        return sorted(self.notifiers)
+
+    async def notify(self, message: OutgoingMessage) -> DeliveryReceipt:
+        notifier = self.notifiers.get(message.channel)
+        if notifier is None:
+            raise DeliveryError(f"no plugin delivers {message.channel} messages")
+        return await notifier.send(message)
+
+    # identity ------------------------------------------------------------------
+
+    async def verify_registration(
+        self, attempt: RegistrationAttempt, identity: ReturnIdentity
+    ) -> list[VerificationResult]:
+        results = self.pm.hook.taxportal_verify_registration(attempt=attempt, identity=identity)
+        return [r for r in [await await_me_maybe(x) for x in results] if r is not None]
+
+    # web -----------------------------------------------------------------------
+
+    def routes(self) -> list[RouteSpec]:
+        return [r for result in self.pm.hook.taxportal_routes(config=self.config) for r in result or []]
+
+    def template_dirs(self) -> list[str]:
+        return [d for result in self.pm.hook.taxportal_template_dirs() for d in result or []]
+
+    def static_dirs(self) -> list[tuple[str, str]]:
+        return [d for result in self.pm.hook.taxportal_static_dirs() for d in result or []]
+
+    def nav_items(self, audience: str) -> list[NavItem]:
+        items = [
+            item
+            for result in self.pm.hook.taxportal_nav_items(audience=audience, config=self.config)
+            for item in result or []
+        ]
+        return sorted(items, key=lambda item: item.order)
+
+    def messaging_enabled(self) -> bool:
+        return bool(self.pm.hook.taxportal_messaging_enabled())
+
+    # events --------------------------------------------------------------------
+
+    async def emit(self, event: str, **kwargs: Any) -> None:
+        """Call every listener of ``taxportal_<event>``; a failing listener is logged, not raised."""
+        hook = getattr(self.pm.hook, f"taxportal_{event}")
+        for impl in hook.get_hookimpls():
+            try:
+                await await_me_maybe(impl.function(**kwargs))
+            except Exception:  # noqa: BLE001  # one bad listener must not undo the event
+                log.exception("listener %s of %s failed", impl.plugin_name, event)
+
+    # introspection -------------------------------------------------------------
+
+    def hooks_by_plugin(self) -> dict[str, list[str]]:
+        implemented: dict[str, list[str]] = {}
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            hooks = [h.name for h in self.pm.get_hookcallers(plugin) or []]
+            implemented[name] = sorted(hooks)
+        return implemented
+
+
+def _pick(role: str, offers: list[T], chosen: str | None) -> T:
+    names = [getattr(o, "name", "?") for o in offers]
+    if chosen:
+        for offer in offers:
+            if getattr(offer, "name", None) == chosen:
+                return offer
+        available = ", ".join(names) or "none"
+        raise PluginError(
+            f"{role} = '{chosen}' but no enabled plugin provides it (available: {available}); "
+            "install and enable the plugin, or choose an available one"
+        )
+    if not offers:
+        raise PluginError(f"{role}: no enabled plugin provides it; enable one")
+    if len(offers) > 1:
+        raise PluginError(
+            f"{role}: several plugins claim this role ({', '.join(names)}); "
+            f"choose one in the configuration, e.g. '{names[0]}'"
+        )
+    return offers[0]

@@ -1,0 +1,57 @@
+"""Small text normalisers shared by services and plugins."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+
+class InvalidValue(ValueError):
+    """A value a person typed that cannot be used; the message says why."""
+
+
+def fold_name(name: str) -> str:
+    """Case, accents and spacing do not matter when names are compared."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in letters.casefold() if c.isalnum())
+
+
+def normalize_phone(raw: str, region: str = "US") -> str:
+    """E.164 form of a phone number, or InvalidValue when it cannot exist."""
+    text = raw.strip()
+    if not text:
+        raise InvalidValue("phone number is empty")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidValue(f"'{text}' is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidValue(f"'{text}' is not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-cased, syntax-checked email address (no DNS look-up)."""
+    text = raw.strip()
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(f"'{text}' is not a valid email address: {exc}") from None
+    return checked.normalized.lower()
+
+
+def mask_email(address: str) -> str:
+    """'sherry@example.com' -> 'she****@com', the way the guide shows it."""
+    local, _, domain = address.partition("@")
+    tld = domain.rsplit(".", 1)[-1] if domain else ""
+    return f"{local[:3]}****@{tld}"
+
+
+def mask_phone(e164: str) -> str:
+    """'+17065551297' -> '70****97': national digits, the middle hidden."""
+    digits = "".join(c for c in e164 if c.isdigit())
+    national = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    return f"{national[:2]}****{national[-2:]}"
