@@ -63,9 +63,9 @@ class TaxReturn(Model):
     efile_status = fields.CharField(max_length=64, default="")
     first_name = fields.CharField(max_length=100, default="")
     last_name = fields.CharField(max_length=100)
-    ssn_encrypted = fields.CharField(max_length=200)  # AES-GCM, never the plain SSN
-    ssn_digest = fields.CharField(max_length=64)  # keyed HMAC: upsert key without decrypting
-    ssn_last4 = fields.CharField(max_length=4)
+    ssn_encrypted = fields.CharField(max_length=200, default="")  # AES-GCM, never the plain SSN
+    ssn_digest = fields.CharField(max_length=64, null=True)  # keyed HMAC: the upsert key
+    ssn_last4 = fields.CharField(max_length=4, default="")
     primary_email = fields.CharField(max_length=254, default="")
     secondary_email = fields.CharField(max_length=254, default="")
     mobile_phone = fields.CharField(max_length=20, default="")  # E.164

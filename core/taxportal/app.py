@@ -1,0 +1,46 @@
+"""create_app(config) -> aiohttp Application. Settings come in; nothing global goes out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+
+from aiohttp import web
+
+from taxportal.config import AppConfig
+from taxportal.runtime import build_core, started
+from taxportal.services.passwords import PasswordHasher
+from taxportal.web.auth import load_staff
+from taxportal.web.errors import error_pages
+from taxportal.web.keys import CORE
+from taxportal.web.rendering import STATIC, setup_templates
+from taxportal.web.routes import core_routes
+from taxportal.web.security import csrf_protect, security_headers
+
+
+def create_app(
+    config: AppConfig,
+    extra_plugins: Iterable[object] = (),
+    passwords: PasswordHasher | None = None,
+) -> web.Application:
+    """Build the app: plugins are loaded, settings checked and the key read here (errors
+    raise now); backends and the database are opened when the app starts."""
+    core = build_core(config, extra_plugins, passwords)
+    app = web.Application(
+        middlewares=[security_headers, error_pages, load_staff, csrf_protect],
+        client_max_size=1024 * 1024,
+    )
+    app[CORE] = core
+    setup_templates(app, core.plugins.template_dirs())
+    app.router.add_routes(core_routes())
+    for route in core.plugins.routes():
+        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    app.router.add_static("/static/", STATIC, name="static")
+    for prefix, directory in core.plugins.static_dirs():
+        app.router.add_static(f"/static/plugins/{prefix}/", directory)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with started(core):
+            yield
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,109 @@
+"""The `taxportal` command: serve, migrate, staff, returns, plugins, config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from taxportal import __version__
+from taxportal.config import AppConfig, ConfigError, load_config
+from taxportal.crypto import EncryptionKeyError
+
+Command = Callable[[argparse.Namespace, AppConfig], int | Awaitable[int]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config, overrides=_overrides(args))
+        result = args.command(args, config)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result)
+    except (ConfigError, EncryptionKeyError) as exc:
+        print(f"taxportal: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    server = {"host": getattr(args, "host", None), "port": getattr(args, "port", None),
+              "data_dir": getattr(args, "data_dir", None)}
+    if getattr(args, "demo", False) and server["data_dir"] is None:
+        server["data_dir"] = "taxportal-demo-data"
+    return {"server": server}
+
+
+def _parser() -> argparse.ArgumentParser:
+    from taxportal.commands import admin, import_returns, inspect, serve
+
+    parser = argparse.ArgumentParser(prog="taxportal", description="Secure client portal for tax firms")
+    parser.add_argument("--version", action="version", version=f"taxportal {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="TOML file (default: ./taxportal.toml when present)")
+    common.add_argument("--data-dir", dest="data_dir", help="where the database, key and outbox live")
+    sub = parser.add_subparsers(title="commands")
+
+    p = sub.add_parser("serve", parents=[common], help="start the web server")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--demo", action="store_true",
+                   help="seed a sample firm, returns and an admin (mail and texts go to the outbox)")
+    p.set_defaults(command=serve.run)
+
+    p = sub.add_parser("migrate", parents=[common], help="apply database migrations")
+    p.set_defaults(command=admin.migrate)
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(title="staff commands")
+    p = staff.add_parser("add", parents=[common], help="create a staff account (the first admin)")
+    p.add_argument("email")
+    p.add_argument("--role", choices=["admin", "preparer"], default="admin")
+    p.add_argument("--name", default="")
+    p.add_argument("--password-env", help="read the password from this environment variable")
+    p.set_defaults(command=admin.add_staff)
+    p = staff.add_parser("token", parents=[common], help="issue an API token for a staff account")
+    p.add_argument("email")
+    p.add_argument("--label", default="")
+    p.set_defaults(command=admin.issue_token)
+
+    returns = sub.add_parser("returns", help="tax returns").add_subparsers(title="returns commands")
+    p = returns.add_parser("import", parents=[common], help="import returns from a CSV file")
+    p.add_argument("file", type=Path)
+    p.set_defaults(command=import_returns.run)
+
+    p = sub.add_parser("plugins", parents=[common], help="list installed and enabled plugins")
+    p.set_defaults(command=inspect.list_plugins)
+
+    config = sub.add_parser("config", help="configuration").add_subparsers(title="config commands")
+    p = config.add_parser("check", parents=[common], help="validate the configuration and plugins")
+    p.set_defaults(command=inspect.check_config)
+    return parser
+
+
+def read_password(args: argparse.Namespace) -> str:
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if value is None:
+            raise ConfigError(f"environment variable {args.password_env} is not set")
+        return value
+    first = getpass.getpass("Password (12+ characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise ConfigError("the two passwords differ")
+    return first
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What the product does. No HTTP in here; plugins are reached through ``core.plugins``."""

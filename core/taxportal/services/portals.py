@@ -1,0 +1,150 @@
+"""Portals and their invitations: create, resend, and tell a link's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from taxportal.context import Core
+from taxportal.contracts import DeliveryError
+from taxportal.crypto import token_digest
+from taxportal.models import Invitation, Portal, TaxReturn
+from taxportal.services import activity
+from taxportal.services.messages import invitation_message
+
+CHANNELS = ("email", "sms")
+
+
+class PortalError(Exception):
+    """Why a portal could not be created or an invitation not sent (shown to the preparer)."""
+
+
+class LinkState(str, Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    VOIDED = "voided"
+    UNKNOWN = "unknown"
+
+
+def missing_for_portal(tax_return: TaxReturn) -> list[str]:
+    """What the return lacks before a portal can be made (the guide asks for all three)."""
+    missing = []
+    if not tax_return.ssn_digest:
+        missing.append("SSN")
+    if not tax_return.mobile_phone:
+        missing.append("mobile phone")
+    if not tax_return.primary_email:
+        missing.append("email")
+    return missing
+
+
+def address_for(tax_return: TaxReturn, channel: str) -> str:
+    return tax_return.primary_email if channel == "email" else tax_return.mobile_phone
+
+
+@dataclass
+class InvitationOutcome:
+    portal: Portal
+    invitation: Invitation
+    created: bool  # True for a new portal, False for a resend
+
+
+async def invite(
+    core: Core, return_id: int, channel: str, actor: str, address: str = ""
+) -> InvitationOutcome:
+    """Create the portal (first time) or resend its link, delivering it on ``channel``.
+
+    Nothing remains of a failed attempt: no new portal, no new invitation, and the
+    previous link (if any) stays valid.
+    """
+    if channel not in CHANNELS:
+        raise PortalError("choose Phone or Email")
+    tax_return = await TaxReturn.get_or_none(id=return_id)
+    if tax_return is None:
+        raise PortalError("this client no longer exists")
+    missing = missing_for_portal(tax_return)
+    if missing:
+        raise PortalError(f"no portal yet: the return has no {', '.join(missing)}")
+    token = secrets.token_urlsafe(32)
+    ttl = dt.timedelta(days=core.config.core.invitations.ttl_days)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        async with in_transaction():
+            portal = await Portal.get_or_none(tax_return_id=return_id)
+            created = portal is None
+            if portal is None:
+                portal = await Portal.create(tax_return_id=return_id, created_by_id=_staff_id(actor))
+            invitation = await Invitation.create(
+                portal=portal, token_hash=token_digest(token), channel=channel,
+                sent_to=address_for(tax_return, channel), expires_at=now + ttl,
+            )
+    except IntegrityError:
+        raise PortalError("someone else just created this portal: reload the list") from None
+
+    message = invitation_message(core, tax_return, channel, f"{core.config.base_url}/invite/{token}")
+    try:
+        receipt = await core.plugins.notify(message)
+    except DeliveryError as exc:
+        await _undo(portal, invitation, created)
+        await activity.record(
+            "invitation_failed", actor=actor, subject=f"portal:{portal.id}",
+            address=address, channel=channel, reason=str(exc),
+        )
+        raise PortalError(f"the {_channel_word(channel)} could not be sent: {exc}") from None
+    except BaseException:
+        await _undo(portal, invitation, created)
+        raise
+
+    async with in_transaction():
+        await Invitation.filter(id=invitation.id).update(sent_at=dt.datetime.now(dt.UTC))
+        await Invitation.filter(
+            portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True
+        ).exclude(id=invitation.id).update(voided_at=dt.datetime.now(dt.UTC))
+    await activity.record(
+        "portal_created" if created else "invitation_resent", actor=actor,
+        subject=f"portal:{portal.id}", address=address, channel=channel,
+        notifier=receipt.notifier,
+    )
+    if created:
+        await core.plugins.emit("portal_created", portal_id=portal.id, return_id=return_id,
+                                channel=channel)
+    await core.plugins.emit("invitation_sent", portal_id=portal.id, invitation_id=invitation.id,
+                            channel=channel)
+    await invitation.refresh_from_db()
+    return InvitationOutcome(portal, invitation, created)
+
+
+async def _undo(portal: Portal, invitation: Invitation, created: bool) -> None:
+    async with in_transaction():
+        await Invitation.filter(id=invitation.id).delete()
+        if created:
+            await Portal.filter(id=portal.id).delete()
+
+
+def _staff_id(actor: str) -> int | None:
+    kind, _, ident = actor.partition(":")
+    return int(ident) if kind == "staff" and ident.isdigit() else None
+
+
+def _channel_word(channel: str) -> str:
+    return "email" if channel == "email" else "text message"
+
+
+async def link_state(token: str) -> tuple[LinkState, Invitation | None]:
+    """Tell a valid invitation link from an expired, used, voided or unknown one."""
+    invitation = await Invitation.get_or_none(token_hash=token_digest(token))
+    if invitation is None or invitation.sent_at is None:
+        return LinkState.UNKNOWN, None
+    if invitation.used_at is not None:
+        return LinkState.USED, invitation
+    if invitation.voided_at is not None:
+        return LinkState.VOIDED, invitation
+    if invitation.expires_at <= dt.datetime.now(dt.UTC):
+        return LinkState.EXPIRED, invitation
+    return LinkState.VALID, invitation

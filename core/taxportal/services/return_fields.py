@@ -1,0 +1,133 @@
+"""What a valid return looks like: one pydantic model shared by the API, CSV import and forms."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from taxportal.text import InvalidValue, normalize_email, normalize_phone
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY "
+    "PR VI GU AS MP AA AE AP".split()
+)
+LANGUAGES = {"en": "en", "english": "en", "es": "es", "spanish": "es", "español": "es"}
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_RETURN_TYPE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+Text = Annotated[str, BeforeValidator(_strip)]
+
+
+def check_tin(raw: str) -> str:
+    """Nine digits that can be an SSN or an ITIN; dashes and spaces are allowed in input."""
+    digits = re.sub(r"[\s-]", "", raw)
+    if not re.fullmatch(r"\d{9}", digits):
+        raise ValueError("SSN must be 9 digits (123-45-6789)")
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    if area.startswith("9"):
+        if not (50 <= int(group) <= 65 or 70 <= int(group) <= 88 or int(group) in (90, 91, 92)
+                or 94 <= int(group) <= 99):
+            raise ValueError("SSN is not a valid SSN or ITIN")
+    elif area in ("000", "666") or group == "00" or serial == "0000":
+        raise ValueError("SSN is not a valid SSN (no SSN starts with 000 or 666, "
+                         "or has 00 or 0000 in its groups)")
+    return digits
+
+
+class ReturnFields(BaseModel):
+    """A return as a tax program or a preparer sends it. Normalises what it can."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=254)
+
+    tax_year: int = Field(ge=2000, le=datetime.date.today().year + 1)
+    return_type: Text = "1040"
+    efile_status: Text = Field("", max_length=64)
+    first_name: Text = Field("", max_length=100)
+    last_name: Text = Field(min_length=1, max_length=100)
+    ssn: Text = ""
+    primary_email: Text = ""
+    secondary_email: Text = ""
+    mobile_phone: Text = ""
+    address: Text = Field("", max_length=200)
+    city: Text = Field("", max_length=100)
+    state: Text = ""
+    zip_code: Text = ""
+    spouse_first_name: Text = Field("", max_length=100)
+    spouse_last_name: Text = Field("", max_length=100)
+    spouse_ssn: Text = ""
+    language: Text = "en"
+
+    @field_validator("return_type")
+    @classmethod
+    def _return_type(cls, value: str) -> str:
+        value = value.upper() or "1040"
+        if not _RETURN_TYPE.match(value):
+            raise ValueError("return type must be a form number such as 1040 or 1065")
+        return value
+
+    @field_validator("ssn", "spouse_ssn")
+    @classmethod
+    def _ssn(cls, value: str) -> str:
+        return check_tin(value) if value else ""
+
+    @field_validator("primary_email", "secondary_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _wrap(normalize_email, value) if value else ""
+
+    @field_validator("mobile_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return _wrap(normalize_phone, value) if value else ""
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        value = value.upper()
+        if value and value not in US_STATES:
+            raise ValueError(f"'{value}' is not a US state or territory code")
+        return value
+
+    @field_validator("zip_code")
+    @classmethod
+    def _zip(cls, value: str) -> str:
+        if value and not _ZIP.match(value):
+            raise ValueError("zip code must be 12345 or 12345-6789")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        code = LANGUAGES.get(value.casefold() or "en")
+        if code is None:
+            raise ValueError("language must be en (English) or es (Spanish)")
+        return code
+
+
+def _wrap(normalise, value: str) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return normalise(value)
+    except InvalidValue as exc:
+        raise ValueError(str(exc)) from None
+
+
+def describe_errors(exc: Exception) -> str:
+    """One readable line from a pydantic ValidationError: 'ssn: SSN must be 9 digits'."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    parts = []
+    for error in errors():
+        field = ".".join(str(p) for p in error["loc"]) or "row"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{field}: {message}")
+    return "; ".join(parts)

@@ -1,0 +1,206 @@
+"""Returns: upsert keyed by tax year + SSN, edit, and the File Viewer's list."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from taxportal.context import Core
+from taxportal.models import Invitation, Portal, TaxReturn
+from taxportal.services import activity
+from taxportal.services.return_fields import ReturnFields
+
+SORTABLE = {
+    "last_name": ("last_name", "first_name", "id"),
+    "first_name": ("first_name", "last_name", "id"),
+    "tax_year": ("tax_year", "last_name", "id"),
+    "state": ("state", "last_name", "id"),
+    "city": ("city", "last_name", "id"),
+    "return_type": ("return_type", "last_name", "id"),
+    "updated": ("updated_at", "id"),
+}
+PLAIN_FIELDS = (
+    "tax_year return_type efile_status first_name last_name primary_email secondary_email "
+    "mobile_phone address city state zip_code spouse_first_name spouse_last_name language"
+).split()
+
+
+class ReturnNotFound(LookupError):
+    pass
+
+
+class MissingSsn(ValueError):
+    """Upserts from a tax program are keyed by SSN, so they must carry one."""
+
+
+def _column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(fields, name) for name in PLAIN_FIELDS}
+    cipher = core.cipher
+    if fields.ssn:
+        values["ssn_encrypted"] = cipher.encrypt(fields.ssn, "ssn")
+        values["ssn_digest"] = cipher.digest(fields.ssn, "ssn")
+        values["ssn_last4"] = fields.ssn[-4:]
+    if fields.spouse_ssn:
+        values["spouse_ssn_encrypted"] = cipher.encrypt(fields.spouse_ssn, "spouse_ssn")
+        values["spouse_ssn_last4"] = fields.spouse_ssn[-4:]
+    values["search_text"] = search_text(fields)
+    return values
+
+
+def search_text(fields: ReturnFields) -> str:
+    phone_digits = fields.mobile_phone.lstrip("+")
+    national = phone_digits[1:] if phone_digits.startswith("1") else phone_digits
+    parts = [
+        fields.first_name, fields.last_name, fields.spouse_first_name, fields.spouse_last_name,
+        fields.primary_email, fields.secondary_email, phone_digits, national,
+    ]
+    return " ".join(p for p in parts if p).casefold()
+
+
+def ssn_digest(core: Core, ssn: str) -> str:
+    return core.cipher.digest(ssn, "ssn")
+
+
+async def find_by_key(core: Core, tax_year: int, ssn: str) -> TaxReturn | None:
+    return await TaxReturn.get_or_none(tax_year=tax_year, ssn_digest=ssn_digest(core, ssn))
+
+
+def _changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnFields) -> bool:
+    for name in PLAIN_FIELDS:
+        if getattr(existing, name) != values[name]:
+            return True
+    # Encrypted values differ each time (random nonce): compare what they stand for.
+    if fields.spouse_ssn and existing.spouse_ssn_last4 != fields.spouse_ssn[-4:]:
+        return True
+    return False
+
+
+async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxReturn, str]:
+    """Create or update the return of (tax year, SSN). Returns it and "created"/"updated"/"unchanged"."""
+    if not fields.ssn:
+        raise MissingSsn("ssn: required (returns are matched by tax year and SSN)")
+    values = _column_values(core, fields)
+    async with in_transaction():
+        existing = await TaxReturn.select_for_update().get_or_none(
+            tax_year=fields.tax_year, ssn_digest=values["ssn_digest"]
+        )
+        if existing is None:
+            tax_return = await TaxReturn.create(**values)
+            outcome = "created"
+        elif _changed(existing, values, fields):
+            values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
+            await TaxReturn.filter(id=existing.id).update(**values)
+            tax_return = await TaxReturn.get(id=existing.id)
+            outcome = "updated"
+        else:
+            return existing, "unchanged"
+    await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
+    return tax_return, outcome
+
+
+async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
+    """Add one return from the console (the SSN may come later)."""
+    if fields.ssn and await find_by_key(core, fields.tax_year, fields.ssn):
+        raise ValueError(f"ssn: a {fields.tax_year} return with this SSN already exists")
+    tax_return = await TaxReturn.create(**_column_values(core, fields))
+    await activity.record("return_created", actor=actor, subject=f"return:{tax_return.id}")
+    return tax_return
+
+
+async def update(core: Core, return_id: int, fields: ReturnFields, actor: str) -> TaxReturn:
+    """Replace one return's fields; an empty SSN keeps the one on file."""
+    tax_return = await get(return_id)
+    values = _column_values(core, fields)
+    if fields.ssn:
+        other = await find_by_key(core, fields.tax_year, fields.ssn)
+        if other is not None and other.id != return_id:
+            raise ValueError(f"ssn: another {fields.tax_year} return has this SSN")
+    await TaxReturn.filter(id=tax_return.id).update(**values)
+    await activity.record("return_updated", actor=actor, subject=f"return:{return_id}")
+    return await get(return_id)
+
+
+async def get(return_id: int) -> TaxReturn:
+    tax_return = await TaxReturn.get_or_none(id=return_id)
+    if tax_return is None:
+        raise ReturnNotFound(return_id)
+    return tax_return
+
+
+def as_fields(tax_return: TaxReturn) -> dict[str, Any]:
+    """The return's editable fields, without any SSN (forms show only the last four)."""
+    return {name: getattr(tax_return, name) for name in PLAIN_FIELDS}
+
+
+@dataclass
+class ClientRow:
+    tax_return: TaxReturn
+    portal: Portal | None
+    invitation: Invitation | None  # the newest delivered one
+
+    @property
+    def email_sent(self) -> str:
+        if self.invitation is None or self.invitation.sent_at is None:
+            return "Not Sent"
+        return "Sent" if self.invitation.channel == "email" else "Sent (text)"
+
+
+@dataclass
+class ClientPage:
+    rows: list[ClientRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+async def list_clients(
+    *,
+    search: str = "",
+    tax_year: int | None = None,
+    sort: str = "last_name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> ClientPage:
+    """One page of the File Viewer, with portal state, in three queries whatever the page size."""
+    query = TaxReturn.all()
+    if tax_year:
+        query = query.filter(tax_year=tax_year)
+    for word in search.casefold().split()[:5]:
+        digits = "".join(c for c in word if c.isdigit())
+        phone_like = bool(digits) and all(c.isdigit() or c in "()-.+" for c in word)
+        query = query.filter(search_text__contains=digits if phone_like else word)
+    order = SORTABLE.get(sort, SORTABLE["last_name"])
+    if descending:
+        order = tuple(f"-{name}" for name in order)
+    total = await query.count()
+    page = max(1, page)
+    returns = await query.order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    portals = {
+        p.tax_return_id: p  # type: ignore[attr-defined]
+        for p in await Portal.filter(tax_return_id__in=[r.id for r in returns])
+    }
+    newest: dict[int, Invitation] = {}
+    if portals:
+        invitations = await Invitation.filter(
+            portal_id__in=[p.id for p in portals.values()], sent_at__isnull=False
+        ).order_by("id")
+        for invitation in invitations:
+            newest[invitation.portal_id] = invitation  # type: ignore[attr-defined]
+    rows = [
+        ClientRow(r, portals.get(r.id), newest.get(portals[r.id].id) if r.id in portals else None)
+        for r in returns
+    ]
+    return ClientPage(rows, total, page, per_page)
+
+
+async def tax_years() -> list[int]:
+    years = await TaxReturn.all().distinct().order_by("-tax_year").values_list("tax_year", flat=True)
+    return list(years)

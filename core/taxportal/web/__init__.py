@@ -1,0 +1,1 @@
+"""The HTTP layer: handlers parse and check, call a service, render."""

@@ -1,0 +1,84 @@
+"""Who is asking: the console session cookie or an API bearer token."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from taxportal.models import StaffUser
+from taxportal.services import staff as staff_service
+from taxportal.web.security import Handler
+
+SESSION_COOKIE = "tp_staff"
+ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def load_staff(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        session = await staff_service.session_for(token)
+        if session is not None:
+            request["staff_session"] = session
+            request["staff"] = session.staff
+    return await handler(request)
+
+
+def current_staff(request: web.Request) -> StaffUser | None:
+    return request.get("staff")
+
+
+def actor(request: web.Request) -> str:
+    user = current_staff(request)
+    if user is not None:
+        return f"staff:{user.id}"
+    api_user = request.get("api_staff")
+    return f"api:{api_user.id}" if api_user is not None else "anonymous"
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def staff_required(handler: ViewHandler) -> ViewHandler:
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        if current_staff(request) is None:
+            raise web.HTTPSeeOther(f"/staff/login?next={request.rel_url.path}")
+        return await handler(request)
+
+    return wrapper
+
+
+def admin_required(handler: ViewHandler) -> ViewHandler:
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        user = current_staff(request)
+        if user is None:
+            raise web.HTTPSeeOther(f"/staff/login?next={request.rel_url.path}")
+        if user.role != "admin":
+            raise web.HTTPForbidden(text="Only an admin can do this.")
+        return await handler(request)
+
+    return wrapper
+
+
+def api_token_required(handler: ViewHandler) -> ViewHandler:
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = None
+        if scheme.lower() == "bearer" and token:
+            user = await staff_service.user_for_api_token(token.strip())
+        if user is None:
+            return web.json_response(
+                {"error": "a valid API token is required (Authorization: Bearer tp_...)"},
+                status=401, headers={"WWW-Authenticate": "Bearer"},
+            )
+        request["api_staff"] = user
+        return await handler(request)
+
+    return wrapper

@@ -1,0 +1,39 @@
+"""The File Viewer: the client list with search, year filter, sorting and pages."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from taxportal.services import returns as returns_service
+from taxportal.services.portals import missing_for_portal
+from taxportal.web.auth import staff_required
+
+PER_PAGE = 50
+
+
+def _int(value: str, default: int | None = None) -> int | None:
+    return int(value) if value.isdigit() else default
+
+
+@staff_required
+async def client_list(request: web.Request) -> web.Response:
+    query = request.query
+    search = query.get("q", "")[:100]
+    year = _int(query.get("year", ""))
+    sort = query.get("sort", "last_name")
+    descending = query.get("dir") == "desc"
+    page = _int(query.get("page", ""), 1) or 1
+    result = await returns_service.list_clients(
+        search=search, tax_year=year, sort=sort, descending=descending, page=page,
+        per_page=PER_PAGE,
+    )
+    return aiohttp_jinja2.render_template(
+        "staff/clients.html", request,
+        {
+            "result": result, "search": search, "year": year, "sort": sort,
+            "descending": descending, "years": await returns_service.tax_years(),
+            "missing_for_portal": missing_for_portal, "view": request.match_info.get("view", ""),
+            "flash": request.query.get("done", ""),
+        },
+    )

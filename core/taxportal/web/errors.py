@@ -1,0 +1,45 @@
+"""Generic error pages with a reference id; the details go to the log only."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from taxportal.web.security import Handler
+
+log = logging.getLogger("taxportal.web")
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or request.path.startswith("/api/"):
+            raise
+        return _page(request, exc.status, exc.reason, exc.text if exc.status != 404 else "")
+    except Exception:  # noqa: BLE001  # anything else is a bug: log it, show a reference
+        reference = secrets.token_hex(4)
+        log.exception("unhandled error ref=%s on %s %s", reference, request.method, request.path)
+        if request.path.startswith("/api/"):
+            return web.json_response(
+                {"error": "internal error", "reference": reference}, status=500
+            )
+        return _page(request, 500, "Something went wrong", "", reference)
+
+
+def _page(
+    request: web.Request, status: int, title: str, detail: str, reference: str = ""
+) -> web.Response:
+    # The detail is a message we wrote ourselves (never an exception's text).
+    if detail and detail.startswith(f"{status}:"):
+        detail = ""
+    response = aiohttp_jinja2.render_template(
+        "error.html", request,
+        {"status": status, "title": title, "detail": detail, "reference": reference},
+        status=status,
+    )
+    return response

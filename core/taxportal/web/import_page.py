@@ -1,0 +1,7 @@
+"""CSV import page."""
+
+from aiohttp import web
+
+
+def routes() -> list[web.RouteDef]:
+    return []

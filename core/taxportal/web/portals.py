@@ -1,0 +1,80 @@
+"""Manage Portals > Current Year Clients: create a portal, resend its link."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiohttp_jinja2
+from aiohttp import web
+from yarl import URL
+
+from taxportal.models import Portal
+from taxportal.services import portals as portal_service
+from taxportal.services import returns as returns_service
+from taxportal.web.auth import actor, client_address, staff_required
+from taxportal.web.keys import CORE
+
+
+def current_year() -> int:
+    # Returns filed in a season are for the previous calendar year.
+    return dt.date.today().year - 1
+
+
+@staff_required
+async def send_link_dialog(request: web.Request) -> web.Response:
+    tax_return = await _get_return(request)
+    portal = await Portal.get_or_none(tax_return_id=tax_return.id)
+    return aiohttp_jinja2.render_template(
+        "staff/send_link.html", request,
+        {"tax_return": tax_return, "portal": portal, "error": "",
+         "missing": portal_service.missing_for_portal(tax_return),
+         "back": _back(request)},
+    )
+
+
+@staff_required
+async def send_link(request: web.Request) -> web.StreamResponse:
+    tax_return = await _get_return(request)
+    form = await request.post()
+    channel = str(form.get("channel", ""))
+    try:
+        outcome = await portal_service.invite(
+            request.app[CORE], tax_return.id, channel, actor(request), client_address(request)
+        )
+    except portal_service.PortalError as exc:
+        portal = await Portal.get_or_none(tax_return_id=tax_return.id)
+        return aiohttp_jinja2.render_template(
+            "staff/send_link.html", request,
+            {"tax_return": tax_return, "portal": portal, "error": str(exc),
+             "missing": portal_service.missing_for_portal(tax_return), "back": _back(request)},
+            status=400,
+        )
+    done = "created" if outcome.created else "resent"
+    raise web.HTTPSeeOther(URL(_back(request)).update_query(done=done, client=tax_return.id))
+
+
+def _back(request: web.Request) -> str:
+    back = request.query.get("back", "/staff/portals")
+    return back if back.startswith("/staff/") else "/staff/portals"
+
+
+async def _get_return(request: web.Request):  # type: ignore[no-untyped-def]
+    try:
+        return await returns_service.get(int(request.match_info["return_id"]))
+    except (returns_service.ReturnNotFound, ValueError):
+        raise web.HTTPNotFound() from None
+
+
+@staff_required
+async def manage_portals(request: web.Request) -> web.Response:
+    page = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    search = request.query.get("q", "")[:100]
+    result = await returns_service.list_clients(
+        search=search, tax_year=current_year(), page=page, per_page=50
+    )
+    return aiohttp_jinja2.render_template(
+        "staff/portals.html", request,
+        {"result": result, "search": search, "year": current_year(),
+         "missing_for_portal": portal_service.missing_for_portal,
+         "done": request.query.get("done", ""), "done_client": request.query.get("client", "")},
+    )

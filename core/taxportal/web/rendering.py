@@ -1,0 +1,53 @@
+"""Jinja2 set-up: core templates first, then plugins'; globals every page needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+import phonenumbers
+from aiohttp import web
+
+from taxportal.web.keys import CORE
+from taxportal.web.security import CSRF_FIELD, csrf_token_for
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader([str(TEMPLATES), *plugin_dirs]),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        context_processors=[_page_context],
+        filters={"phone": format_phone},
+    )
+
+
+def format_phone(e164: str) -> str:
+    """'+17065550197' -> '(706) 555-0197' for US numbers; others in international form."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 1
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, style)
+
+
+async def _page_context(request: web.Request) -> dict[str, Any]:
+    core = request.app[CORE]
+    return {
+        "firm_name": core.config.core.firm.name,
+        "staff": request.get("staff"),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token_for(request),
+        "nav_items": core.plugins.nav_items("staff"),
+        "request_path": request.path,
+    }

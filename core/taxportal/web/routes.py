@@ -1,0 +1,34 @@
+"""The core's routes, in one table; API and import routes live in their own modules."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from taxportal.web import api, clients, import_page, invite, portals, return_forms, sign_in
+from taxportal.web import staff_users
+
+
+async def staff_home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther("/staff/")
+
+
+def core_routes() -> list[web.RouteDef]:
+    return [
+        web.get("/", staff_home),
+        web.get("/staff/login", sign_in.sign_in_page),
+        web.post("/staff/login", sign_in.sign_in),
+        web.post("/staff/logout", sign_in.sign_out),
+        web.get("/staff/", clients.client_list),
+        web.get("/staff/returns/new", return_forms.new_return_page),
+        web.post("/staff/returns/new", return_forms.save_return),
+        web.get("/staff/returns/{return_id:\\d+}/edit", return_forms.edit_return_page),
+        web.post("/staff/returns/{return_id:\\d+}/edit", return_forms.save_return),
+        web.get("/staff/portals", portals.manage_portals),
+        web.get("/staff/portals/{return_id:\\d+}/send", portals.send_link_dialog),
+        web.post("/staff/portals/{return_id:\\d+}/send", portals.send_link),
+        web.get("/staff/users", staff_users.users_page),
+        web.post("/staff/users", staff_users.add_user),
+        web.get("/invite/{token}", invite.invitation_page),
+        *import_page.routes(),
+        *api.routes(),
+    ]
