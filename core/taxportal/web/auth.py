@@ -9,6 +9,7 @@ from aiohttp import web
 
 from taxportal.models import StaffUser
 from taxportal.services import staff as staff_service
+from taxportal.web.keys import API_STAFF, STAFF, STAFF_SESSION
 from taxportal.web.security import Handler
 
 SESSION_COOKIE = "tp_staff"
@@ -21,20 +22,20 @@ async def load_staff(request: web.Request, handler: Handler) -> web.StreamRespon
     if token:
         session = await staff_service.session_for(token)
         if session is not None:
-            request["staff_session"] = session
-            request["staff"] = session.staff
+            request[STAFF_SESSION] = session
+            request[STAFF] = session.staff
     return await handler(request)
 
 
 def current_staff(request: web.Request) -> StaffUser | None:
-    return request.get("staff")
+    return request.get(STAFF)
 
 
 def actor(request: web.Request) -> str:
     user = current_staff(request)
     if user is not None:
         return f"staff:{user.id}"
-    api_user = request.get("api_staff")
+    api_user = request.get(API_STAFF)
     return f"api:{api_user.id}" if api_user is not None else "anonymous"
 
 
@@ -78,7 +79,7 @@ def api_token_required(handler: ViewHandler) -> ViewHandler:
                 {"error": "a valid API token is required (Authorization: Bearer tp_...)"},
                 status=401, headers={"WWW-Authenticate": "Bearer"},
             )
-        request["api_staff"] = user
+        request[API_STAFF] = user
         return await handler(request)
 
     return wrapper

@@ -5,5 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from taxportal.context import Core
+from taxportal.models import StaffSession, StaffUser
 
 CORE = web.AppKey("core", Core)
+STAFF = web.RequestKey("staff", StaffUser)  # the signed-in console user
+STAFF_SESSION = web.RequestKey("staff_session", StaffSession)
+API_STAFF = web.RequestKey("api_staff", StaffUser)  # the owner of the API token in use
+NEW_CSRF = web.RequestKey("new_csrf", str)  # a CSRF cookie to set on this response

@@ -10,7 +10,7 @@ import jinja2
 import phonenumbers
 from aiohttp import web
 
-from taxportal.web.keys import CORE
+from taxportal.web.keys import CORE, STAFF
 from taxportal.web.security import CSRF_FIELD, csrf_token_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -45,7 +45,7 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
     core = request.app[CORE]
     return {
         "firm_name": core.config.core.firm.name,
-        "staff": request.get("staff"),
+        "staff": request.get(STAFF),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token_for(request),
         "nav_items": core.plugins.nav_items("staff"),

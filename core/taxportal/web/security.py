@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from taxportal.web.keys import CORE, NEW_CSRF, STAFF_SESSION
+
 CSRF_COOKIE = "tp_csrf"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -19,8 +21,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def is_tls(request: web.Request) -> bool:
-    from taxportal.web.keys import CORE
-
     behind_proxy = request.app[CORE].config.core.server.behind_tls_proxy
     forwarded = request.headers.get("X-Forwarded-Proto", "") == "https" and behind_proxy
     return request.secure or forwarded
@@ -48,13 +48,13 @@ def _apply_headers(request: web.Request, response: web.StreamResponse) -> None:
 
 def csrf_token_for(request: web.Request) -> str:
     """The token forms must echo: the session's when signed in, else a cookie-bound one."""
-    session = request.get("staff_session")
+    session = request.get(STAFF_SESSION)
     if session is not None:
         return str(session.csrf_token)
-    token = request.cookies.get(CSRF_COOKIE) or request.get("new_csrf")
+    token = request.cookies.get(CSRF_COOKIE) or request.get(NEW_CSRF)
     if not token:
         token = secrets.token_urlsafe(32)
-        request["new_csrf"] = token
+        request[NEW_CSRF] = token
     return str(token)
 
 
@@ -62,7 +62,7 @@ def csrf_token_for(request: web.Request) -> str:
 async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
         expected = csrf_token_for(request) if (
-            request.get("staff_session") or request.cookies.get(CSRF_COOKIE)
+            request.get(STAFF_SESSION) or request.cookies.get(CSRF_COOKIE)
         ) else ""
         given = request.headers.get("X-CSRF-Token") or request.query.get(CSRF_FIELD, "")
         if not given and request.content_type == "application/x-www-form-urlencoded":
@@ -70,9 +70,9 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise web.HTTPForbidden(text="This form has expired. Go back, reload the page and try again.")
     response = await handler(request)
-    if request.get("new_csrf"):
+    if request.get(NEW_CSRF):
         response.set_cookie(
-            CSRF_COOKIE, request["new_csrf"], httponly=True, samesite="Lax",
+            CSRF_COOKIE, request[NEW_CSRF], httponly=True, samesite="Lax",
             secure=is_tls(request), path="/",
         )
     return response

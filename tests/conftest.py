@@ -1,0 +1,108 @@
+"""Fixtures shared by the whole suite: configs, migrated databases, apps and signed-in clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+import pytest
+from aiohttp import CookieJar, web
+from aiohttp.test_utils import TestClient
+
+from taxportal.app import create_app
+from taxportal.config import AppConfig, load_config
+from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, fast_passwords, migrate, sign_in
+
+POSTGRES_URL = os.environ.get("TAXPORTAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--databases", default="sqlite,postgres",
+                     help="comma-separated database backends to run the database tests on")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("--databases").split(",")
+        metafunc.parametrize("database", backends, indirect=True)
+
+
+async def _reset_postgres() -> None:
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL on a fresh, empty database: SQLite in tmp_path, or the PostgreSQL `test`."""
+    # tortoise caches SQL per connection name, not per dialect: one process, two dialects.
+    EXECUTOR_CACHE.clear()
+    if request.param == "postgres":
+        await _reset_postgres()
+        return POSTGRES_URL
+    return f"sqlite://{tmp_path / 'db.sqlite3'}"
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., AppConfig]:
+    """Config on tmp_path with the outbox notifiers; extra values as TAXPORTAL_* style env."""
+
+    def make(database_url: str = "", **env: str) -> AppConfig:
+        values = {
+            "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path / "data"),
+            "TAXPORTAL_FIRM__NAME": "Evans Tax Service",
+            "TAXPORTAL_SERVER__BASE_URL": "http://portal.test",
+        }
+        if database_url:
+            values["TAXPORTAL_DATABASE__URL"] = database_url
+        values.update(env)
+        return load_config(path=None, env=values)
+
+    return make
+
+
+@pytest.fixture
+def build_app(make_config: Callable[..., AppConfig], database: str) -> Callable[..., Any]:
+    """Returns an async factory: migrated database + app with its own plugin manager."""
+
+    async def build(*extra_plugins: object, **env: str) -> web.Application:
+        config = make_config(database, **env)
+        await migrate(config, extra_plugins)
+        return create_app(config, extra_plugins=extra_plugins, passwords=fast_passwords())
+
+    return build
+
+
+@pytest.fixture
+async def client_for(aiohttp_client: Any) -> Callable[..., Any]:
+    async def make(app: web.Application) -> TestClient:
+        return await aiohttp_client(app, cookie_jar=CookieJar(unsafe=True))
+
+    return make
+
+
+@pytest.fixture
+async def staff_client(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> TestClient:
+    """A signed-in admin on a fresh app (outbox notifiers)."""
+    from taxportal.services import staff as staff_service
+    from taxportal.web.keys import CORE
+
+    app = await build_app()
+    client = await client_for(app)
+    await staff_service.add_staff(app[CORE], ADMIN_EMAIL, ADMIN_PASSWORD, "admin")
+    await sign_in(client)
+    return client
+
+
+@pytest.fixture
+def core_of() -> Callable[[TestClient], Any]:
+    from taxportal.web.keys import CORE
+
+    return lambda client: client.app[CORE]
