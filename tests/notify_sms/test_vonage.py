@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 from taxportal.contracts import DeliveryError, InvalidAddress, OutgoingMessage
 
 from .conftest import BuildPlugins
-from .fake_vonage import FakeVonage
+from .fake_vonage import FakeVonage, make_certificates
 
 TEXT = "Your tax documents are ready: https://portal.example/p/abc123"
 
@@ -206,15 +207,32 @@ async def test_vonage_down_is_a_delivery_error(
 
 
 async def test_untrusted_certificate_is_a_delivery_error(
-    fake_vonage: FakeVonage, build_plugins: BuildPlugins, monkeypatch: pytest.MonkeyPatch
+    fake_vonage: FakeVonage,
+    build_plugins: BuildPlugins,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    other_ca = make_certificates(tmp_path / "other-ca").ca_file
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
     plugins = await build_plugins(fake_vonage.config_env())
 
     with pytest.raises(DeliveryError, match="TLS certificate is not trusted"):
         await plugins.notify(sms())
 
     assert fake_vonage.requests == []
+
+
+async def test_missing_ca_bundle_is_a_delivery_error(
+    fake_vonage: FakeVonage,
+    build_plugins: BuildPlugins,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    plugins = await build_plugins(fake_vonage.config_env())
+
+    with pytest.raises(DeliveryError, match=r"cannot reach Vonage at .*missing\.pem"):
+        await plugins.notify(sms())
 
 
 async def test_send_runs_off_the_event_loop(fake_vonage: FakeVonage, build_plugins: BuildPlugins):

@@ -103,6 +103,8 @@ class VonageSender:
             ) from None
         except requests.exceptions.RequestException:
             raise DeliveryError(f"cannot reach Vonage at {self.host}") from None
+        except OSError as exc:  # e.g. REQUESTS_CA_BUNDLE names a file that is not there
+            raise DeliveryError(f"cannot reach Vonage at {self.host}: {exc}") from None
         except (KeyError, TypeError, ValueError):  # a reply not shaped like Vonage's
             raise DeliveryError(f"Vonage at {self.host} gave an unexpected answer") from None
         return ",".join(m.message_id for m in response.messages if m.message_id)
