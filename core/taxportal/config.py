@@ -86,11 +86,17 @@ class AppConfig:
     """The validated configuration: the core's sections plus each plugin's."""
 
     def __init__(
-        self, core: CoreSettings, raw: dict[str, Any], file_raw: dict[str, Any], source: str
+        self,
+        core: CoreSettings,
+        raw: dict[str, Any],
+        file_raw: dict[str, Any],
+        env_text: dict[str, dict[str, str]],
+        source: str,
     ) -> None:
         self.core = core
         self.raw = raw
         self.file_raw = file_raw  # kept apart to tell values written in the file from env ones
+        self.env_text = env_text  # unparsed env values: secrets are taken verbatim
         self.source = source
         self._plugin_settings: dict[str, BaseModel] = {}
 
@@ -113,9 +119,10 @@ class AppConfig:
         return self._plugin_settings[section]
 
     def validate_plugin_section(self, section: str, model: type[BaseModel]) -> BaseModel:
-        values = self.raw.get(section, {})
-        settings = _validate(model, values, self.source, section)
         _refuse_secrets_in_file(model, self.file_raw.get(section, {}), self.source, section)
+        values = _with_verbatim_secrets(model, self.raw.get(section, {}),
+                                        self.env_text.get(section, {}))
+        settings = _validate(model, values, self.source, section)
         self._plugin_settings[section] = settings
         return settings
 
@@ -142,23 +149,43 @@ def load_config(
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: '{section}' must be a [section], not a value")
 
-    raw = _merge(file_raw, _env_values(env))
+    env_text = _env_values(env)
+    raw = _merge(file_raw, {s: {k: _parse_env_value(v) for k, v in vals.items()}
+                            for s, vals in env_text.items()})
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
 
-    core = _validate(CoreSettings, raw, source, None)
     _refuse_secrets_in_file(SecuritySettings, file_raw.get("security", {}), source, "security")
-    return AppConfig(core, raw, file_raw, source)
+    raw["security"] = _with_verbatim_secrets(
+        SecuritySettings, raw.get("security", {}), env_text.get("security", {})
+    )
+    core = _validate(CoreSettings, raw, source, None)
+    return AppConfig(core, raw, file_raw, env_text, source)
 
 
-def _env_values(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    values: dict[str, dict[str, Any]] = {}
+def _env_values(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         section, _, field = name[len(ENV_PREFIX) :].partition("__")
-        values.setdefault(section.lower(), {})[field.lower()] = _parse_env_value(value)
+        values.setdefault(section.lower(), {})[field.lower()] = value
     return values
+
+
+def _is_secret(field: Any) -> bool:
+    return "SecretStr" in str(field.annotation)
+
+
+def _with_verbatim_secrets(
+    model: type[BaseModel], values: dict[str, Any], env_text: dict[str, str]
+) -> dict[str, Any]:
+    # A secret such as "[abc" must reach the model as typed, not parsed as JSON.
+    merged = dict(values)
+    for name, field in model.model_fields.items():
+        if _is_secret(field) and name in env_text:
+            merged[name] = env_text[name]
+    return merged
 
 
 def _parse_env_value(value: str) -> Any:
@@ -195,8 +222,7 @@ def _refuse_secrets_in_file(
     model: type[BaseModel], file_values: dict[str, Any], source: str, section: str
 ) -> None:
     for name, field in model.model_fields.items():
-        annotation = str(field.annotation)
-        if "SecretStr" in annotation and name in file_values:
+        if _is_secret(field) and name in file_values:
             env_name = f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
             raise ConfigError(
                 f"{source} [{section}] {name}: secrets may not be written in the file; "

@@ -108,6 +108,7 @@ class Plugins:
         self.notifiers: dict[str, Notifier] = {}
         self.storage: StorageBackend | None = None
         self.signer: Signer | None = None
+        self._settings_checked = False
 
     # start-up ------------------------------------------------------------------
 
@@ -116,9 +117,12 @@ class Plugins:
         for declared in self.pm.hook.taxportal_settings_model():
             if declared is not None:
                 self.config.validate_plugin_section(declared.section, declared.model)
+        self._settings_checked = True
 
     async def resolve_backends(self) -> None:
         """Pick one notifier per channel, one storage backend, one signer."""
+        if not self._settings_checked:
+            self.validate_settings()
         offers: list[Notifier] = await self._collect("taxportal_notifiers")
         by_channel: dict[str, list[Notifier]] = {}
         for notifier in offers:

@@ -8,6 +8,7 @@ import secrets
 import aiohttp_jinja2
 from aiohttp import web
 
+from taxportal.web.rendering import page_context
 from taxportal.web.security import Handler
 
 log = logging.getLogger("taxportal.web")
@@ -20,7 +21,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400 or request.path.startswith("/api/"):
             raise
-        return _page(request, exc.status, exc.reason, exc.text if exc.status != 404 else "")
+        return await _page(request, exc.status, exc.reason, exc.text if exc.status != 404 else "")
     except Exception:  # noqa: BLE001  # anything else is a bug: log it, show a reference
         reference = secrets.token_hex(4)
         log.exception("unhandled error ref=%s on %s %s", reference, request.method, request.path)
@@ -28,18 +29,16 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
             return web.json_response(
                 {"error": "internal error", "reference": reference}, status=500
             )
-        return _page(request, 500, "Something went wrong", "", reference)
+        return await _page(request, 500, "Something went wrong", "", reference)
 
 
-def _page(
+async def _page(
     request: web.Request, status: int, title: str, detail: str, reference: str = ""
 ) -> web.Response:
     # The detail is a message we wrote ourselves (never an exception's text).
     if detail and detail.startswith(f"{status}:"):
         detail = ""
-    response = aiohttp_jinja2.render_template(
-        "error.html", request,
-        {"status": status, "title": title, "detail": detail, "reference": reference},
-        status=status,
-    )
-    return response
+    # Errors raised before the jinja middleware ran lack its page context: add it here.
+    context = await page_context(request)
+    context.update(status=status, title=title, detail=detail, reference=reference)
+    return aiohttp_jinja2.render_template("error.html", request, context, status=status)

@@ -23,7 +23,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
         loader=jinja2.FileSystemLoader([str(TEMPLATES), *plugin_dirs]),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
-        context_processors=[_page_context],
+        context_processors=[page_context],
         filters={"phone": format_phone},
     )
 
@@ -41,7 +41,7 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(number, style)
 
 
-async def _page_context(request: web.Request) -> dict[str, Any]:
+async def page_context(request: web.Request) -> dict[str, Any]:
     core = request.app[CORE]
     return {
         "firm_name": core.config.core.firm.name,

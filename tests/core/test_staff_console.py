@@ -1,0 +1,119 @@
+"""The preparer console: sign in, sessions, CSRF, headers, staff accounts, returns form."""
+
+from __future__ import annotations
+
+from taxportal.models import StaffSession, TaxReturn
+
+from tests.support import ADMIN_EMAIL, csrf_from, sign_in
+
+
+async def test_wrong_password_is_refused_without_saying_which_part(staff_client):
+    await staff_client.post("/staff/logout", data={"csrf_token": await csrf_from(staff_client, "/staff/")})
+    token = await csrf_from(staff_client, "/staff/login")
+    for email in (ADMIN_EMAIL, "nobody@example.com"):
+        response = await staff_client.post("/staff/login", data={
+            "csrf_token": token, "email": email, "password": "wrong password!"})
+        assert response.status == 401
+        assert "The email or password is not right." in await response.text()
+
+
+async def test_console_needs_a_session_and_sign_out_kills_a_copied_cookie(staff_client):
+    cookie = staff_client.session.cookie_jar.filter_cookies(staff_client.make_url("/"))["tp_staff"]
+    assert (await staff_client.get("/staff/", allow_redirects=False)).status == 200
+    token = await csrf_from(staff_client, "/staff/")
+    await staff_client.post("/staff/logout", data={"csrf_token": token})
+    assert await StaffSession.all().count() == 0
+    replay = await staff_client.get("/staff/", allow_redirects=False,
+                                    cookies={"tp_staff": cookie.value})
+    assert replay.status == 303 and replay.headers["Location"].startswith("/staff/login")
+
+
+async def test_a_form_post_without_csrf_token_is_forbidden(staff_client):
+    response = await staff_client.post("/staff/returns/new",
+                                       data={"tax_year": "2025", "last_name": "Doe"})
+    assert response.status == 403
+    assert await TaxReturn.all().count() == 0
+
+
+async def test_pages_carry_security_headers(staff_client):
+    response = await staff_client.get("/staff/")
+    headers = response.headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "same-origin"
+    cookie = response.cookies.get("tp_staff")
+    assert cookie is None or cookie["httponly"]
+
+
+async def test_admin_adds_a_preparer_who_can_sign_in_but_not_manage_staff(staff_client, client_for):
+    token = await csrf_from(staff_client, "/staff/users")
+    response = await staff_client.post("/staff/users", data={
+        "csrf_token": token, "email": "Pat@Firm.example.com", "name": "Pat",
+        "password": "a long preparer password", "role": "preparer"})
+    assert response.status == 200 and "Account added." in await response.text()
+    pat = await client_for(staff_client.app)
+    await sign_in(pat, "pat@firm.example.com", "a long preparer password")
+    assert (await pat.get("/staff/")).status == 200
+    assert (await pat.get("/staff/users")).status == 403
+
+
+async def test_adding_and_editing_a_return_in_the_console(staff_client):
+    token = await csrf_from(staff_client, "/staff/returns/new")
+    created = await staff_client.post("/staff/returns/new", data={
+        "csrf_token": token, "tax_year": "2025", "return_type": "1040", "first_name": "Ana",
+        "last_name": "Núñez", "ssn": "400-55-1234", "primary_email": "ANA@Example.com",
+        "mobile_phone": "(706) 555-0123", "state": "ga", "zip_code": "30809", "language": "es"})
+    assert created.status == 200
+    listing = await created.text()
+    assert "Núñez" in listing and "ana@example.com" in listing and "(706) 555-0123" in listing
+    saved = await TaxReturn.get(last_name="Núñez")
+    assert saved.state == "GA" and saved.mobile_phone == "+17065550123" and saved.language == "es"
+
+    token = await csrf_from(staff_client, f"/staff/returns/{saved.id}/edit")
+    edited = await staff_client.post(f"/staff/returns/{saved.id}/edit", data={
+        "csrf_token": token, "tax_year": "2025", "last_name": "Núñez", "first_name": "Ana María",
+        "primary_email": "ana@example.com", "mobile_phone": "7065550123", "state": "GA"})
+    assert edited.status == 200
+    again = await TaxReturn.get(id=saved.id)
+    assert again.first_name == "Ana María" and again.ssn_last4 == "1234"  # empty SSN keeps it
+
+
+async def test_bad_return_input_gets_a_clear_message_and_saves_nothing(staff_client):
+    cases = {
+        "mobile_phone": ("123", "not a possible phone number"),
+        "primary_email": ("ana@", "not a valid email address"),
+        "state": ("XX", "not a US state"),
+        "last_name": ("", "last_name"),
+        "ssn": ("12345", "SSN must be 9 digits"),
+    }
+    for field, (value, expected) in cases.items():
+        data = {"tax_year": "2025", "last_name": "Doe", field: value}
+        data["csrf_token"] = await csrf_from(staff_client, "/staff/returns/new")
+        response = await staff_client.post("/staff/returns/new", data=data)
+        assert response.status == 400, field
+        assert expected in await response.text(), field
+    assert await TaxReturn.all().count() == 0
+
+
+async def test_client_list_searches_filters_sorts_and_pages(staff_client, core_of):
+    from taxportal.services import returns as returns_service
+    from taxportal.services.return_fields import ReturnFields
+
+    core = core_of(staff_client)
+    for i in range(60):
+        await returns_service.upsert(core, ReturnFields(
+            tax_year=2025 if i % 2 else 2024, last_name=f"Family{i:02d}", first_name="Kim",
+            ssn=f"400-11-{1000 + i}", mobile_phone=f"70655501{i:02d}",
+            primary_email=f"kim{i}@example.com"), actor="test")
+    page = await (await staff_client.get("/staff/?year=2025")).text()
+    assert "30 returns" in page and "Family01" in page and "Family00" not in page
+    by_phone = await (await staff_client.get("/staff/?q=(706)%20555-0107")).text()
+    assert "1 return " in by_phone and "Family07" in by_phone
+    by_email = await (await staff_client.get("/staff/?q=KIM12@")).text()
+    assert "Family12" in by_email and "1 return " in by_email
+    desc = await (await staff_client.get("/staff/?sort=last_name&dir=desc")).text()
+    assert desc.index("Family59") < desc.index("Family58")
+    second = await (await staff_client.get("/staff/?sort=last_name&page=2")).text()
+    assert "Page 2 of 2" in second and "Family50" in second and "Family49" not in second
