@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         config = load_config(args.config, overrides=_overrides(args))
         result = args.command(args, config)
@@ -40,8 +42,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    server = {"host": getattr(args, "host", None), "port": getattr(args, "port", None),
-              "data_dir": getattr(args, "data_dir", None)}
+    server = {
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "data_dir": getattr(args, "data_dir", None),
+    }
     if getattr(args, "demo", False) and server["data_dir"] is None:
         server["data_dir"] = "taxportal-demo-data"
     return {"server": server}
@@ -50,18 +55,25 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 def _parser() -> argparse.ArgumentParser:
     from taxportal.commands import admin, import_returns, inspect, serve
 
-    parser = argparse.ArgumentParser(prog="taxportal", description="Secure client portal for tax firms")
+    parser = argparse.ArgumentParser(
+        prog="taxportal", description="Secure client portal for tax firms"
+    )
     parser.add_argument("--version", action="version", version=f"taxportal {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="TOML file (default: ./taxportal.toml when present)")
-    common.add_argument("--data-dir", dest="data_dir", help="where the database, key and outbox live")
+    common.add_argument(
+        "--data-dir", dest="data_dir", help="where the database, key and outbox live"
+    )
     sub = parser.add_subparsers(title="commands")
 
     p = sub.add_parser("serve", parents=[common], help="start the web server")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
-    p.add_argument("--demo", action="store_true",
-                   help="seed a sample firm, returns and an admin (mail and texts go to the outbox)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed a sample firm, returns and an admin (mail and texts go to the outbox)",
+    )
     p.set_defaults(command=serve.run)
 
     p = sub.add_parser("migrate", parents=[common], help="apply database migrations")

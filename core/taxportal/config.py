@@ -120,8 +120,9 @@ class AppConfig:
 
     def validate_plugin_section(self, section: str, model: type[BaseModel]) -> BaseModel:
         _refuse_secrets_in_file(model, self.file_raw.get(section, {}), self.source, section)
-        values = _with_verbatim_secrets(model, self.raw.get(section, {}),
-                                        self.env_text.get(section, {}))
+        values = _with_verbatim_secrets(
+            model, self.raw.get(section, {}), self.env_text.get(section, {})
+        )
         settings = _validate(model, values, self.source, section)
         self._plugin_settings[section] = settings
         return settings
@@ -150,8 +151,10 @@ def load_config(
             raise ConfigError(f"{source}: '{section}' must be a [section], not a value")
 
     env_text = _env_values(env)
-    raw = _merge(file_raw, {s: {k: _parse_env_value(v) for k, v in vals.items()}
-                            for s, vals in env_text.items()})
+    raw = _merge(
+        file_raw,
+        {s: {k: _parse_env_value(v) for k, v in vals.items()} for s, vals in env_text.items()},
+    )
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
 

@@ -50,7 +50,9 @@ def _decode_key(text: str, where: str) -> bytes:
     except (ValueError, TypeError):
         raise EncryptionKeyError(f"{where}: the encryption key is not base64") from None
     if len(key) != 32:
-        raise EncryptionKeyError(f"{where}: the encryption key must be 32 bytes (base64 of 32 bytes)")
+        raise EncryptionKeyError(
+            f"{where}: the encryption key must be 32 bytes (base64 of 32 bytes)"
+        )
     return key
 
 

@@ -44,7 +44,9 @@ async def pending_migrations(tconfig: dict[str, Any]) -> list[str]:
     """Names of migrations not yet applied (Tortoise must be initialised)."""
     executor = MigrationExecutor(get_connection("default"), tconfig["apps"])
     steps = await executor.plan(None)
-    return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
+    return [
+        f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward
+    ]
 
 
 async def open_database(tconfig: dict[str, Any]) -> None:

@@ -13,10 +13,58 @@ from taxportal.services.return_fields import ReturnFields
 
 DEMO_ADMIN = "admin@demo-firm.example.com"
 _SAMPLES = [
-    ("ALISA", "Support", "400-12-1001", "alisa@example.com", "(706) 555-0101", "11 S Broad St", "EVANS", "GA", "30809", "en", "Direct Deposit"),
-    ("ANDREW", "Antrobus", "400-12-1002", "andrew@example.com", "(618) 555-0102", "22200 Columbia Rd", "EVANS", "GA", "30809", "en", "Direct Deposit"),
-    ("ANGELITA", "García", "400-12-1003", "angelita@example.com", "(409) 555-0103", "1714 2nd Ave", "Evans", "TX", "77001", "es", ""),
-    ("CAMERON", "Saunders", "400-12-1004", "", "(770) 555-0104", "8114 W Main St", "Evans", "GA", "30809", "en", "Email Check"),
+    (
+        "ALISA",
+        "Support",
+        "400-12-1001",
+        "alisa@example.com",
+        "(706) 555-0101",
+        "11 S Broad St",
+        "EVANS",
+        "GA",
+        "30809",
+        "en",
+        "Direct Deposit",
+    ),
+    (
+        "ANDREW",
+        "Antrobus",
+        "400-12-1002",
+        "andrew@example.com",
+        "(618) 555-0102",
+        "22200 Columbia Rd",
+        "EVANS",
+        "GA",
+        "30809",
+        "en",
+        "Direct Deposit",
+    ),
+    (
+        "ANGELITA",
+        "García",
+        "400-12-1003",
+        "angelita@example.com",
+        "(409) 555-0103",
+        "1714 2nd Ave",
+        "Evans",
+        "TX",
+        "77001",
+        "es",
+        "",
+    ),
+    (
+        "CAMERON",
+        "Saunders",
+        "400-12-1004",
+        "",
+        "(770) 555-0104",
+        "8114 W Main St",
+        "Evans",
+        "GA",
+        "30809",
+        "en",
+        "Email Check",
+    ),
     ("AMY", "Nguyen", "", "amy@example.com", "", "2201 E 4th St", "Evans", "NM", "87001", "en", ""),
 ]
 
@@ -26,9 +74,18 @@ async def seed(core: Core) -> tuple[str, str]:
     year = dt.date.today().year - 1
     for first, last, ssn, email, phone, address, city, state, zip_code, lang, efile in _SAMPLES:
         fields = ReturnFields(
-            tax_year=year, first_name=first, last_name=last, ssn=ssn, primary_email=email,
-            mobile_phone=phone, address=address, city=city, state=state, zip_code=zip_code,
-            language=lang, efile_status=efile,
+            tax_year=year,
+            first_name=first,
+            last_name=last,
+            ssn=ssn,
+            primary_email=email,
+            mobile_phone=phone,
+            address=address,
+            city=city,
+            state=state,
+            zip_code=zip_code,
+            language=lang,
+            efile_status=efile,
         )
         if ssn:
             await returns_service.upsert(core, fields, actor="demo")

@@ -1,4 +1,4 @@
-"""Writes docs/plugins.md from the hook specifications' docstrings (`python -m taxportal.docgen`)."""
+"""Writes docs/plugins.md from the hook docstrings (`python -m taxportal.docgen`)."""
 
 from __future__ import annotations
 

@@ -95,7 +95,9 @@ class Portal(Model):
     tax_return: fields.OneToOneRelation[TaxReturn] = fields.OneToOneField(
         "taxportal.TaxReturn", related_name="portal", on_delete=fields.CASCADE
     )
-    status = fields.CharField(max_length=16, default="invited")  # invited|registered|verified|locked
+    status = fields.CharField(
+        max_length=16, default="invited"
+    )  # invited|registered|verified|locked
     created_at = fields.DatetimeField(auto_now_add=True)
     created_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
         "taxportal.StaffUser", related_name="portals_created", null=True, on_delete=fields.SET_NULL

@@ -171,7 +171,9 @@ class Plugins:
     # web -----------------------------------------------------------------------
 
     def routes(self) -> list[RouteSpec]:
-        return [r for result in self.pm.hook.taxportal_routes(config=self.config) for r in result or []]
+        return [
+            r for result in self.pm.hook.taxportal_routes(config=self.config) for r in result or []
+        ]
 
     def template_dirs(self) -> list[str]:
         return [d for result in self.pm.hook.taxportal_template_dirs() for d in result or []]
@@ -193,12 +195,12 @@ class Plugins:
     # events --------------------------------------------------------------------
 
     async def emit(self, event: str, **kwargs: Any) -> None:
-        """Call every listener of ``taxportal_<event>``; a failing listener is logged, not raised."""
+        """Call each listener of ``taxportal_<event>``; a failing one is logged, not raised."""
         hook = getattr(self.pm.hook, f"taxportal_{event}")
         for impl in hook.get_hookimpls():
             try:
                 await await_me_maybe(impl.function(**kwargs))
-            except Exception:  # noqa: BLE001  # one bad listener must not undo the event
+            except Exception:  # one bad listener must not undo the event
                 log.exception("listener %s of %s failed", impl.plugin_name, event)
 
     # introspection -------------------------------------------------------------

@@ -61,17 +61,27 @@ def test_broken_toml_and_missing_file_are_clear(tmp_path):
 
 
 def test_plugin_lists_come_from_json_in_the_environment(tmp_path):
-    config = load_config(None, env={"TAXPORTAL_PLUGINS__ENABLED": '["notify_email"]',
-                                    "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path)})
+    config = load_config(
+        None,
+        env={
+            "TAXPORTAL_PLUGINS__ENABLED": '["notify_email"]',
+            "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path),
+        },
+    )
     assert config.core.plugins.enabled == ["notify_email"]
 
 
 def test_a_secret_that_looks_like_json_is_taken_verbatim(tmp_path):
     from taxportal.plugins import Plugins, build_plugin_manager
 
-    config = load_config(None, env={"TAXPORTAL_NOTIFY_SMS__API_SECRET": "[not-json",
-                                    "TAXPORTAL_NOTIFY_SMS__API_KEY": "{key",
-                                    "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path)})
+    config = load_config(
+        None,
+        env={
+            "TAXPORTAL_NOTIFY_SMS__API_SECRET": "[not-json",
+            "TAXPORTAL_NOTIFY_SMS__API_KEY": "{key",
+            "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path),
+        },
+    )
     Plugins(build_plugin_manager(config), config).validate_settings()
     settings = config.plugin_settings("notify_sms")
     assert settings.api_secret.get_secret_value() == "[not-json"

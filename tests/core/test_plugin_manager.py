@@ -1,4 +1,4 @@
-"""Plugins are found by entry point, enabled by configuration, and misconfiguration stops start-up."""
+"""Plugins come from entry points, are enabled by configuration; misconfiguration stops start-up."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def test_enabling_a_plugin_that_is_not_installed_stops_start_up(tmp_path):
     config = config_with(tmp_path, TAXPORTAL_PLUGINS__ENABLED='["notify_email", "notify_fax"]')
     with pytest.raises(PluginError) as error:
         build_plugin_manager(config)
-    assert "notify_fax" in str(error.value) and "pip install taxportal-notify-fax" in str(error.value)
+    assert "notify_fax" in str(error.value) and "pip install taxportal-notify-fax" in str(
+        error.value
+    )
 
 
 def test_disabled_plugins_are_never_imported(tmp_path):
@@ -36,9 +38,13 @@ def test_disabled_plugins_are_never_imported(tmp_path):
 def test_builtin_identity_matcher_is_on_by_default_and_can_be_disabled(tmp_path):
     pm = build_plugin_manager(config_with(tmp_path, TAXPORTAL_PLUGINS__ENABLED="[]"))
     assert pm.get_plugin("identity_match") is not None
-    pm = build_plugin_manager(config_with(
-        tmp_path, TAXPORTAL_PLUGINS__ENABLED="[]", TAXPORTAL_PLUGINS__DISABLED='["identity_match"]'
-    ))
+    pm = build_plugin_manager(
+        config_with(
+            tmp_path,
+            TAXPORTAL_PLUGINS__ENABLED="[]",
+            TAXPORTAL_PLUGINS__DISABLED='["identity_match"]',
+        )
+    )
     assert pm.get_plugin("identity_match") is None
 
 
@@ -63,18 +69,22 @@ async def test_two_plugins_claiming_one_channel_stop_start_up_until_one_is_chose
     with pytest.raises(PluginError, match="several plugins claim this role"):
         await plugins.resolve_backends()
 
-    chosen = config_with(tmp_path, TAXPORTAL_PLUGINS__ENABLED='["notify_email"]',
-                         TAXPORTAL_NOTIFY__EMAIL="acme_mail")
+    chosen = config_with(
+        tmp_path, TAXPORTAL_PLUGINS__ENABLED='["notify_email"]', TAXPORTAL_NOTIFY__EMAIL="acme_mail"
+    )
     plugins = Plugins(build_plugin_manager(chosen, [SecondEmailPlugin()]), chosen)
     await plugins.resolve_backends()
     assert plugins.notifiers["email"].name == "acme_mail"
 
 
 async def test_naming_a_backend_nobody_provides_stops_start_up(tmp_path):
-    config = config_with(tmp_path, TAXPORTAL_PLUGINS__ENABLED='["notify_email"]',
-                         TAXPORTAL_STORAGE__BACKEND="storage_ftp")
+    config = config_with(
+        tmp_path,
+        TAXPORTAL_PLUGINS__ENABLED='["notify_email"]',
+        TAXPORTAL_STORAGE__BACKEND="storage_ftp",
+    )
     plugins = Plugins(build_plugin_manager(config), config)
-    with pytest.raises(PluginError, match="storage_ftp.*no enabled plugin provides it"):
+    with pytest.raises(PluginError, match=r"storage_ftp.*no enabled plugin provides it"):
         await plugins.resolve_backends()
 
 
@@ -87,7 +97,9 @@ def test_a_bad_plugin_setting_names_the_plugin_section(tmp_path):
         plugins.validate_settings()
 
 
-def test_the_plugins_command_lists_installed_enabled_versions_and_hooks(tmp_path, capsys, monkeypatch):
+def test_the_plugins_command_lists_installed_enabled_versions_and_hooks(
+    tmp_path, capsys, monkeypatch
+):
     from taxportal.cli import main
 
     monkeypatch.chdir(tmp_path)

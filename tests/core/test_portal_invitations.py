@@ -13,15 +13,21 @@ from taxportal.hookspecs import hookimpl
 from taxportal.models import Invitation, Portal
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields
-
 from tests.support import csrf_from
 
 LAST_YEAR = dt.date.today().year - 1
 
 
 async def add_return(core, **overrides):  # type: ignore[no-untyped-def]
-    values = dict(tax_year=LAST_YEAR, first_name="Angela", last_name="Evans", ssn="400-12-3456",
-                  primary_email="ANGELA@EMAIL.COM", mobile_phone="6093062122", language="en")
+    values = dict(
+        tax_year=LAST_YEAR,
+        first_name="Angela",
+        last_name="Evans",
+        ssn="400-12-3456",
+        primary_email="ANGELA@EMAIL.COM",
+        mobile_phone="6093062122",
+        language="en",
+    )
     values.update(overrides)
     tax_return, _ = await returns_service.upsert(core, ReturnFields(**values), actor="test")
     return tax_return
@@ -47,9 +53,11 @@ def link_in(text: str) -> str:
 
 async def send_link(client, return_id: int, channel: str):  # type: ignore[no-untyped-def]
     token = await csrf_from(client, f"/staff/portals/{return_id}/send")
-    return await client.post(f"/staff/portals/{return_id}/send",
-                             data={"csrf_token": token, "channel": channel},
-                             allow_redirects=False)
+    return await client.post(
+        f"/staff/portals/{return_id}/send",
+        data={"csrf_token": token, "channel": channel},
+        allow_redirects=False,
+    )
 
 
 async def test_dialog_offers_the_clients_phone_and_email(staff_client, core_of):
@@ -61,7 +69,9 @@ async def test_dialog_offers_the_clients_phone_and_email(staff_client, core_of):
     assert ">OK<" in page and "CANCEL" in page
 
 
-async def test_create_portal_by_email_sends_the_link_and_button_becomes_resend(staff_client, core_of):
+async def test_create_portal_by_email_sends_the_link_and_button_becomes_resend(
+    staff_client, core_of
+):
     tax_return = await add_return(core_of(staff_client))
     listing = await (await staff_client.get("/staff/portals")).text()
     assert f'href="/staff/portals/{tax_return.id}/send">create<' in listing
@@ -159,7 +169,9 @@ class RefusingNotifier:
 
     async def send(self, message: OutgoingMessage) -> DeliveryReceipt:
         if self.fail:
-            raise DeliveryError("SMTP server refused the recipient angela@email.com: 550 no such user")
+            raise DeliveryError(
+                "SMTP server refused the recipient angela@email.com: 550 no such user"
+            )
         return DeliveryReceipt(channel="email", notifier=self.name, reference="ok")
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from taxportal.models import StaffSession, TaxReturn
-
 from tests.support import ADMIN_EMAIL, csrf_from, sign_in
 
 
 async def test_wrong_password_is_refused_without_saying_which_part(staff_client):
-    await staff_client.post("/staff/logout", data={"csrf_token": await csrf_from(staff_client, "/staff/")})
+    await staff_client.post(
+        "/staff/logout", data={"csrf_token": await csrf_from(staff_client, "/staff/")}
+    )
     token = await csrf_from(staff_client, "/staff/login")
     for email in (ADMIN_EMAIL, "nobody@example.com"):
-        response = await staff_client.post("/staff/login", data={
-            "csrf_token": token, "email": email, "password": "wrong password!"})
+        response = await staff_client.post(
+            "/staff/login",
+            data={"csrf_token": token, "email": email, "password": "wrong password!"},
+        )
         assert response.status == 401
         assert "The email or password is not right." in await response.text()
 
@@ -23,14 +26,16 @@ async def test_console_needs_a_session_and_sign_out_kills_a_copied_cookie(staff_
     token = await csrf_from(staff_client, "/staff/")
     await staff_client.post("/staff/logout", data={"csrf_token": token})
     assert await StaffSession.all().count() == 0
-    replay = await staff_client.get("/staff/", allow_redirects=False,
-                                    cookies={"tp_staff": cookie.value})
+    replay = await staff_client.get(
+        "/staff/", allow_redirects=False, cookies={"tp_staff": cookie.value}
+    )
     assert replay.status == 303 and replay.headers["Location"].startswith("/staff/login")
 
 
 async def test_a_form_post_without_csrf_token_is_forbidden(staff_client):
-    response = await staff_client.post("/staff/returns/new",
-                                       data={"tax_year": "2025", "last_name": "Doe"})
+    response = await staff_client.post(
+        "/staff/returns/new", data={"tax_year": "2025", "last_name": "Doe"}
+    )
     assert response.status == 403
     assert await TaxReturn.all().count() == 0
 
@@ -49,9 +54,16 @@ async def test_pages_carry_security_headers(staff_client):
 
 async def test_admin_adds_a_preparer_who_can_sign_in_but_not_manage_staff(staff_client, client_for):
     token = await csrf_from(staff_client, "/staff/users")
-    response = await staff_client.post("/staff/users", data={
-        "csrf_token": token, "email": "Pat@Firm.example.com", "name": "Pat",
-        "password": "a long preparer password", "role": "preparer"})
+    response = await staff_client.post(
+        "/staff/users",
+        data={
+            "csrf_token": token,
+            "email": "Pat@Firm.example.com",
+            "name": "Pat",
+            "password": "a long preparer password",
+            "role": "preparer",
+        },
+    )
     assert response.status == 200 and "Account added." in await response.text()
     pat = await client_for(staff_client.app)
     await sign_in(pat, "pat@firm.example.com", "a long preparer password")
@@ -61,10 +73,22 @@ async def test_admin_adds_a_preparer_who_can_sign_in_but_not_manage_staff(staff_
 
 async def test_adding_and_editing_a_return_in_the_console(staff_client):
     token = await csrf_from(staff_client, "/staff/returns/new")
-    created = await staff_client.post("/staff/returns/new", data={
-        "csrf_token": token, "tax_year": "2025", "return_type": "1040", "first_name": "Ana",
-        "last_name": "Núñez", "ssn": "400-55-1234", "primary_email": "ANA@Example.com",
-        "mobile_phone": "(706) 555-0123", "state": "ga", "zip_code": "30809", "language": "es"})
+    created = await staff_client.post(
+        "/staff/returns/new",
+        data={
+            "csrf_token": token,
+            "tax_year": "2025",
+            "return_type": "1040",
+            "first_name": "Ana",
+            "last_name": "Núñez",
+            "ssn": "400-55-1234",
+            "primary_email": "ANA@Example.com",
+            "mobile_phone": "(706) 555-0123",
+            "state": "ga",
+            "zip_code": "30809",
+            "language": "es",
+        },
+    )
     assert created.status == 200
     listing = await created.text()
     assert "Núñez" in listing and "ana@example.com" in listing and "(706) 555-0123" in listing
@@ -72,9 +96,18 @@ async def test_adding_and_editing_a_return_in_the_console(staff_client):
     assert saved.state == "GA" and saved.mobile_phone == "+17065550123" and saved.language == "es"
 
     token = await csrf_from(staff_client, f"/staff/returns/{saved.id}/edit")
-    edited = await staff_client.post(f"/staff/returns/{saved.id}/edit", data={
-        "csrf_token": token, "tax_year": "2025", "last_name": "Núñez", "first_name": "Ana María",
-        "primary_email": "ana@example.com", "mobile_phone": "7065550123", "state": "GA"})
+    edited = await staff_client.post(
+        f"/staff/returns/{saved.id}/edit",
+        data={
+            "csrf_token": token,
+            "tax_year": "2025",
+            "last_name": "Núñez",
+            "first_name": "Ana María",
+            "primary_email": "ana@example.com",
+            "mobile_phone": "7065550123",
+            "state": "GA",
+        },
+    )
     assert edited.status == 200
     again = await TaxReturn.get(id=saved.id)
     assert again.first_name == "Ana María" and again.ssn_last4 == "1234"  # empty SSN keeps it
@@ -103,10 +136,18 @@ async def test_client_list_searches_filters_sorts_and_pages(staff_client, core_o
 
     core = core_of(staff_client)
     for i in range(60):
-        await returns_service.upsert(core, ReturnFields(
-            tax_year=2025 if i % 2 else 2024, last_name=f"Family{i:02d}", first_name="Kim",
-            ssn=f"400-11-{1000 + i}", mobile_phone=f"70655501{i:02d}",
-            primary_email=f"kim{i}@example.com"), actor="test")
+        await returns_service.upsert(
+            core,
+            ReturnFields(
+                tax_year=2025 if i % 2 else 2024,
+                last_name=f"Family{i:02d}",
+                first_name="Kim",
+                ssn=f"400-11-{1000 + i}",
+                mobile_phone=f"70655501{i:02d}",
+                primary_email=f"kim{i}@example.com",
+            ),
+            actor="test",
+        )
     page = await (await staff_client.get("/staff/?year=2025")).text()
     assert "30 returns" in page and "Family01" in page and "Family00" not in page
     by_phone = await (await staff_client.get("/staff/?q=(706)%20555-0107")).text()

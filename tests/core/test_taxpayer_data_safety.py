@@ -8,7 +8,6 @@ from pathlib import Path
 from taxportal.models import TaxReturn
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields
-
 from tests.support import SENTINEL_SSN, csrf_from
 
 DIGITS = SENTINEL_SSN.replace("-", "")
@@ -26,19 +25,35 @@ async def test_sentinel_ssn_is_encrypted_at_rest_and_absent_from_logs_and_pages(
 ):
     caplog.set_level(logging.DEBUG)
     core = core_of(staff_client)
-    fields = ReturnFields(tax_year=2025, last_name="Sentinel", first_name="Sam", ssn=SENTINEL_SSN,
-                          primary_email="sam@example.com", mobile_phone="7065550100",
-                          spouse_first_name="Sue", spouse_last_name="Sentinel",
-                          spouse_ssn="987-65-4320")
+    fields = ReturnFields(
+        tax_year=2025,
+        last_name="Sentinel",
+        first_name="Sam",
+        ssn=SENTINEL_SSN,
+        primary_email="sam@example.com",
+        mobile_phone="7065550100",
+        spouse_first_name="Sue",
+        spouse_last_name="Sentinel",
+        spouse_ssn="987-65-4320",
+    )
     tax_return, _ = await returns_service.upsert(core, fields, actor="test")
 
     # Through the console: list, search by name, edit page, and a bad edit.
-    pages = [await (await staff_client.get(p)).text() for p in
-             ("/staff/", "/staff/?q=sentinel", f"/staff/returns/{tax_return.id}/edit")]
+    pages = [
+        await (await staff_client.get(p)).text()
+        for p in ("/staff/", "/staff/?q=sentinel", f"/staff/returns/{tax_return.id}/edit")
+    ]
     token = await csrf_from(staff_client, f"/staff/returns/{tax_return.id}/edit")
-    bad = await staff_client.post(f"/staff/returns/{tax_return.id}/edit", data={
-        "csrf_token": token, "tax_year": "2025", "last_name": "Sentinel", "ssn": SENTINEL_SSN,
-        "mobile_phone": "not a phone"})
+    bad = await staff_client.post(
+        f"/staff/returns/{tax_return.id}/edit",
+        data={
+            "csrf_token": token,
+            "tax_year": "2025",
+            "last_name": "Sentinel",
+            "ssn": SENTINEL_SSN,
+            "mobile_phone": "not a phone",
+        },
+    )
     assert bad.status == 400
     pages.append(await bad.text())
     assert "***-**-6789" in pages[0]
@@ -63,8 +78,10 @@ async def test_sentinel_ssn_is_encrypted_at_rest_and_absent_from_logs_and_pages(
 
 async def test_invalid_ssn_error_never_echoes_the_value(staff_client):
     token = await csrf_from(staff_client, "/staff/returns/new")
-    response = await staff_client.post("/staff/returns/new", data={
-        "csrf_token": token, "tax_year": "2025", "last_name": "Doe", "ssn": "000-12-3456"})
+    response = await staff_client.post(
+        "/staff/returns/new",
+        data={"csrf_token": token, "tax_year": "2025", "last_name": "Doe", "ssn": "000-12-3456"},
+    )
     page = await response.text()
     assert response.status == 400
     assert "ssn: SSN is not a valid SSN" in page
@@ -82,6 +99,7 @@ async def test_an_internal_error_shows_a_reference_not_a_traceback(build_app, cl
         def taxportal_routes(self, config):  # type: ignore[no-untyped-def]
             async def boom(request: web.Request) -> web.Response:
                 raise RuntimeError(f"database said {SENTINEL_SSN}")
+
             return [RouteSpec("GET", "/boom", boom)]
 
     client = await client_for(await build_app(Exploding()))

@@ -14,8 +14,10 @@ from taxportal.services import staff as staff_service
 async def migrate(args: argparse.Namespace, config: AppConfig) -> int:
     core = build_core(config)
     applied = await apply_migrations(database_config(core))
-    print(f"Applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else
-                                                     "; the database is up to date."))
+    print(
+        f"Applied {len(applied)} migration(s)"
+        + (": " + ", ".join(applied) if applied else "; the database is up to date.")
+    )
     return 0
 
 

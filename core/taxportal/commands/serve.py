@@ -29,11 +29,15 @@ def run(args: argparse.Namespace, config: AppConfig) -> int:
 
 def _greet(config: AppConfig):  # type: ignore[no-untyped-def]
     async def greet(app: web.Application) -> None:
-        print(f"taxportal is running at {config.base_url}/  (data in {config.data_dir})", flush=True)
+        print(
+            f"taxportal is running at {config.base_url}/  (data in {config.data_dir})", flush=True
+        )
         if not await staff_service.any_admin():
-            print("No admin yet. Create the first one with:\n"
-                  f"  taxportal staff add you@example.com --role admin --data-dir {config.data_dir}",
-                  flush=True)
+            print(
+                "No admin yet. Create the first one with:\n"
+                f"  taxportal staff add you@example.com --role admin --data-dir {config.data_dir}",
+                flush=True,
+            )
 
     return greet
 
@@ -49,5 +53,4 @@ async def _prepare_demo(config: AppConfig) -> None:
         print(f"Demo admin: {email}  password: {password}", flush=True)
     else:
         print(f"Demo admin: {email} (created earlier; its password was printed then)", flush=True)
-    print("Mail and text messages go to the outbox: "
-          f"{config.data_dir / 'outbox'}", flush=True)
+    print(f"Mail and text messages go to the outbox: {config.data_dir / 'outbox'}", flush=True)

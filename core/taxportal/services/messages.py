@@ -11,7 +11,7 @@ from taxportal.contracts import OutgoingMessage
 from taxportal.models import TaxReturn
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "messages"
-_env = jinja2.Environment(  # noqa: S701  # autoescape per template below
+_env = jinja2.Environment(  # autoescape per template below
     loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
     undefined=jinja2.StrictUndefined,
@@ -26,15 +26,27 @@ SUBJECTS = {
 }
 
 
-def invitation_message(core: Core, tax_return: TaxReturn, channel: str, link: str) -> OutgoingMessage:
+def invitation_message(
+    core: Core, tax_return: TaxReturn, channel: str, link: str
+) -> OutgoingMessage:
     language = tax_return.language if tax_return.language in ("en", "es") else "en"
     firm = core.config.core.firm.name
-    context = {"firm": firm, "link": link, "first_name": tax_return.first_name,
-               "ttl_days": core.config.core.invitations.ttl_days}
+    context = {
+        "firm": firm,
+        "link": link,
+        "first_name": tax_return.first_name,
+        "ttl_days": core.config.core.invitations.ttl_days,
+    }
     if channel == "sms":
         text = _env.get_template(f"invitation.sms.{language}.txt").render(context).strip()
-        return OutgoingMessage(channel="sms", to=tax_return.mobile_phone, text=text,
-                               sender_name=firm, purpose="invitation", language=language)
+        return OutgoingMessage(
+            channel="sms",
+            to=tax_return.mobile_phone,
+            text=text,
+            sender_name=firm,
+            purpose="invitation",
+            language=language,
+        )
     return OutgoingMessage(
         channel="email",
         to=tax_return.primary_email,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -24,7 +24,7 @@ class PortalError(Exception):
     """Why a portal could not be created or an invitation not sent (shown to the preparer)."""
 
 
-class LinkState(str, Enum):
+class LinkState(StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     USED = "used"
@@ -79,22 +79,33 @@ async def invite(
             portal = await Portal.get_or_none(tax_return_id=return_id)
             created = portal is None
             if portal is None:
-                portal = await Portal.create(tax_return_id=return_id, created_by_id=_staff_id(actor))
+                portal = await Portal.create(
+                    tax_return_id=return_id, created_by_id=_staff_id(actor)
+                )
             invitation = await Invitation.create(
-                portal=portal, token_hash=token_digest(token), channel=channel,
-                sent_to=address_for(tax_return, channel), expires_at=now + ttl,
+                portal=portal,
+                token_hash=token_digest(token),
+                channel=channel,
+                sent_to=address_for(tax_return, channel),
+                expires_at=now + ttl,
             )
     except IntegrityError:
         raise PortalError("someone else just created this portal: reload the list") from None
 
-    message = invitation_message(core, tax_return, channel, f"{core.config.base_url}/invite/{token}")
+    message = invitation_message(
+        core, tax_return, channel, f"{core.config.base_url}/invite/{token}"
+    )
     try:
         receipt = await core.plugins.notify(message)
     except DeliveryError as exc:
         await _undo(portal, invitation, created)
         await activity.record(
-            "invitation_failed", actor=actor, subject=f"portal:{portal.id}",
-            address=address, channel=channel, reason=str(exc),
+            "invitation_failed",
+            actor=actor,
+            subject=f"portal:{portal.id}",
+            address=address,
+            channel=channel,
+            reason=str(exc),
         )
         raise PortalError(f"the {_channel_word(channel)} could not be sent: {exc}") from None
     except BaseException:
@@ -103,19 +114,26 @@ async def invite(
 
     async with in_transaction():
         await Invitation.filter(id=invitation.id).update(sent_at=dt.datetime.now(dt.UTC))
-        await Invitation.filter(
-            portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True
-        ).exclude(id=invitation.id).update(voided_at=dt.datetime.now(dt.UTC))
+        await (
+            Invitation.filter(portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True)
+            .exclude(id=invitation.id)
+            .update(voided_at=dt.datetime.now(dt.UTC))
+        )
     await activity.record(
-        "portal_created" if created else "invitation_resent", actor=actor,
-        subject=f"portal:{portal.id}", address=address, channel=channel,
+        "portal_created" if created else "invitation_resent",
+        actor=actor,
+        subject=f"portal:{portal.id}",
+        address=address,
+        channel=channel,
         notifier=receipt.notifier,
     )
     if created:
-        await core.plugins.emit("portal_created", portal_id=portal.id, return_id=return_id,
-                                channel=channel)
-    await core.plugins.emit("invitation_sent", portal_id=portal.id, invitation_id=invitation.id,
-                            channel=channel)
+        await core.plugins.emit(
+            "portal_created", portal_id=portal.id, return_id=return_id, channel=channel
+        )
+    await core.plugins.emit(
+        "invitation_sent", portal_id=portal.id, invitation_id=invitation.id, channel=channel
+    )
     await invitation.refresh_from_db()
     return InvitationOutcome(portal, invitation, created)
 

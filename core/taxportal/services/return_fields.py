@@ -34,12 +34,18 @@ def check_tin(raw: str) -> str:
         raise ValueError("SSN must be 9 digits (123-45-6789)")
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     if area.startswith("9"):
-        if not (50 <= int(group) <= 65 or 70 <= int(group) <= 88 or int(group) in (90, 91, 92)
-                or 94 <= int(group) <= 99):
+        if not (
+            50 <= int(group) <= 65
+            or 70 <= int(group) <= 88
+            or int(group) in (90, 91, 92)
+            or 94 <= int(group) <= 99
+        ):
             raise ValueError("SSN is not a valid SSN or ITIN")
     elif area in ("000", "666") or group == "00" or serial == "0000":
-        raise ValueError("SSN is not a valid SSN (no SSN starts with 000 or 666, "
-                         "or has 00 or 0000 in its groups)")
+        raise ValueError(
+            "SSN is not a valid SSN (no SSN starts with 000 or 666, "
+            "or has 00 or 0000 in its groups)"
+        )
     return digits
 
 

@@ -54,8 +54,14 @@ def search_text(fields: ReturnFields) -> str:
     phone_digits = fields.mobile_phone.lstrip("+")
     national = phone_digits[1:] if phone_digits.startswith("1") else phone_digits
     parts = [
-        fields.first_name, fields.last_name, fields.spouse_first_name, fields.spouse_last_name,
-        fields.primary_email, fields.secondary_email, phone_digits, national,
+        fields.first_name,
+        fields.last_name,
+        fields.spouse_first_name,
+        fields.spouse_last_name,
+        fields.primary_email,
+        fields.secondary_email,
+        phone_digits,
+        national,
     ]
     return " ".join(p for p in parts if p).casefold()
 
@@ -79,7 +85,10 @@ def _changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnFields) 
 
 
 async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxReturn, str]:
-    """Create or update the return of (tax year, SSN). Returns it and "created"/"updated"/"unchanged"."""
+    """Create or update the return of (tax year, SSN).
+
+    Returns it and what happened: "created", "updated" or "unchanged".
+    """
     if not fields.ssn:
         raise MissingSsn("ssn: required (returns are matched by tax year and SSN)")
     values = _column_values(core, fields)
@@ -202,5 +211,7 @@ async def list_clients(
 
 
 async def tax_years() -> list[int]:
-    years = await TaxReturn.all().distinct().order_by("-tax_year").values_list("tax_year", flat=True)
+    years = (
+        await TaxReturn.all().distinct().order_by("-tax_year").values_list("tax_year", flat=True)
+    )
     return list(years)

@@ -24,7 +24,11 @@ class StaffError(ValueError):
 
 
 async def add_staff(
-    core: Core, email: str, password: str, role: str = "preparer", name: str = "",
+    core: Core,
+    email: str,
+    password: str,
+    role: str = "preparer",
+    name: str = "",
     actor: str = "cli",
 ) -> StaffUser:
     if role not in ROLES:
@@ -39,7 +43,9 @@ async def add_staff(
         raise StaffError(f"{address} already has an account")
     try:
         user = await StaffUser.create(
-            email=address, name=name.strip(), role=role,
+            email=address,
+            name=name.strip(),
+            role=role,
             password_hash=await core.passwords.hash(password),
         )
     except IntegrityError:
@@ -57,8 +63,9 @@ async def authenticate(core: Core, email: str, password: str, address: str) -> S
     user = await StaffUser.get_or_none(email=email.strip().lower(), is_active=True)
     ok = await core.passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok:
-        await activity.record("staff_sign_in_failed", address=address,
-                              subject=f"staff:{user.id}" if user else "")
+        await activity.record(
+            "staff_sign_in_failed", address=address, subject=f"staff:{user.id}" if user else ""
+        )
         return None
     await activity.record("staff_signed_in", actor=f"staff:{user.id}", address=address)
     return user

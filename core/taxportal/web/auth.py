@@ -77,7 +77,8 @@ def api_token_required(handler: ViewHandler) -> ViewHandler:
         if user is None:
             return web.json_response(
                 {"error": "a valid API token is required (Authorization: Bearer tp_...)"},
-                status=401, headers={"WWW-Authenticate": "Bearer"},
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
             )
         request[API_STAFF] = user
         return await handler(request)

@@ -25,15 +25,25 @@ async def client_list(request: web.Request) -> web.Response:
     descending = query.get("dir") == "desc"
     page = _int(query.get("page", ""), 1) or 1
     result = await returns_service.list_clients(
-        search=search, tax_year=year, sort=sort, descending=descending, page=page,
+        search=search,
+        tax_year=year,
+        sort=sort,
+        descending=descending,
+        page=page,
         per_page=PER_PAGE,
     )
     return aiohttp_jinja2.render_template(
-        "staff/clients.html", request,
+        "staff/clients.html",
+        request,
         {
-            "result": result, "search": search, "year": year, "sort": sort,
-            "descending": descending, "years": await returns_service.tax_years(),
-            "missing_for_portal": missing_for_portal, "view": request.match_info.get("view", ""),
+            "result": result,
+            "search": search,
+            "year": year,
+            "sort": sort,
+            "descending": descending,
+            "years": await returns_service.tax_years(),
+            "missing_for_portal": missing_for_portal,
+            "view": request.match_info.get("view", ""),
             "flash": request.query.get("done", ""),
         },
     )

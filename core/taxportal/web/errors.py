@@ -22,7 +22,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400 or request.path.startswith("/api/"):
             raise
         return await _page(request, exc.status, exc.reason, exc.text if exc.status != 404 else "")
-    except Exception:  # noqa: BLE001  # anything else is a bug: log it, show a reference
+    except Exception:  # anything else is a bug: log it, show a reference
         reference = secrets.token_hex(4)
         log.exception("unhandled error ref=%s on %s %s", reference, request.method, request.path)
         if request.path.startswith("/api/"):

@@ -12,7 +12,8 @@ async def invitation_page(request: web.Request) -> web.Response:
     state, invitation = await link_state(request.match_info["token"])
     status = 200 if state.value == "valid" else 410 if invitation else 404
     return aiohttp_jinja2.render_template(
-        "invite.html", request,
+        "invite.html",
+        request,
         {"state": state.value, "expires_at": invitation.expires_at if invitation else None},
         status=status,
     )

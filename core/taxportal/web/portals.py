@@ -25,10 +25,15 @@ async def send_link_dialog(request: web.Request) -> web.Response:
     tax_return = await _get_return(request)
     portal = await Portal.get_or_none(tax_return_id=tax_return.id)
     return aiohttp_jinja2.render_template(
-        "staff/send_link.html", request,
-        {"tax_return": tax_return, "portal": portal, "error": "",
-         "missing": portal_service.missing_for_portal(tax_return),
-         "back": _back(request)},
+        "staff/send_link.html",
+        request,
+        {
+            "tax_return": tax_return,
+            "portal": portal,
+            "error": "",
+            "missing": portal_service.missing_for_portal(tax_return),
+            "back": _back(request),
+        },
     )
 
 
@@ -44,9 +49,15 @@ async def send_link(request: web.Request) -> web.StreamResponse:
     except portal_service.PortalError as exc:
         portal = await Portal.get_or_none(tax_return_id=tax_return.id)
         return aiohttp_jinja2.render_template(
-            "staff/send_link.html", request,
-            {"tax_return": tax_return, "portal": portal, "error": str(exc),
-             "missing": portal_service.missing_for_portal(tax_return), "back": _back(request)},
+            "staff/send_link.html",
+            request,
+            {
+                "tax_return": tax_return,
+                "portal": portal,
+                "error": str(exc),
+                "missing": portal_service.missing_for_portal(tax_return),
+                "back": _back(request),
+            },
             status=400,
         )
     done = "created" if outcome.created else "resent"
@@ -73,8 +84,14 @@ async def manage_portals(request: web.Request) -> web.Response:
         search=search, tax_year=current_year(), page=page, per_page=50
     )
     return aiohttp_jinja2.render_template(
-        "staff/portals.html", request,
-        {"result": result, "search": search, "year": current_year(),
-         "missing_for_portal": portal_service.missing_for_portal,
-         "done": request.query.get("done", ""), "done_client": request.query.get("client", "")},
+        "staff/portals.html",
+        request,
+        {
+            "result": result,
+            "search": search,
+            "year": current_year(),
+            "missing_for_portal": portal_service.missing_for_portal,
+            "done": request.query.get("done", ""),
+            "done_client": request.query.get("client", ""),
+        },
     )

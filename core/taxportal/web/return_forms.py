@@ -11,34 +11,51 @@ from pydantic import ValidationError
 from yarl import URL
 
 from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import ReturnFields, US_STATES, describe_errors
+from taxportal.services.return_fields import US_STATES, ReturnFields, describe_errors
 from taxportal.web.auth import actor, staff_required
 from taxportal.web.keys import CORE
 
 FORM_FIELDS = list(ReturnFields.model_fields)
 
 
-def _render(request: web.Request, values: dict[str, Any], error: str, return_id: int | None,
-            last4: str = "", status: int = 200) -> web.Response:
+def _render(
+    request: web.Request,
+    values: dict[str, Any],
+    error: str,
+    return_id: int | None,
+    last4: str = "",
+    status: int = 200,
+) -> web.Response:
     return aiohttp_jinja2.render_template(
-        "staff/return_form.html", request,
-        {"values": values, "error": error, "return_id": return_id, "states": sorted(US_STATES),
-         "ssn_last4": last4},
+        "staff/return_form.html",
+        request,
+        {
+            "values": values,
+            "error": error,
+            "return_id": return_id,
+            "states": sorted(US_STATES),
+            "ssn_last4": last4,
+        },
         status=status,
     )
 
 
 @staff_required
 async def new_return_page(request: web.Request) -> web.Response:
-    return _render(request, {"tax_year": dt.date.today().year - 1, "return_type": "1040",
-                             "language": "en"}, "", None)
+    return _render(
+        request,
+        {"tax_year": dt.date.today().year - 1, "return_type": "1040", "language": "en"},
+        "",
+        None,
+    )
 
 
 @staff_required
 async def edit_return_page(request: web.Request) -> web.Response:
     tax_return = await _get(request)
-    return _render(request, returns_service.as_fields(tax_return), "", tax_return.id,
-                   tax_return.ssn_last4)
+    return _render(
+        request, returns_service.as_fields(tax_return), "", tax_return.id, tax_return.ssn_last4
+    )
 
 
 async def _get(request: web.Request):  # type: ignore[no-untyped-def]
@@ -70,5 +87,11 @@ async def save_return(request: web.Request) -> web.StreamResponse:
 
 def _retry(request: web.Request, values: dict[str, Any], error: str, existing: Any) -> web.Response:
     values = {k: v for k, v in values.items() if k not in ("ssn", "spouse_ssn")}  # never echo SSNs
-    return _render(request, values, error, existing.id if existing else None,
-                   existing.ssn_last4 if existing else "", status=400)
+    return _render(
+        request,
+        values,
+        error,
+        existing.id if existing else None,
+        existing.ssn_last4 if existing else "",
+        status=400,
+    )

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.web import api, clients, import_page, invite, portals, return_forms, sign_in
-from taxportal.web import staff_users
+from taxportal.web import (
+    api,
+    clients,
+    import_page,
+    invite,
+    portals,
+    return_forms,
+    sign_in,
+    staff_users,
+)
 
 
 async def staff_home(request: web.Request) -> web.StreamResponse:

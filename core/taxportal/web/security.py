@@ -61,18 +61,26 @@ def csrf_token_for(request: web.Request) -> str:
 @web.middleware
 async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
-        expected = csrf_token_for(request) if (
-            request.get(STAFF_SESSION) or request.cookies.get(CSRF_COOKIE)
-        ) else ""
+        expected = (
+            csrf_token_for(request)
+            if (request.get(STAFF_SESSION) or request.cookies.get(CSRF_COOKIE))
+            else ""
+        )
         given = request.headers.get("X-CSRF-Token") or request.query.get(CSRF_FIELD, "")
         if not given and request.content_type == "application/x-www-form-urlencoded":
             given = str((await request.post()).get(CSRF_FIELD, ""))
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise web.HTTPForbidden(text="This form has expired. Go back, reload the page and try again.")
+            raise web.HTTPForbidden(
+                text="This form has expired. Go back, reload the page and try again."
+            )
     response = await handler(request)
     if request.get(NEW_CSRF):
         response.set_cookie(
-            CSRF_COOKIE, request[NEW_CSRF], httponly=True, samesite="Lax",
-            secure=is_tls(request), path="/",
+            CSRF_COOKIE,
+            request[NEW_CSRF],
+            httponly=True,
+            samesite="Lax",
+            secure=is_tls(request),
+            path="/",
         )
     return response

@@ -18,7 +18,9 @@ def _safe_next(value: str) -> str:
 
 async def sign_in_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template(
-        "staff/sign_in.html", request, {"error": "", "email": "", "next": request.query.get("next", "")}
+        "staff/sign_in.html",
+        request,
+        {"error": "", "email": "", "next": request.query.get("next", "")},
     )
 
 
@@ -26,17 +28,21 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     next_path = _safe_next(str(form.get("next", "")))
-    user = await staff_service.authenticate(request.app[CORE], email, password, client_address(request))
+    user = await staff_service.authenticate(
+        request.app[CORE], email, password, client_address(request)
+    )
     if user is None:
         return aiohttp_jinja2.render_template(
-            "staff/sign_in.html", request,
+            "staff/sign_in.html",
+            request,
             {"error": "The email or password is not right.", "email": email, "next": next_path},
             status=401,
         )
     token, _session = await staff_service.start_session(user)
     response = web.HTTPSeeOther(next_path)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax",
-                        secure=is_tls(request), path="/")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=is_tls(request), path="/"
+    )
     raise response
 
 

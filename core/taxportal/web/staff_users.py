@@ -10,12 +10,22 @@ from taxportal.web.auth import actor, admin_required
 from taxportal.web.keys import CORE
 
 
-async def _render(request: web.Request, error: str = "", done: str = "", status: int = 200,
-                  values: dict[str, str] | None = None) -> web.Response:
+async def _render(
+    request: web.Request,
+    error: str = "",
+    done: str = "",
+    status: int = 200,
+    values: dict[str, str] | None = None,
+) -> web.Response:
     return aiohttp_jinja2.render_template(
-        "staff/users.html", request,
-        {"error": error, "done": done, "values": values or {},
-         "users": await staff_service.list_staff()},
+        "staff/users.html",
+        request,
+        {
+            "error": error,
+            "done": done,
+            "values": values or {},
+            "users": await staff_service.list_staff(),
+        },
         status=status,
     )
 
@@ -31,8 +41,12 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     values = {k: str(form.get(k, "")) for k in ("email", "name", "role")}
     try:
         await staff_service.add_staff(
-            request.app[CORE], values["email"], str(form.get("password", "")),
-            values["role"] or "preparer", values["name"], actor=actor(request),
+            request.app[CORE],
+            values["email"],
+            str(form.get("password", "")),
+            values["role"] or "preparer",
+            values["name"],
+            actor=actor(request),
         )
     except staff_service.StaffError as exc:
         return await _render(request, error=str(exc), status=400, values=values)
