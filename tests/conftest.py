@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 import pytest
 from aiohttp import CookieJar, web
 from aiohttp.test_utils import TestClient
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
@@ -21,8 +21,11 @@ POSTGRES_URL = os.environ.get("TAXPORTAL_TEST_POSTGRES", "postgres://postgres@12
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--databases", default="sqlite,postgres",
-                     help="comma-separated database backends to run the database tests on")
+    parser.addoption(
+        "--databases",
+        default="sqlite,postgres",
+        help="comma-separated database backends to run the database tests on",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -34,10 +34,18 @@ async def csrf_from(client: TestClient, path: str) -> str:
     return match.group(1)
 
 
-async def sign_in(client: TestClient, email: str = ADMIN_EMAIL,
-                  password: str = ADMIN_PASSWORD) -> None:
+async def sign_in(
+    client: TestClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> None:
     token = await csrf_from(client, "/staff/login")
-    response = await client.post("/staff/login", data={
-        "csrf_token": token, "email": email, "password": password, "next": "/staff/",
-    }, allow_redirects=False)
+    response = await client.post(
+        "/staff/login",
+        data={
+            "csrf_token": token,
+            "email": email,
+            "password": password,
+            "next": "/staff/",
+        },
+        allow_redirects=False,
+    )
     assert response.status == 303, await response.text()
