@@ -1,0 +1,229 @@
+"""Benchmark: import 10,000 returns from CSV, then load the client list with 20 concurrent clients.
+
+    .venv/bin/python bench/client_list.py [--databases sqlite,postgres] [--requests 600]
+
+Starts the real server (`taxportal serve`) in a subprocess on 127.0.0.1, signs in as an
+admin, and requests the File Viewer's first page, a search and page 200. Prints requests
+per second and p50/p95/p99 latency for each. Only loopback traffic; bounded request count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+PASSWORD = "benchmark password"
+TAXPORTAL = [sys.executable, "-m", "taxportal.cli"]
+LAST_NAMES = [
+    "Smith",
+    "Johnson",
+    "Garcia",
+    "Martinez",
+    "Nguyen",
+    "Brown",
+    "Davis",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Hernandez",
+    "Moore",
+    "Jackson",
+    "Martin",
+]
+FIRST_NAMES = ["Maria", "James", "Ana", "John", "Linh", "Robert", "Rosa", "Michael", "Sofia"]
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(7)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "tax_year",
+                "first_name",
+                "last_name",
+                "ssn",
+                "primary_email",
+                "mobile_phone",
+                "address",
+                "city",
+                "state",
+                "zip_code",
+                "language",
+            ]
+        )
+        for i in range(rows):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES) + f"{i:05d}"
+            ssn = f"{401 + i // 9000}-{10 + (i // 100) % 90:02d}-{1000 + i % 100:04d}"  # unique
+            writer.writerow(
+                [
+                    2025,
+                    first,
+                    last,
+                    ssn,
+                    f"{first}.{last}@example.com".lower(),
+                    f"706555{i % 10000:04d}",
+                    f"{i} Main St",
+                    "Evans",
+                    "GA",
+                    "30809",
+                    "es" if i % 4 == 0 else "en",
+                ]
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def reset_postgres() -> None:
+    conn = await asyncpg.connect(POSTGRES_URL)
+    await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    await conn.close()
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TAXPORTAL, *args], env=env, capture_output=True, text=True, check=False)
+
+
+async def sign_in(session: aiohttp.ClientSession, base: str) -> None:
+    page = await (await session.get(f"{base}/staff/login")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    response = await session.post(
+        f"{base}/staff/login",
+        data={
+            "csrf_token": token,
+            "email": "bench@firm.example.com",
+            "password": PASSWORD,
+            "next": "/staff/",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303, response.status
+
+
+async def load(base: str, path: str, concurrency: int, total: int, cookies) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    queue = iter(range(total))
+    async with aiohttp.ClientSession(
+        cookies=cookies, connector=aiohttp.TCPConnector(limit=concurrency)
+    ) as session:
+        for _ in range(5):  # warm up
+            await (await session.get(base + path)).read()
+
+        async def worker() -> None:
+            for _ in queue:
+                start = time.perf_counter()
+                async with session.get(base + path) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append((time.perf_counter() - start) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p95": pick(0.95),
+        "p99": pick(0.99),
+    }
+
+
+async def bench_database(kind: str, rows: int, requests: int, concurrency: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
+    env.update({"TAXPORTAL_SERVER__DATA_DIR": str(work / "data"), "PW": PASSWORD})
+    if kind == "postgres":
+        await reset_postgres()
+        env["TAXPORTAL_DATABASE__URL"] = POSTGRES_URL
+    csv_path = work / "returns.csv"
+    write_csv(csv_path, rows)
+    assert cli(env, "migrate").returncode == 0
+    assert (
+        cli(env, "staff", "add", "bench@firm.example.com", "--password-env", "PW").returncode == 0
+    )
+    started = time.perf_counter()
+    result = cli(env, "returns", "import", str(csv_path))
+    import_seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        print(result.stdout[-2000:], result.stderr[-2000:])
+        raise SystemExit(f"import failed on {kind}")
+    again = time.perf_counter()
+    cli(env, "returns", "import", str(csv_path))
+    reimport_seconds = time.perf_counter() - again
+    print(f"\n## {kind}: {rows} returns")
+    print(
+        f"import: {import_seconds:.2f} s (whole command, incl. start-up); "
+        f"same file again: {reimport_seconds:.2f} s"
+    )
+
+    port = free_port()
+    env["TAXPORTAL_SERVER__PORT"] = str(port)
+    server = subprocess.Popen(
+        [*TAXPORTAL, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            for _ in range(100):
+                try:
+                    await session.get(f"{base}/staff/login")
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            await sign_in(session, base)
+            cookies = {c.key: c.value for c in session.cookie_jar}
+        print(f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        for label, path in [
+            ("first page", "/staff/"),
+            ("search 'garcia'", "/staff/?q=garcia"),
+            ("page 200", "/staff/?page=200"),
+        ]:
+            figures = await load(base, path, concurrency, requests, cookies)
+            print(
+                f"{label:<28} {figures['rps']:>8.0f} {figures['p50']:>8.1f} "
+                f"{figures['p95']:>8.1f} {figures['p99']:>8.1f}"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    print(
+        f"machine: {os.cpu_count()} cores; {args.concurrency} concurrent clients, "
+        f"{args.requests} requests per page"
+    )
+    for kind in args.databases.split(","):
+        asyncio.run(bench_database(kind, args.rows, args.requests, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
