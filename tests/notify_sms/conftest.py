@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from taxportal.config import load_config
 from taxportal.plugins import Plugins, build_plugin_manager
 

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+
 from taxportal.contracts import DeliveryError, InvalidAddress, OutgoingMessage
 
 from .conftest import BuildPlugins

@@ -16,7 +16,6 @@ from taxportal.contracts import (
     PluginSettings,
 )
 from taxportal.text import InvalidValue, mask_phone, normalize_phone
-
 from taxportal_notify_sms.outbox import OutboxWriter
 from taxportal_notify_sms.settings import SECTION, SmsSettings
 
