@@ -1,0 +1,131 @@
+"""Browser tests: the real server in a subprocess, driven by Debian's Chromium via Playwright.
+
+One server and one browser serve the whole session (each test works on its own seeded
+client); every test gets a fresh browser context, so cookies never leak between tests.
+Tests here are skipped, with the reason, only when Chromium is not installed.
+
+Set TAXPORTAL_SCREENSHOTS=/some/dir to keep the screenshots test_screenshots.py takes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.browser.harness import PortalServer
+
+CHROMIUM = Path(os.environ.get("TAXPORTAL_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(
+        reason=f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+    )
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalServer]:
+    """`taxportal serve` on a free port, with the seeded clients of harness.CLIENTS."""
+    work_dir = tmp_path_factory.mktemp("portal")
+    server = PortalServer(data_dir=work_dir / "data", work_dir=work_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+VIEWPORTS = {
+    "desktop": {"viewport": DESKTOP},
+    # A phone: 360 CSS px wide, touch, and the mobile rules for <meta name="viewport">.
+    "phone": {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+}
+
+
+async def _open(browser, server: PortalServer, kind: str):  # type: ignore[no-untyped-def]
+    """A fresh context (no cookies) and page; yields the page, then checks its console."""
+    context = await browser.new_context(base_url=server.base_url, **VIEWPORTS[kind])
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    problems: list[str] = []
+    # A CSP refusal (an inline script or style slipped in), a script error, or a stylesheet,
+    # script or image the server cannot serve fails the test. Pages that answer 4xx on
+    # purpose (a wrong password) are documents; Chromium's own favicon probe is not ours.
+    page.on("console", lambda m: _console_problem(m, problems))
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.on("response", lambda r: _response_problem(r, problems))
+    try:
+        yield page
+    finally:
+        await context.close()
+    assert not problems, f"browser problems on the {kind} page: {problems}"
+
+
+def _console_problem(message, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    # "Failed to load resource" repeats a response that _response_problem judges.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        problems.append(f"console: {message.text}")
+
+
+def _response_problem(response, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
+    request = response.request
+    if response.status >= 400 and request.resource_type != "document":
+        if not request.url.endswith("/favicon.ico"):
+            problems.append(f"{response.status} for {request.resource_type} {request.url}")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def desktop(browser, portal_server: PortalServer):  # type: ignore[no-untyped-def]
+    """A desktop-sized page (1280x800) on the server; signed out."""
+    async for page in _open(browser, portal_server, "desktop"):
+        yield page
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def phone(browser, portal_server: PortalServer):  # type: ignore[no-untyped-def]
+    """A phone-sized page (360x740, touch, mobile viewport rules) on the server; signed out."""
+    async for page in _open(browser, portal_server, "phone"):
+        yield page
+
+
+@pytest_asyncio.fixture(loop_scope="session", params=list(VIEWPORTS))
+async def any_page(request: pytest.FixtureRequest, browser, portal_server: PortalServer):  # type: ignore[no-untyped-def]
+    """The test runs twice: on a desktop page and on a phone page."""
+    async for page in _open(browser, portal_server, request.param):
+        yield page

@@ -1,0 +1,265 @@
+"""The real server, run the way a firm runs it: the `taxportal` command in its own process.
+
+`PortalServer.start()` migrates a fresh data directory, adds staff accounts with
+`taxportal staff add`, seeds returns through the services (seed_returns.py), then runs
+`taxportal serve` on a free port of 127.0.0.1 and waits until it answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+FIRM_NAME = "Evans Tax Service"
+LAST_YEAR = dt.date.today().year - 1
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    role: str
+
+
+ADMIN = Account("admin@evans-tax.example.com", "admin password for the browser", "admin")
+PREPARER = Account("preparer@evans-tax.example.com", "preparer password 12345", "preparer")
+
+
+@dataclass(frozen=True)
+class Client:
+    """A return seeded before the server starts; each test works on its own clients."""
+
+    first_name: str
+    last_name: str
+    ssn: str
+    primary_email: str = ""
+    mobile_phone: str = ""
+    address: str = ""
+    city: str = "Evans"
+    state: str = "GA"
+    zip_code: str = "30809"
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "tax_year": LAST_YEAR,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "ssn": self.ssn,
+            "primary_email": self.primary_email,
+            "mobile_phone": self.mobile_phone,
+            "address": self.address,
+            "city": self.city,
+            "state": self.state,
+            "zip_code": self.zip_code,
+        }
+
+
+# Phones are stored in E.164 and shown as (609) 306-2122; emails are stored lower-cased.
+CREATE_BY_EMAIL = Client(
+    "Angela", "Evans", "400-12-3456", "ANGELA@EMAIL.COM", "6093062122", "11 S Broad St"
+)
+CANCELLED = Client(
+    "Bruno", "Canales", "400-12-3457", "bruno@example.com", "(706) 555-0102", "22200 Columbia Rd"
+)
+NO_CONTACT = Client("Carla", "Sincontacto", "400-12-3458", address="1714 2nd Ave")
+BY_KEYBOARD = Client(
+    "Dmitri", "Keys", "400-12-3459", "dmitri@example.com", "(618) 555-0104", "8114 W Main St"
+)
+LONG_VALUES = Client(
+    "Maximiliana-Guadalupe",
+    "Montgomery-Villanueva-Worthington",
+    "400-12-3460",
+    "maximiliana.guadalupe.montgomery-villanueva@a-very-long-domain-name.example.com",
+    "(409) 555-0105",
+    "2201 East Fourth Street, Apartment 1234, Building Seventeen",
+)
+CLIENTS = (CREATE_BY_EMAIL, CANCELLED, NO_CONTACT, BY_KEYBOARD, LONG_VALUES)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PortalServer:
+    data_dir: Path
+    work_dir: Path  # the servers' working directory: no stray taxportal.toml gets read
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    return_ids: dict[Client, int] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.work_dir / "server.log"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
+        env.update(
+            {
+                "TAXPORTAL_SERVER__DATA_DIR": str(self.data_dir),
+                "TAXPORTAL_SERVER__BASE_URL": self.base_url,
+                "TAXPORTAL_FIRM__NAME": FIRM_NAME,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def taxportal(
+        self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    ) -> str:
+        """Run one `taxportal` command to completion; its output, or a failure that shows it."""
+        return self._run([sys.executable, "-m", "taxportal.cli", *args], env, stdin)
+
+    def _run(self, argv: list[str], env: dict[str, str] | None, stdin: str | None) -> str:
+        done = subprocess.run(
+            argv,
+            cwd=self.work_dir,
+            env=env or self.env(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(argv)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+            )
+        return done.stdout
+
+    def start(
+        self,
+        clients: tuple[Client, ...] = CLIENTS,
+        accounts: tuple[Account, ...] = (ADMIN, PREPARER),
+    ) -> None:
+        self.port = free_port()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.taxportal("migrate", "--data-dir", str(self.data_dir))
+        for account in accounts:
+            env = {**self.env(), "BROWSER_TEST_PASSWORD": account.password}
+            self.taxportal(
+                "staff",
+                "add",
+                account.email,
+                "--role",
+                account.role,
+                "--password-env",
+                "BROWSER_TEST_PASSWORD",
+                "--data-dir",
+                str(self.data_dir),
+                env=env,
+            )
+        seeded = self._run(
+            [sys.executable, str(Path(__file__).with_name("seed_returns.py"))],
+            None,
+            json.dumps([c.fields() for c in clients]),
+        )
+        self.return_ids = dict(zip(clients, json.loads(seeded), strict=True))
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "taxportal.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                cwd=self.work_dir,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 30.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"taxportal serve exited {self.process.returncode}:\n{self.log()}"
+                )
+            if self._answers():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"taxportal serve did not answer within {timeout} s:\n{self.log()}")
+
+    def _answers(self) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            connection.request("GET", "/staff/login")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # aiohttp shuts down cleanly on SIGTERM
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    # --- the outbox, as a firm without a mail server reads it ---
+
+    def emails_to(self, address: str) -> list[EmailMessage]:
+        folder = self.data_dir / "outbox" / "email"
+        found = []
+        for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            if message["To"] == address:
+                found.append(message)
+        return found
+
+    def texts_to(self, e164: str) -> list[dict[str, Any]]:
+        folder = self.data_dir / "outbox" / "sms"
+        texts = (
+            [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+            if folder.exists()
+            else []
+        )
+        return [t for t in texts if t.get("to") == e164]
+
+    def invitation_link(self, text: str) -> str:
+        match = re.search(re.escape(self.base_url) + r"/invite/[A-Za-z0-9_-]+", text)
+        assert match, f"no invitation link to {self.base_url} in:\n{text}"
+        return match.group(0)
