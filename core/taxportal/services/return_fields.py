@@ -6,7 +6,7 @@ import datetime
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from taxportal.text import InvalidValue, normalize_email, normalize_phone
 
@@ -137,3 +137,24 @@ def describe_errors(exc: Exception) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"{field}: {message}")
     return "; ".join(parts)
+
+
+# Nine digits shaped like an SSN (123-45-6789, 123 45 6789, 123456789), not a ZIP+4 (12345-6789)
+# nor part of a longer number.
+_SSN_LIKE = re.compile(r"(?<!\d)\d{3}([- ]?)\d{2}\1\d{4}(?!\d)")
+_PLAIN_MESSAGES = {"missing": "required", "extra_forbidden": "unknown field"}
+
+
+def redact_ssn_like(text: str) -> str:
+    """Hide anything shaped like an SSN: an SSN typed in the wrong field is still an SSN."""
+    return _SSN_LIKE.sub("***-**-****", text)
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Field name -> readable reason, for the API and the CSV import; never echoes an SSN."""
+    found: dict[str, list[str]] = {}
+    for error in exc.errors():
+        field = ".".join(str(p) for p in error["loc"]) or "row"
+        message = _PLAIN_MESSAGES.get(error["type"]) or str(error["msg"])
+        found.setdefault(field, []).append(redact_ssn_like(message.removeprefix("Value error, ")))
+    return {field: "; ".join(messages) for field, messages in found.items()}

@@ -215,3 +215,16 @@ async def tax_years() -> list[int]:
         await TaxReturn.all().distinct().order_by("-tax_year").values_list("tax_year", flat=True)
     )
     return list(years)
+
+
+async def client_row(tax_return: TaxReturn) -> ClientRow:
+    """One return with its portal and newest delivered invitation (the File Viewer's row)."""
+    portal = await Portal.get_or_none(tax_return_id=tax_return.id)
+    invitation = None
+    if portal is not None:
+        invitation = (
+            await Invitation.filter(portal_id=portal.id, sent_at__isnull=False)
+            .order_by("-id")
+            .first()
+        )
+    return ClientRow(tax_return, portal, invitation)

@@ -117,3 +117,19 @@ async def user_for_api_token(token: str) -> StaffUser | None:
 
 async def list_staff() -> list[StaffUser]:
     return await StaffUser.all().order_by("email")
+
+
+async def list_api_tokens(user: StaffUser) -> list[ApiToken]:
+    return await ApiToken.filter(staff_id=user.id).order_by("-id")
+
+
+async def revoke_api_token(user: StaffUser, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when there is no such live token."""
+    revoked = await ApiToken.filter(id=token_id, staff_id=user.id, revoked_at__isnull=True).update(
+        revoked_at=dt.datetime.now(dt.UTC)
+    )
+    if revoked:
+        await activity.record(
+            "api_token_revoked", actor=f"staff:{user.id}", subject=f"api_token:{token_id}"
+        )
+    return bool(revoked)

@@ -1,0 +1,446 @@
+"""Import returns from a CSV file: check the file, validate each row, upsert in batches.
+
+The whole file is read and checked before anything is written: a file that is not CSV,
+or whose header is wrong, imports nothing. Then each valid row is upserted (keyed by tax
+year + SSN) and each bad row is reported with its line number; bad rows never stop good
+ones. Rows are written in chunks, one transaction and a few queries per chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import AsyncIterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from taxportal.context import Core
+from taxportal.models import ActivityEntry, TaxReturn
+from taxportal.services import activity
+from taxportal.services import returns as returns_service
+from taxportal.services.return_fields import (
+    ReturnFields,
+    check_tin,
+    field_errors,
+    redact_ssn_like,
+)
+
+MAX_BYTES = 10 * 1024 * 1024
+TOO_LARGE = "the file is larger than 10 MB; split it into smaller files"
+NOT_CSV = "this is not a CSV file"
+REQUIRED = ("tax_year", "last_name", "ssn")
+CHUNK_ROWS = 500
+
+# File Viewer captions and common spellings, besides the field names themselves.
+CAPTIONS = {
+    "Year": "tax_year",
+    "E-File": "efile_status",
+    "Phone": "mobile_phone",
+    "Mobile": "mobile_phone",
+    "Cell Phone": "mobile_phone",
+    "Email": "primary_email",
+    "Secondary Email": "secondary_email",
+    "Zip": "zip_code",
+    "Preferred Language": "language",
+}
+IGNORED = ("Email Sent",)  # the File Viewer's own column: the portal keeps it, not the file
+_SIGNATURES = {
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive or an Excel .xlsx workbook; save it as CSV",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook; save it as CSV",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def header_key(name: str) -> str:
+    """Case, spaces, underscores and hyphens do not matter: 'Zip Code' == 'zip_code'."""
+    return re.sub(r"[\s_-]+", "", name).casefold()
+
+
+COLUMNS = {header_key(name): name for name in ReturnFields.model_fields}
+COLUMNS.update({header_key(caption): name for caption, name in CAPTIONS.items()})
+_IGNORED_KEYS = {header_key(name) for name in IGNORED}
+
+
+class UnusableFile(ValueError):
+    """The whole file cannot be imported (nothing was written); the message says why."""
+
+
+class FileTooLarge(UnusableFile):
+    def __init__(self) -> None:
+        super().__init__(TOO_LARGE)
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # physical line in the file; the header is line 1
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def summary(self) -> str:
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        problems = len(self.errors)
+        if problems:
+            text += f"; {problems} row{'s' if problems != 1 else ''} with errors (not imported)"
+        return text
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    fields: ReturnFields
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: list[_Row]
+    errors: list[RowError]
+    present: frozenset[str]  # the fields the file has a column for
+
+
+@dataclass
+class _Header:
+    columns: list[str | None]  # the field of each position; None for an ignored column
+    captions: dict[str, str]  # field -> the name the file gives it, for messages
+    unnamed: frozenset[int]  # positions with an empty header: they must stay empty
+
+    def present(self) -> frozenset[str]:
+        return frozenset(c for c in self.columns if c)
+
+
+# -- reading the bytes ---------------------------------------------------------------------
+
+
+async def read_capped(chunks: AsyncIterable[bytes], limit: int = MAX_BYTES) -> bytes:
+    """Collect an upload, stopping as soon as it passes the limit (the rest is never kept)."""
+    data = bytearray()
+    async for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            raise FileTooLarge()
+    return bytes(data)
+
+
+def read_path(path: Path, limit: int = MAX_BYTES) -> bytes:
+    try:
+        if path.stat().st_size > limit:
+            raise FileTooLarge()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise UnusableFile(f"cannot read the file: {exc.strerror}") from None
+    if len(data) > limit:
+        raise FileTooLarge()
+    return data
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; binary is refused."""
+    if not data.strip():
+        raise UnusableFile("the file is empty")
+    for signature, kind in _SIGNATURES.items():
+        if data.startswith(signature):
+            raise UnusableFile(f"{NOT_CSV} (it looks like {kind})")
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        elif b"\x00" in data:
+            raise UnusableFile(NOT_CSV)
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("cp1252")  # what Excel on Windows writes for "CSV"
+    except UnicodeDecodeError:
+        raise UnusableFile(NOT_CSV) from None
+    text = text.rstrip("\x1a")  # a DOS end-of-file mark
+    if _CONTROL.search(text):
+        raise UnusableFile(f"{NOT_CSV} (it contains binary data)")
+    if not text.strip():
+        raise UnusableFile("the file is empty")
+    return text
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of each record; a quoted value may span lines."""
+    first_line = re.split(r"\r\n|\r|\n", text.lstrip("\r\n"), maxsplit=1)[0]
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    delimiter = "," if counts[","] else max(counts, key=lambda d: counts[d])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise UnusableFile(f"line {start}: the file is not valid CSV ({exc})") from None
+
+
+# -- the header ----------------------------------------------------------------------------
+
+
+def _header(names: list[str]) -> _Header:
+    columns: list[str | None] = []
+    captions: dict[str, str] = {}
+    unknown: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        key = header_key(name)
+        target = COLUMNS.get(key)
+        if target is None and name and key not in _IGNORED_KEYS:
+            unknown.append(redact_ssn_like(name)[:40])
+        if target is not None and target in captions:
+            raise UnusableFile(
+                f"the columns '{captions[target]}' and '{name}' are the same field ({target})"
+            )
+        if target is not None:
+            captions[target] = name
+        columns.append(target)
+    if not captions:
+        raise UnusableFile(
+            "the first line must be a header with column names such as tax_year, last_name, ssn"
+        )
+    if unknown:
+        listed = ", ".join(f"'{name}'" for name in unknown[:10])
+        raise UnusableFile(
+            f"unknown column{'s' if len(unknown) > 1 else ''}: {listed}. "
+            f"Known columns: {', '.join(ReturnFields.model_fields)}"
+        )
+    missing = [name for name in REQUIRED if name not in captions]
+    if missing:
+        raise UnusableFile(
+            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+        )
+    unnamed = frozenset(i for i, raw in enumerate(names) if not raw.strip())
+    return _Header(columns, captions, unnamed)
+
+
+# -- the rows ------------------------------------------------------------------------------
+
+
+def _row_values(header: _Header, cells: list[str]) -> dict[str, str] | str:
+    """The row's values by field, or why the row cannot be read."""
+    if len(cells) > len(header.columns) and any(c.strip() for c in cells[len(header.columns) :]):
+        return f"{len(cells)} values but the header has {len(header.columns)} columns"
+    values: dict[str, str] = {}
+    for position, cell in enumerate(cells[: len(header.columns)]):
+        target = header.columns[position]
+        if target is not None:
+            values[target] = cell.strip()
+        elif position in header.unnamed and cell.strip():
+            return f"a value in column {position + 1}, which has no name in the header"
+    for target in header.present():
+        values.setdefault(target, "")  # short rows: the missing cells are empty
+    return values
+
+
+def _key(values: dict[str, str]) -> tuple[int, str] | None:
+    """(tax year, SSN digits) when both are readable, for spotting duplicates in the file."""
+    try:
+        return int(values["tax_year"]), check_tin(values["ssn"])
+    except ValueError:
+        return None
+
+
+def _validate(header: _Header, values: dict[str, str]) -> ReturnFields | str:
+    empty = [header.captions[name] for name in REQUIRED if not values.get(name)]
+    if empty:
+        return "; ".join(f"{caption}: required" for caption in empty)
+    try:
+        return ReturnFields.model_validate(values)
+    except ValidationError as exc:
+        reasons = field_errors(exc)
+        return "; ".join(f"{header.captions.get(f, f)}: {why}" for f, why in reasons.items())
+
+
+def parse(data: bytes) -> ParsedFile:
+    """Check the whole file: its valid rows, its row errors and the fields it has columns for.
+
+    Raises UnusableFile when the file as a whole cannot be imported.
+    """
+    records = _records(decode(data))
+    for _line, names in records:
+        if any(n.strip() for n in names):
+            header = _header(names)
+            break
+    else:
+        raise UnusableFile("the file is empty")
+    rows: list[_Row] = []
+    errors: list[RowError] = []
+    first_seen: dict[tuple[int, str], int] = {}
+    for line, cells in records:
+        if not any(c.strip() for c in cells):
+            continue  # blank lines are skipped
+        values = _row_values(header, cells)
+        if isinstance(values, str):
+            errors.append(RowError(line, values))
+            continue
+        key = _key(values)
+        if key is not None and key in first_seen:
+            errors.append(
+                RowError(line, f"duplicate of line {first_seen[key]} (same tax year and SSN)")
+            )
+            continue
+        if key is not None:
+            first_seen[key] = line
+        checked = _validate(header, values)
+        if isinstance(checked, str):
+            errors.append(RowError(line, checked))
+        else:
+            rows.append(_Row(line, checked))
+    if not rows and not errors:
+        raise UnusableFile("the file has a header but no rows")
+    return ParsedFile(rows, errors, header.present())
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+async def import_csv(core: Core, data: bytes, actor: str) -> ImportReport:
+    """Import a whole file. Raises UnusableFile (nothing written) when it cannot be used."""
+    return await import_parsed(core, parse(data), actor)
+
+
+async def import_parsed(core: Core, parsed: ParsedFile, actor: str) -> ImportReport:
+    """Write the valid rows of a checked file; the report counts them and lists the errors."""
+    rows, present = parsed.rows, parsed.present
+    report = ImportReport(errors=list(parsed.errors))
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        try:
+            async with in_transaction() as connection:
+                outcomes = await _upsert_chunk(core, connection, chunk, present, actor)
+        except IntegrityError:  # a return was added meanwhile: go row by row for this chunk
+            outcomes = [await _upsert_one(core, row, present, actor) for row in chunk]
+        for outcome in outcomes:
+            if isinstance(outcome, RowError):
+                report.errors.append(outcome)
+            else:
+                setattr(report, outcome, getattr(report, outcome) + 1)
+    report.errors.sort(key=lambda e: e.line)
+    await activity.record(
+        "returns_imported",
+        actor=actor,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        errors=len(report.errors),
+    )
+    return report
+
+
+def _merged(
+    fields: ReturnFields, existing: TaxReturn | None, present: frozenset[str]
+) -> ReturnFields:
+    """A column the file does not have keeps the value on file (an empty cell clears it)."""
+    if existing is None:
+        return fields
+    kept = {
+        name: getattr(existing, name)
+        for name in returns_service.PLAIN_FIELDS
+        if name not in present
+    }
+    return fields.model_copy(update=kept)
+
+
+async def _upsert_chunk(
+    core: Core,
+    connection: BaseDBAsyncClient,
+    chunk: list[_Row],
+    present: frozenset[str],
+    actor: str,
+) -> list[str]:
+    digests = [returns_service.ssn_digest(core, row.fields.ssn) for row in chunk]
+    found = await TaxReturn.filter(ssn_digest__in=digests).select_for_update()
+    existing = {(r.tax_year, r.ssn_digest): r for r in found}
+    now = dt.datetime.now(dt.UTC)
+    outcomes: list[str] = []
+    new: list[TaxReturn] = []
+    changed: dict[tuple[str, ...], list[TaxReturn]] = {}  # grouped by the columns set
+    for row, digest in zip(chunk, digests, strict=True):
+        current = existing.get((row.fields.tax_year, digest))
+        fields = _merged(row.fields, current, present)
+        values = returns_service._column_values(core, fields)  # the same columns as upsert
+        if current is None:
+            new.append(TaxReturn(**values))
+            outcomes.append("created")
+        elif returns_service._changed(current, values, fields):
+            values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
+            values["updated_at"] = now
+            for name, value in values.items():
+                setattr(current, name, value)
+            changed.setdefault(tuple(values), []).append(current)
+            outcomes.append("updated")
+        else:
+            outcomes.append("unchanged")
+    for names, objects in changed.items():
+        await _update_many(connection, names, objects)
+    new_ids: list[int] = []
+    if new:
+        await TaxReturn.bulk_create(new)  # sets no ids: read them back, less the known ones
+        known = {r.id for r in found}
+        ids = await TaxReturn.filter(ssn_digest__in=[r.ssn_digest for r in new]).values_list(
+            "id", flat=True
+        )
+        new_ids = sorted(set(ids) - known)
+    entries = [_entry("return_created", i, actor) for i in new_ids]
+    entries += [_entry("return_updated", r.id, actor) for rs in changed.values() for r in rs]
+    if entries:
+        await ActivityEntry.bulk_create(entries)
+    return outcomes
+
+
+async def _update_many(
+    connection: BaseDBAsyncClient, names: tuple[str, ...], objects: list[TaxReturn]
+) -> None:
+    """One prepared UPDATE run for many rows (an UPDATE per row built by the ORM is 10x slower)."""
+    executor = connection.executor_class(model=TaxReturn, db=connection)
+    columns = [TaxReturn._meta.fields_map[name] for name in names]
+    params = [
+        [c.to_db_value(getattr(r, c.model_field_name), r) for c in columns] + [r.id]
+        for r in objects
+    ]
+    await connection.execute_many(executor.get_update_sql(names, None), params)
+
+
+def _entry(action: str, return_id: int, actor: str) -> ActivityEntry:
+    return ActivityEntry(action=action, actor=actor, subject=f"return:{return_id}", detail={})
+
+
+async def _upsert_one(core: Core, row: _Row, present: frozenset[str], actor: str) -> str | RowError:
+    existing = await returns_service.find_by_key(core, row.fields.tax_year, row.fields.ssn)
+    try:
+        _saved, outcome = await returns_service.upsert(
+            core, _merged(row.fields, existing, present), actor
+        )
+    except IntegrityError:
+        return RowError(
+            row.line,
+            "another change to this return happened at the same time; import the file again",
+        )
+    return outcome
