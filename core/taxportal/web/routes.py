@@ -13,6 +13,7 @@ from taxportal.web import (
     return_forms,
     sign_in,
     staff_users,
+    tokens_page,
 )
 
 
@@ -38,5 +39,6 @@ def core_routes() -> list[web.RouteDef]:
         web.post("/staff/users", staff_users.add_user),
         web.get("/invite/{token}", invite.invitation_page),
         *import_page.routes(),
+        *tokens_page.routes(),
         *api.routes(),
     ]
