@@ -230,3 +230,21 @@ async def test_the_page_needs_a_signed_in_user_and_a_csrf_token(staff_client, cl
     await sign_in(preparer, "prep@firm.example.com", "a long enough password")
     status, page = await upload(preparer, content)
     assert status == 200 and "1 created" in page
+
+
+async def test_column_names_ignore_case_spaces_underscores_and_hyphens(staff_client):
+    header = "TAX-YEAR,last name,S_S_N,Zip-Code,e-file status,Email Sent,,Mobile Phone"
+    content = csv_file(
+        f"{YEAR},Evans,400-12-0001,30809,Accepted,Sent,,706 555 0101",  # line 2
+        f"{YEAR},Brown,400-12-0002,30809,,Not Sent,a note,",  # line 3
+        header=header,
+    )
+    status, page = await upload(staff_client, content)
+    assert status == 200 and "1 created" in page
+    assert error_rows(page) == [(3, "a value in column 7, which has no name in the header")]
+    saved = await TaxReturn.get(last_name="Evans")
+    assert (saved.zip_code, saved.efile_status, saved.mobile_phone) == (
+        "30809",
+        "Accepted",
+        "+17065550101",
+    )

@@ -60,7 +60,7 @@ _SIGNATURES = {
     b"GIF8": "a GIF image",
     b"\x1f\x8b": "a gzip archive",
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # tab, newlines, VT and FF are text
 
 
 def header_key(name: str) -> str:
@@ -98,10 +98,6 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
 
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated + self.unchanged
-
     def summary(self) -> str:
         text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
         problems = len(self.errors)
@@ -111,14 +107,14 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Row:
+class ValidRow:
     line: int
     fields: ReturnFields
 
 
 @dataclass(frozen=True)
 class ParsedFile:
-    rows: list[_Row]
+    rows: list[ValidRow]
     errors: list[RowError]
     present: frozenset[str]  # the fields the file has a column for
 
@@ -128,9 +124,7 @@ class _Header:
     columns: list[str | None]  # the field of each position; None for an ignored column
     captions: dict[str, str]  # field -> the name the file gives it, for messages
     unnamed: frozenset[int]  # positions with an empty header: they must stay empty
-
-    def present(self) -> frozenset[str]:
-        return frozenset(c for c in self.columns if c)
+    present: frozenset[str]  # the fields the file has a column for
 
 
 # -- reading the bytes ---------------------------------------------------------------------
@@ -237,7 +231,7 @@ def _header(names: list[str]) -> _Header:
             f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
         )
     unnamed = frozenset(i for i, raw in enumerate(names) if not raw.strip())
-    return _Header(columns, captions, unnamed)
+    return _Header(columns, captions, unnamed, frozenset(captions))
 
 
 # -- the rows ------------------------------------------------------------------------------
@@ -254,7 +248,7 @@ def _row_values(header: _Header, cells: list[str]) -> dict[str, str] | str:
             values[target] = cell.strip()
         elif position in header.unnamed and cell.strip():
             return f"a value in column {position + 1}, which has no name in the header"
-    for target in header.present():
+    for target in header.present:
         values.setdefault(target, "")  # short rows: the missing cells are empty
     return values
 
@@ -290,7 +284,7 @@ def parse(data: bytes) -> ParsedFile:
             break
     else:
         raise UnusableFile("the file is empty")
-    rows: list[_Row] = []
+    rows: list[ValidRow] = []
     errors: list[RowError] = []
     first_seen: dict[tuple[int, str], int] = {}
     for line, cells in records:
@@ -312,10 +306,10 @@ def parse(data: bytes) -> ParsedFile:
         if isinstance(checked, str):
             errors.append(RowError(line, checked))
         else:
-            rows.append(_Row(line, checked))
+            rows.append(ValidRow(line, checked))
     if not rows and not errors:
         raise UnusableFile("the file has a header but no rows")
-    return ParsedFile(rows, errors, header.present())
+    return ParsedFile(rows, errors, header.present)
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -371,7 +365,7 @@ def _merged(
 async def _upsert_chunk(
     core: Core,
     connection: BaseDBAsyncClient,
-    chunk: list[_Row],
+    chunk: list[ValidRow],
     present: frozenset[str],
     actor: str,
 ) -> list[str]:
@@ -432,7 +426,9 @@ def _entry(action: str, return_id: int, actor: str) -> ActivityEntry:
     return ActivityEntry(action=action, actor=actor, subject=f"return:{return_id}", detail={})
 
 
-async def _upsert_one(core: Core, row: _Row, present: frozenset[str], actor: str) -> str | RowError:
+async def _upsert_one(
+    core: Core, row: ValidRow, present: frozenset[str], actor: str
+) -> str | RowError:
     existing = await returns_service.find_by_key(core, row.fields.tax_year, row.fields.ssn)
     try:
         _saved, outcome = await returns_service.upsert(

@@ -6,9 +6,6 @@ from typing import Any
 
 from taxportal.services.returns import ClientRow, as_fields
 
-# The File Viewer's "Email Sent" column, as API values.
-EMAIL_SENT = {"Not Sent": "not_sent", "Sent": "sent", "Sent (text)": "sent_text"}
-
 
 def return_json(row: ClientRow) -> dict[str, Any]:
     tax_return = row.tax_return
@@ -18,7 +15,15 @@ def return_json(row: ClientRow) -> dict[str, Any]:
         "ssn_last4": tax_return.ssn_last4,
         "spouse_ssn_last4": tax_return.spouse_ssn_last4,
         "portal_status": row.portal.status if row.portal is not None else "not_created",
-        "email_sent": EMAIL_SENT[row.email_sent],
+        "email_sent": email_sent(row),
         "created_at": tax_return.created_at.isoformat(),
         "updated_at": tax_return.updated_at.isoformat(),
     }
+
+
+def email_sent(row: ClientRow) -> str:
+    """The File Viewer's "Email Sent" column as an API value: not_sent, sent or sent_text."""
+    invitation = row.invitation
+    if invitation is None or invitation.sent_at is None:
+        return "not_sent"
+    return "sent" if invitation.channel == "email" else "sent_text"
