@@ -65,6 +65,31 @@ class SecuritySettings(_Section):
     encryption_key: SecretStr | None = None  # base64, 32 bytes; env only
 
 
+class SessionSettings(_Section):
+    idle_minutes: float = Field(30, gt=0, le=24 * 60)
+    absolute_hours: float = Field(12, gt=0, le=24 * 30)
+
+
+class AccountSettings(_Section):
+    """Taxpayer accounts: password policy, codes, lockouts, remembered devices."""
+
+    password_policy: Literal["composition", "length"] = "composition"
+    registration_attempts: int = Field(5, ge=1, le=100)  # then the invitation is locked
+    code_minutes: float = Field(10, gt=0, le=60)
+    code_attempts: int = Field(5, ge=1, le=20)  # wrong codes, then locked
+    code_resend_seconds: int = Field(60, ge=0, le=3600)
+    remember_device_days: float = Field(30, ge=0, le=365)
+    sign_in_attempts: int = Field(10, ge=3, le=100)  # per account, then a 15-minute lock
+    lock_minutes: float = Field(15, gt=0, le=24 * 60)
+
+
+class ThrottleSettings(_Section):
+    """Attempts per client address in a 15-minute window, per action."""
+
+    per_address: int = Field(30, ge=1, le=10_000)
+    window_minutes: float = Field(15, gt=0, le=24 * 60)
+
+
 class CoreSettings(_Section):
     model_config = ConfigDict(extra="ignore")  # plugin sections are checked separately
 
@@ -77,6 +102,9 @@ class CoreSettings(_Section):
     signing: SigningSettings = Field(default_factory=SigningSettings)
     invitations: InvitationSettings = Field(default_factory=InvitationSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
+    throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
 
 
 CORE_SECTIONS = frozenset(CoreSettings.model_fields)
@@ -237,6 +265,3 @@ def default_channel_choice(config: AppConfig, channel: str) -> str | None:
     """The notifier name configured for a channel, if any."""
     value = (config.core.notify.model_extra or {}).get(channel)
     return str(value) if value else None
-
-
-Language = Literal["en", "es"]

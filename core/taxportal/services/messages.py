@@ -1,59 +1,100 @@
-"""Builds the texts the portal sends, in the taxpayer's language, from templates."""
+"""Builds the messages the portal sends, in the taxpayer's language, from gettext templates."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
+from taxportal import i18n
 from taxportal.context import Core
 from taxportal.contracts import OutgoingMessage
+from taxportal.i18n import N_
 from taxportal.models import TaxReturn
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "messages"
-_env = jinja2.Environment(  # autoescape per template below
-    loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
-
 SUBJECTS = {
-    "invitation": {
-        "en": "Your secure portal has been created",
-        "es": "Su portal seguro ha sido creado",
-    }
+    "invitation": N_("Your secure portal has been created"),
+    "code": N_("Your security code"),
+    "username": N_("Your portal user name"),
 }
+
+
+def _environment() -> jinja2.Environment:
+    from taxportal.web.rendering import install_gettext
+
+    env = jinja2.Environment(  # noqa: S701  # HTML templates are autoescaped below
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    install_gettext(env)
+    return env
+
+
+_env = _environment()
+
+
+def _build(
+    core: Core, kind: str, channel: str, to: str, language: str, context: dict[str, Any]
+) -> OutgoingMessage:
+    language = i18n.supported(language) or i18n.DEFAULT_LANGUAGE
+    firm = core.config.core.firm.name
+    values = {"firm": firm, "lang": language, **context}
+    if channel == "sms":
+        text = _env.get_template(f"{kind}.sms.txt").render(values).strip()
+        return OutgoingMessage(
+            channel="sms", to=to, text=text, sender_name=firm, purpose=kind, language=language
+        )
+    html_name = f"{kind}.email.html"
+    html = (
+        _env.get_template(html_name).render(values) if (_TEMPLATES / html_name).exists() else None
+    )
+    return OutgoingMessage(
+        channel="email",
+        to=to,
+        subject=i18n.gettext_for(language, SUBJECTS[kind]),
+        text=_env.get_template(f"{kind}.email.txt").render(values),
+        html=html,
+        sender_name=firm,
+        purpose=kind,
+        language=language,
+    )
 
 
 def invitation_message(
     core: Core, tax_return: TaxReturn, channel: str, link: str
 ) -> OutgoingMessage:
-    language = tax_return.language if tax_return.language in ("en", "es") else "en"
-    firm = core.config.core.firm.name
-    context = {
-        "firm": firm,
-        "link": link,
-        "first_name": tax_return.first_name,
-        "ttl_days": core.config.core.invitations.ttl_days,
-    }
-    if channel == "sms":
-        text = _env.get_template(f"invitation.sms.{language}.txt").render(context).strip()
-        return OutgoingMessage(
-            channel="sms",
-            to=tax_return.mobile_phone,
-            text=text,
-            sender_name=firm,
-            purpose="invitation",
-            language=language,
-        )
-    return OutgoingMessage(
-        channel="email",
-        to=tax_return.primary_email,
-        subject=SUBJECTS["invitation"][language],
-        text=_env.get_template(f"invitation.email.{language}.txt").render(context),
-        html=_env.get_template(f"invitation.email.{language}.html").render(context),
-        sender_name=firm,
-        purpose="invitation",
-        language=language,
+    to = tax_return.primary_email if channel == "email" else tax_return.mobile_phone
+    return _build(
+        core,
+        "invitation",
+        channel,
+        to,
+        tax_return.language,
+        {
+            "link": link,
+            "first_name": tax_return.first_name,
+            "ttl_days": core.config.core.invitations.ttl_days,
+        },
     )
+
+
+def code_message(core: Core, channel: str, to: str, code: str, language: str) -> OutgoingMessage:
+    return _build(
+        core,
+        "code",
+        channel,
+        to,
+        language,
+        {"code": code, "minutes": core.config.core.accounts.code_minutes},
+    )
+
+
+def username_message(
+    core: Core, channel: str, to: str, username: str, language: str
+) -> OutgoingMessage:
+    return _build(core, "username", channel, to, language, {"username": username})

@@ -12,3 +12,4 @@ STAFF = web.RequestKey("staff", StaffUser)  # the signed-in console user
 STAFF_SESSION = web.RequestKey("staff_session", StaffSession)
 API_STAFF = web.RequestKey("api_staff", StaffUser)  # the owner of the API token in use
 NEW_CSRF = web.RequestKey("new_csrf", str)  # a CSRF cookie to set on this response
+LANG = web.RequestKey("lang", str)  # the language taxpayer pages are shown in

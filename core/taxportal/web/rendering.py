@@ -10,7 +10,8 @@ import jinja2
 import phonenumbers
 from aiohttp import web
 
-from taxportal.web.keys import CORE, STAFF
+from taxportal import i18n
+from taxportal.web.keys import CORE, LANG, STAFF
 from taxportal.web.security import CSRF_FIELD, csrf_token_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -18,14 +19,31 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader([str(TEMPLATES), *plugin_dirs]),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         context_processors=[page_context],
         filters={"phone": format_phone},
+        extensions=["jinja2.ext.i18n"],
     )
+    install_gettext(env)
+
+
+def install_gettext(env: jinja2.Environment) -> None:
+    """`_()` and `{% trans %}` translate into the page's `lang` (one env, many languages)."""
+
+    # Jinja's newstyle wrapper fills in %(name)s values itself: only translate here.
+    @jinja2.pass_context
+    def _gettext(context: Any, message: str) -> str:
+        return i18n.translations(context.get("lang", "en")).gettext(message)
+
+    @jinja2.pass_context
+    def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+        return i18n.translations(context.get("lang", "en")).ngettext(singular, plural, n)
+
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def format_phone(e164: str) -> str:
@@ -53,4 +71,6 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": csrf_token_for(request),
         "nav_items": core.plugins.nav_items("staff"),
         "request_path": request.path,
+        "lang": request.get(LANG, i18n.DEFAULT_LANGUAGE),
+        "languages": i18n.LANGUAGES,
     }

@@ -1,0 +1,78 @@
+"""English and Spanish: gettext catalogs (compiled from .po at start), and language choice."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DEFAULT_LANGUAGE = "en"
+LANGUAGES = {"en": "English", "es": "Español"}
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog of a language; English is the source text, so it needs none."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT_LANGUAGE or not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def gettext_for(language: str, message: str, **values: Any) -> str:
+    text = translations(language).gettext(message)
+    return text % values if values else text
+
+
+def ngettext_for(language: str, singular: str, plural: str, n: int, **values: Any) -> str:
+    text = translations(language).ngettext(singular, plural, n)
+    values.setdefault("num", n)
+    return text % values
+
+
+def supported(language: str | None) -> str | None:
+    code = (language or "").strip().lower()[:2]
+    return code if code in LANGUAGES else None
+
+
+def from_accept_language(header: str) -> str | None:
+    """The best supported language of an Accept-Language header, by q-value."""
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        code = supported(tag)
+        if code and quality > 0:
+            choices.append((-quality, position, code))
+    return min(choices)[2] if choices else None
+
+
+def choose_language(
+    *, chosen: str | None, account: str | None, tax_return: str | None, accept_language: str
+) -> str:
+    """The taxpayer's switch, else their account's choice, else the return's, else the browser's."""
+    for candidate in (chosen, account, tax_return):
+        code = supported(candidate)
+        if code:
+            return code
+    return from_accept_language(accept_language) or DEFAULT_LANGUAGE
+
+
+def N_(message: str) -> str:  # noqa: N802  # marks a string for extraction; translated later
+    return message
