@@ -73,7 +73,7 @@ class SessionSettings(_Section):
 class AccountSettings(_Section):
     """Taxpayer accounts: password policy, codes, lockouts, remembered devices."""
 
-    password_policy: Literal["composition", "length"] = "composition"
+    password_policy: Literal["composition", "length"] = "composition"  # noqa: S105
     registration_attempts: int = Field(5, ge=1, le=100)  # then the invitation is locked
     code_minutes: float = Field(10, gt=0, le=60)
     code_attempts: int = Field(5, ge=1, le=20)  # wrong codes, then locked

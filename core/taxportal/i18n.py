@@ -74,5 +74,5 @@ def choose_language(
     return from_accept_language(accept_language) or DEFAULT_LANGUAGE
 
 
-def N_(message: str) -> str:  # noqa: N802  # marks a string for extraction; translated later
+def N_(message: str) -> str:  # marks a string for extraction; translated later
     return message

@@ -24,7 +24,7 @@ SUBJECTS = {
 def _environment() -> jinja2.Environment:
     from taxportal.web.rendering import install_gettext
 
-    env = jinja2.Environment(  # noqa: S701  # HTML templates are autoescaped below
+    env = jinja2.Environment(  # HTML templates are autoescaped below
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
