@@ -9,7 +9,7 @@ from aiohttp import web
 from taxportal.config import AppConfig
 from taxportal.runtime import build_core, started
 from taxportal.services.passwords import PasswordHasher
-from taxportal.web.auth import load_staff
+from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.keys import CORE
 from taxportal.web.rendering import STATIC, setup_templates
@@ -26,7 +26,7 @@ def create_app(
     raise now); backends and the database are opened when the app starts."""
     core = build_core(config, extra_plugins, passwords)
     app = web.Application(
-        middlewares=[security_headers, error_pages, load_staff, csrf_protect],
+        middlewares=[security_headers, error_pages, load_sessions, csrf_protect],
         client_max_size=1024 * 1024,
     )
     app[CORE] = core

@@ -73,6 +73,8 @@ async def apply_migrations(tconfig: dict[str, Any]) -> list[str]:
         if event == "apply_done":
             applied.append(f"{app_label}.{name}")
 
-    await tortoise_migrate(config=tconfig, progress=progress)
-    await Tortoise.close_connections()
+    try:
+        await tortoise_migrate(config=tconfig, progress=progress)
+    finally:
+        await Tortoise.close_connections()  # also on failure, or the process never exits
     return applied

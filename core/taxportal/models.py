@@ -17,9 +17,28 @@ class StaffUser(Model):
     role = fields.CharField(max_length=16, default="preparer")  # "admin" | "preparer"
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    totp_secret_encrypted = fields.CharField(max_length=200, default="")  # AES-GCM
+    totp_enabled_at = fields.DatetimeField(null=True)
+    totp_last_step = fields.BigIntField(default=0)  # a TOTP code is accepted once
+    failed_sign_ins = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "staff_user"
+
+
+class StaffRecoveryCode(Model):
+    """A single-use code that replaces the authenticator app once (stored as a hash)."""
+
+    id = fields.IntField(primary_key=True)
+    staff: fields.ForeignKeyRelation[StaffUser] = fields.ForeignKeyField(
+        "taxportal.StaffUser", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=64)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "staff_recovery_code"
 
 
 class ApiToken(Model):
@@ -38,20 +57,26 @@ class ApiToken(Model):
         table = "api_token"
 
 
-class StaffSession(Model):
-    """A server-side session of the console: revocable, so a copied cookie dies on sign-out."""
+class WebSession(Model):
+    """A server-side session (staff or taxpayer): revocable, so a copied cookie dies on sign-out."""
 
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    staff: fields.ForeignKeyRelation[StaffUser] = fields.ForeignKeyField(
-        "taxportal.StaffUser", related_name="sessions", on_delete=fields.CASCADE
+    kind = fields.CharField(max_length=16)  # "staff" | "taxpayer"
+    staff: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
+        "taxportal.StaffUser", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    account: fields.ForeignKeyNullableRelation[TaxpayerAccount] = fields.ForeignKeyField(
+        "taxportal.TaxpayerAccount", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
     csrf_token = fields.CharField(max_length=64)
+    second_factor_at = fields.DatetimeField(null=True)  # staff TOTP / taxpayer code passed
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(auto_now_add=True)
+    address = fields.CharField(max_length=64, default="")
 
     class Meta:
-        table = "staff_session"
+        table = "web_session"
 
 
 class TaxReturn(Model):
@@ -125,6 +150,77 @@ class Invitation(Model):
 
     class Meta:
         table = "invitation"
+
+
+class TaxpayerAccount(Model):
+    """The taxpayer's sign-in for one portal."""
+
+    id = fields.IntField(primary_key=True)
+    portal: fields.OneToOneRelation[Portal] = fields.OneToOneField(
+        "taxportal.Portal", related_name="account", on_delete=fields.CASCADE
+    )
+    username = fields.CharField(max_length=64)  # as typed
+    username_key = fields.CharField(max_length=64, unique=True)  # case-folded: unique
+    password_hash = fields.CharField(max_length=255)
+    email = fields.CharField(max_length=254, default="")  # as typed at registration
+    phone = fields.CharField(max_length=20, default="")  # E.164, as typed at registration
+    language = fields.CharField(max_length=2, default="")  # the taxpayer's own choice
+    verified_at = fields.DatetimeField(null=True)
+    failed_codes = fields.IntField(default=0)  # wrong codes since the last success
+    failed_sign_ins = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    password_changed_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "taxpayer_account"
+
+
+class OneTimeCode(Model):
+    """A 6-digit code sent to the taxpayer, bound to one account and purpose (stored hashed)."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[TaxpayerAccount] = fields.ForeignKeyField(
+        "taxportal.TaxpayerAccount", related_name="codes", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharField(max_length=32)  # "verify" | "sign_in" | "reset_password"
+    channel = fields.CharField(max_length=16)
+    code_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    attempts = fields.IntField(default=0)
+    used_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "one_time_code"
+
+
+class TrustedDevice(Model):
+    """A browser that passed a code: sign-ins from it skip the code until it expires."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[TaxpayerAccount] = fields.ForeignKeyField(
+        "taxportal.TaxpayerAccount", related_name="devices", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "trusted_device"
+
+
+class ThrottleHit(Model):
+    """One attempt counted against a key ("sign_in:ip:1.2.3.4"): rate limits across processes."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=128, db_index=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "throttle_hit"
+        indexes = (("key", "at"),)
 
 
 class ActivityEntry(Model):

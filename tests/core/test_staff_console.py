@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taxportal.models import StaffSession, TaxReturn
+from taxportal.models import TaxReturn, WebSession
 from tests.support import ADMIN_EMAIL, csrf_from, sign_in
 
 
@@ -25,7 +25,7 @@ async def test_console_needs_a_session_and_sign_out_kills_a_copied_cookie(staff_
     assert (await staff_client.get("/staff/", allow_redirects=False)).status == 200
     token = await csrf_from(staff_client, "/staff/")
     await staff_client.post("/staff/logout", data={"csrf_token": token})
-    assert await StaffSession.all().count() == 0
+    assert await WebSession.all().count() == 0
     replay = await staff_client.get(
         "/staff/", allow_redirects=False, cookies={"tp_staff": cookie.value}
     )

@@ -9,14 +9,12 @@ from tortoise.exceptions import IntegrityError
 
 from taxportal.context import Core
 from taxportal.crypto import token_digest
-from taxportal.models import ApiToken, StaffSession, StaffUser
+from taxportal.models import ApiToken, StaffUser
 from taxportal.services import activity
 from taxportal.text import InvalidValue, normalize_email
 
 ROLES = ("admin", "preparer")
 MIN_STAFF_PASSWORD = 12
-SESSION_IDLE = dt.timedelta(minutes=30)
-SESSION_ABSOLUTE = dt.timedelta(hours=12)
 
 
 class StaffError(ValueError):
@@ -69,34 +67,6 @@ async def authenticate(core: Core, email: str, password: str, address: str) -> S
         return None
     await activity.record("staff_signed_in", actor=f"staff:{user.id}", address=address)
     return user
-
-
-async def start_session(user: StaffUser) -> tuple[str, StaffSession]:
-    token = secrets.token_urlsafe(32)
-    session = await StaffSession.create(
-        token_hash=token_digest(token), staff=user, csrf_token=secrets.token_urlsafe(32)
-    )
-    return token, session
-
-
-async def session_for(token: str) -> StaffSession | None:
-    """The live session of a cookie value; idle or too old sessions are ended here."""
-    session = await StaffSession.get_or_none(token_hash=token_digest(token)).prefetch_related(
-        "staff"
-    )
-    if session is None or not session.staff.is_active:
-        return None
-    now = dt.datetime.now(dt.UTC)
-    if now - session.last_seen_at > SESSION_IDLE or now - session.created_at > SESSION_ABSOLUTE:
-        await session.delete()
-        return None
-    if now - session.last_seen_at > dt.timedelta(minutes=1):  # one write a minute, not per request
-        await StaffSession.filter(id=session.id).update(last_seen_at=now)
-    return session
-
-
-async def end_session(token: str) -> None:
-    await StaffSession.filter(token_hash=token_digest(token)).delete()
 
 
 async def issue_api_token(user: StaffUser, label: str = "") -> str:

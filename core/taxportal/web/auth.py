@@ -8,23 +8,41 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from taxportal.models import StaffUser
+from taxportal.services import sessions
 from taxportal.services import staff as staff_service
-from taxportal.web.keys import API_STAFF, STAFF, STAFF_SESSION
-from taxportal.web.security import Handler
+from taxportal.web.keys import ACCOUNT, API_STAFF, CORE, STAFF, STAFF_SESSION, TAXPAYER_SESSION
+from taxportal.web.security import Handler, is_tls
 
 SESSION_COOKIE = "tp_staff"
+TAXPAYER_COOKIE = "tp_taxpayer"
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
-async def load_staff(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def load_sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the staff and taxpayer sessions named by their cookies, when still live."""
+    core = request.app[CORE]
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        session = await staff_service.session_for(token)
-        if session is not None:
+        session = await sessions.lookup(core, token)
+        if session is not None and session.staff is not None:
             request[STAFF_SESSION] = session
             request[STAFF] = session.staff
+    token = request.cookies.get(TAXPAYER_COOKIE)
+    if token:
+        session = await sessions.lookup(core, token)
+        if session is not None and session.account is not None:
+            request[TAXPAYER_SESSION] = session
+            request[ACCOUNT] = session.account
     return await handler(request)
+
+
+def set_session_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, token: str
+) -> None:
+    response.set_cookie(
+        name, token, httponly=True, samesite="Lax", secure=is_tls(request), path="/"
+    )
 
 
 def current_staff(request: web.Request) -> StaffUser | None:

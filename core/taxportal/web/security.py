@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from taxportal.web.keys import CORE, NEW_CSRF, STAFF_SESSION
+from taxportal.web.keys import CORE, NEW_CSRF, STAFF_SESSION, TAXPAYER_SESSION
 
 CSRF_COOKIE = "tp_csrf"
 CSRF_FIELD = "csrf_token"
@@ -48,7 +48,7 @@ def _apply_headers(request: web.Request, response: web.StreamResponse) -> None:
 
 def csrf_token_for(request: web.Request) -> str:
     """The token forms must echo: the session's when signed in, else a cookie-bound one."""
-    session = request.get(STAFF_SESSION)
+    session = request.get(STAFF_SESSION) or request.get(TAXPAYER_SESSION)
     if session is not None:
         return str(session.csrf_token)
     token = request.cookies.get(CSRF_COOKIE) or request.get(NEW_CSRF)
@@ -63,7 +63,11 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
     if request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
         expected = (
             csrf_token_for(request)
-            if (request.get(STAFF_SESSION) or request.cookies.get(CSRF_COOKIE))
+            if (
+                request.get(STAFF_SESSION)
+                or request.get(TAXPAYER_SESSION)
+                or request.cookies.get(CSRF_COOKIE)
+            )
             else ""
         )
         given = request.headers.get("X-CSRF-Token") or request.query.get(CSRF_FIELD, "")

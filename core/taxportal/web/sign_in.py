@@ -5,10 +5,10 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
+from taxportal.services import sessions
 from taxportal.services import staff as staff_service
-from taxportal.web.auth import SESSION_COOKIE, client_address
+from taxportal.web.auth import SESSION_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE
-from taxportal.web.security import is_tls
 
 
 def _safe_next(value: str) -> str:
@@ -38,18 +38,18 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
             {"error": "The email or password is not right.", "email": email, "next": next_path},
             status=401,
         )
-    token, _session = await staff_service.start_session(user)
-    response = web.HTTPSeeOther(next_path)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=is_tls(request), path="/"
+    token, _session = await sessions.start(
+        request.app[CORE], staff=user, address=client_address(request)
     )
+    response = web.HTTPSeeOther(next_path)
+    set_session_cookie(request, response, SESSION_COOKIE, token)
     raise response
 
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await staff_service.end_session(token)
+        await sessions.end(token)
     response = web.HTTPSeeOther("/staff/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

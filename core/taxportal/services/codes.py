@@ -1,0 +1,147 @@
+"""One-time security codes: 6 digits, 10 minutes, single use, bound to account and purpose."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from taxportal.context import Core
+from taxportal.contracts import DeliveryError
+from taxportal.models import OneTimeCode, TaxpayerAccount
+from taxportal.services import activity
+from taxportal.services.messages import code_message
+
+
+class CodeError(Exception):
+    """Why a code could not be sent or accepted; ``kind`` picks the message shown."""
+
+    def __init__(self, kind: str, seconds: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind  # "cooldown" | "delivery" | "wrong" | "expired" | "locked"
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class Contact:
+    channel: str
+    address: str
+
+
+def _digest(core: Core, account: TaxpayerAccount, purpose: str, code: str) -> str:
+    # Keyed: a leaked table does not let anyone try the million codes offline.
+    return core.cipher.digest(f"{account.id}:{purpose}:{code}", "one-time-code")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def is_locked(account: TaxpayerAccount) -> bool:
+    return account.locked_until is not None and account.locked_until > _now()
+
+
+async def send(
+    core: Core,
+    account: TaxpayerAccount,
+    purpose: str,
+    contact: Contact,
+    language: str,
+    address: str = "",
+) -> None:
+    """Void earlier codes of this purpose and deliver a fresh one (after the cooldown)."""
+    settings = core.config.core.accounts
+    if is_locked(account):
+        raise CodeError("locked")
+    latest = await OneTimeCode.filter(account=account, purpose=purpose).order_by("-id").first()
+    if latest is not None:
+        waited = (_now() - latest.created_at).total_seconds()
+        if waited < settings.code_resend_seconds:
+            raise CodeError("cooldown", int(settings.code_resend_seconds - waited) + 1)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    await OneTimeCode.filter(
+        account=account, purpose=purpose, used_at__isnull=True, voided_at__isnull=True
+    ).update(voided_at=_now())
+    record = await OneTimeCode.create(
+        account=account,
+        purpose=purpose,
+        channel=contact.channel,
+        code_hash=_digest(core, account, purpose, code),
+        expires_at=_now() + dt.timedelta(minutes=settings.code_minutes),
+    )
+    message = code_message(core, contact.channel, contact.address, code, language)
+    try:
+        await core.plugins.notify(message)
+    except DeliveryError as exc:
+        await OneTimeCode.filter(id=record.id).delete()
+        await activity.record(
+            "code_failed",
+            actor=f"taxpayer:{account.id}",
+            address=address,
+            purpose=purpose,
+            channel=contact.channel,
+            reason=str(exc),
+        )
+        raise CodeError("delivery") from None
+    await activity.record(
+        "code_sent",
+        actor=f"taxpayer:{account.id}",
+        address=address,
+        purpose=purpose,
+        channel=contact.channel,
+    )
+
+
+async def check(
+    core: Core, account: TaxpayerAccount, purpose: str, typed: str, address: str = ""
+) -> None:
+    """Accept the code or raise CodeError; wrong tries count across resends and lock."""
+    settings = core.config.core.accounts
+    if is_locked(account):
+        raise CodeError("locked")
+    code = (
+        await OneTimeCode.filter(
+            account=account, purpose=purpose, used_at__isnull=True, voided_at__isnull=True
+        )
+        .order_by("-id")
+        .first()
+    )
+    if code is None or code.expires_at <= _now():
+        raise CodeError("expired")
+    candidate = _digest(core, account, purpose, "".join(c for c in typed if c.isdigit()))
+    if hmac.compare_digest(candidate, code.code_hash):
+        await OneTimeCode.filter(id=code.id).update(used_at=_now())
+        await TaxpayerAccount.filter(id=account.id).update(failed_codes=0)
+        account.failed_codes = 0
+        await activity.record(
+            "code_accepted", actor=f"taxpayer:{account.id}", address=address, purpose=purpose
+        )
+        return
+    failures = account.failed_codes + 1
+    updates: dict[str, object] = {"failed_codes": failures}
+    await OneTimeCode.filter(id=code.id).update(attempts=code.attempts + 1)
+    if failures >= settings.code_attempts:
+        await OneTimeCode.filter(id=code.id).update(voided_at=_now())
+        updates.update(
+            failed_codes=0, locked_until=_now() + dt.timedelta(minutes=settings.lock_minutes)
+        )
+    await TaxpayerAccount.filter(id=account.id).update(**updates)
+    for name, value in updates.items():
+        setattr(account, name, value)
+    await activity.record(
+        "code_rejected",
+        actor=f"taxpayer:{account.id}",
+        address=address,
+        purpose=purpose,
+        failures=failures,
+    )
+    if "locked_until" in updates:
+        await activity.record(
+            "account_locked",
+            actor=f"taxpayer:{account.id}",
+            address=address,
+            reason="too many wrong codes",
+        )
+        raise CodeError("locked")
+    raise CodeError("wrong")

@@ -1,0 +1,90 @@
+"""Server-side sessions for staff and taxpayers: revocable, rotated, idle and absolute limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from taxportal.context import Core
+from taxportal.crypto import token_digest
+from taxportal.models import StaffUser, TaxpayerAccount, WebSession
+
+TOUCH_EVERY = dt.timedelta(minutes=1)  # one write a minute per session, not one per request
+
+
+async def start(
+    core: Core,
+    *,
+    staff: StaffUser | None = None,
+    account: TaxpayerAccount | None = None,
+    address: str = "",
+    second_factor: bool = False,
+) -> tuple[str, WebSession]:
+    """A new session (always a new id: call it at sign-in and after every step-up)."""
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    session = await WebSession.create(
+        token_hash=token_digest(token),
+        kind="staff" if staff is not None else "taxpayer",
+        staff=staff,
+        account=account,
+        csrf_token=secrets.token_urlsafe(32),
+        second_factor_at=now if second_factor else None,
+        address=address[:64],
+    )
+    return token, session
+
+
+async def lookup(core: Core, token: str) -> WebSession | None:
+    """The live session of a cookie value; idle or too old sessions are ended here."""
+    session = await WebSession.get_or_none(token_hash=token_digest(token)).prefetch_related(
+        "staff", "account"
+    )
+    if session is None:
+        return None
+    if session.staff is not None and not session.staff.is_active:
+        return None
+    limits = core.config.core.sessions
+    now = dt.datetime.now(dt.UTC)
+    idle = now - session.last_seen_at > dt.timedelta(minutes=limits.idle_minutes)
+    too_old = now - session.created_at > dt.timedelta(hours=limits.absolute_hours)
+    if idle or too_old:
+        await WebSession.filter(id=session.id).delete()
+        return None
+    if now - session.last_seen_at > TOUCH_EVERY:
+        await WebSession.filter(id=session.id).update(last_seen_at=now)
+    return session
+
+
+async def rotate(core: Core, old: WebSession, *, second_factor: bool = False) -> str:
+    """Replace a session by a new one for the same person (new id after a step-up)."""
+    await WebSession.filter(id=old.id).delete()
+    staff = await old.staff if old.staff_id else None  # type: ignore[attr-defined]
+    account = await old.account if old.account_id else None  # type: ignore[attr-defined]
+    token, _ = await start(
+        core,
+        staff=staff,
+        account=account,
+        address=old.address,
+        second_factor=second_factor or old.second_factor_at is not None,
+    )
+    return token
+
+
+async def end(token: str) -> None:
+    await WebSession.filter(token_hash=token_digest(token)).delete()
+
+
+async def end_all(
+    *,
+    staff: StaffUser | None = None,
+    account: TaxpayerAccount | None = None,
+    keep: WebSession | None = None,
+) -> int:
+    """End every session of one person (after a password change), except ``keep``."""
+    query = (
+        WebSession.filter(staff=staff) if staff is not None else WebSession.filter(account=account)
+    )
+    if keep is not None:
+        query = query.exclude(id=keep.id)
+    return await query.delete()
