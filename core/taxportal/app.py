@@ -12,6 +12,7 @@ from taxportal.services.passwords import PasswordHasher
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.keys import CORE
+from taxportal.web.language import choose_language
 from taxportal.web.rendering import STATIC, setup_templates
 from taxportal.web.routes import core_routes
 from taxportal.web.security import csrf_protect, security_headers
@@ -26,7 +27,7 @@ def create_app(
     raise now); backends and the database are opened when the app starts."""
     core = build_core(config, extra_plugins, passwords)
     app = web.Application(
-        middlewares=[security_headers, error_pages, load_sessions, csrf_protect],
+        middlewares=[security_headers, error_pages, load_sessions, choose_language, csrf_protect],
         client_max_size=1024 * 1024,
     )
     app[CORE] = core

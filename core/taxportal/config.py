@@ -34,6 +34,8 @@ class ServerSettings(_Section):
 
 class FirmSettings(_Section):
     name: str = "Your Tax Firm"
+    phone: str = ""  # shown to taxpayers who need help (e.g. an expired link)
+    email: str = ""
 
 
 class DatabaseSettings(_Section):

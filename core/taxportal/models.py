@@ -110,7 +110,7 @@ class TaxReturn(Model):
     class Meta:
         table = "tax_return"
         unique_together = (("tax_year", "ssn_digest"),)
-        indexes = (("tax_year", "last_name", "first_name"),)
+        indexes = (("tax_year", "last_name", "first_name"), ("last_name", "first_name", "id"))
 
 
 class Portal(Model):
@@ -120,13 +120,14 @@ class Portal(Model):
     tax_return: fields.OneToOneRelation[TaxReturn] = fields.OneToOneField(
         "taxportal.TaxReturn", related_name="portal", on_delete=fields.CASCADE
     )
-    status = fields.CharField(
-        max_length=16, default="invited"
-    )  # invited|registered|verified|locked
+    status = fields.CharField(max_length=16, default="invited")  # invited|registered|verified
     created_at = fields.DatetimeField(auto_now_add=True)
     created_by: fields.ForeignKeyNullableRelation[StaffUser] = fields.ForeignKeyField(
         "taxportal.StaffUser", related_name="portals_created", null=True, on_delete=fields.SET_NULL
     )
+    failed_registrations = fields.IntField(default=0)
+    locked_at = fields.DatetimeField(null=True)  # too many failed registrations: staff unlock
+    link_requested = fields.BooleanField(default=False)  # the taxpayer asked for a new link
 
     class Meta:
         table = "portal"

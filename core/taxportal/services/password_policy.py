@@ -19,7 +19,7 @@ class Rule:
 COMPOSITION_RULES = (
     Rule("lower", "One lowercase character", "[a-z]"),
     Rule("upper", "One uppercase character", "[A-Z]"),
-    Rule("special", "One special (@$!%*?&)", "[@$!%*?&]"),
+    Rule("special", "One special (@$!%%*?&)", "[@$!%*?&]"),  # %% : labels go through gettext
     Rule("number", "One number", "[0-9]"),
     Rule("min", "8 characters minimum", "^.{8,}$"),
     Rule("max", "25 characters maximum", "^.{0,25}$"),

@@ -37,7 +37,7 @@ async def start(
 
 async def lookup(core: Core, token: str) -> WebSession | None:
     """The live session of a cookie value; idle or too old sessions are ended here."""
-    session = await WebSession.get_or_none(token_hash=token_digest(token)).prefetch_related(
+    session = await WebSession.get_or_none(token_hash=token_digest(token)).select_related(
         "staff", "account"
     )
     if session is None:

@@ -10,6 +10,23 @@ from taxportal.services.portals import missing_for_portal
 from taxportal.web.auth import staff_required
 
 PER_PAGE = 50
+LIST_COLUMNS = (  # what the table shows: no ciphertext, no timestamps to parse
+    "id",
+    "tax_year",
+    "return_type",
+    "efile_status",
+    "first_name",
+    "last_name",
+    "ssn_last4",
+    "ssn_digest",
+    "primary_email",
+    "secondary_email",
+    "mobile_phone",
+    "address",
+    "city",
+    "state",
+    "zip_code",
+)
 
 
 def _int(value: str, default: int | None = None) -> int | None:
@@ -31,6 +48,7 @@ async def client_list(request: web.Request) -> web.Response:
         descending=descending,
         page=page,
         per_page=PER_PAGE,
+        columns=LIST_COLUMNS,
     )
     return aiohttp_jinja2.render_template(
         "staff/clients.html",

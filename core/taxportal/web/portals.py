@@ -9,9 +9,11 @@ from aiohttp import web
 from yarl import URL
 
 from taxportal.models import Portal
+from taxportal.services import accounts
 from taxportal.services import portals as portal_service
 from taxportal.services import returns as returns_service
 from taxportal.web.auth import actor, client_address, staff_required
+from taxportal.web.clients import LIST_COLUMNS
 from taxportal.web.keys import CORE
 
 
@@ -81,7 +83,7 @@ async def manage_portals(request: web.Request) -> web.Response:
     page = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
     search = request.query.get("q", "")[:100]
     result = await returns_service.list_clients(
-        search=search, tax_year=current_year(), page=page, per_page=50
+        search=search, tax_year=current_year(), page=page, per_page=50, columns=LIST_COLUMNS
     )
     return aiohttp_jinja2.render_template(
         "staff/portals.html",
@@ -95,3 +97,14 @@ async def manage_portals(request: web.Request) -> web.Response:
             "done_client": request.query.get("client", ""),
         },
     )
+
+
+@staff_required
+async def unlock(request: web.Request) -> web.StreamResponse:
+    """Clear a portal's registration, code and sign-in lockouts."""
+    tax_return = await _get_return(request)
+    portal = await Portal.get_or_none(tax_return_id=tax_return.id)
+    if portal is None:
+        raise web.HTTPNotFound()
+    await accounts.unlock_portal(portal.id, actor(request))
+    raise web.HTTPSeeOther(URL("/staff/portals").with_query(done="unlocked", client=tax_return.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import phonenumbers
 from aiohttp import web
 
 from taxportal import i18n
-from taxportal.web.keys import CORE, LANG, STAFF
+from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF
 from taxportal.web.security import CSRF_FIELD, csrf_token_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -46,6 +47,7 @@ def install_gettext(env: jinja2.Environment) -> None:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
+@functools.lru_cache(maxsize=50_000)  # a list page formats the same numbers again and again
 def format_phone(e164: str) -> str:
     """'+17065550197' -> '(706) 555-0197' for US numbers; others in international form."""
     if not e164:
@@ -66,6 +68,8 @@ async def page_context(request: web.Request) -> dict[str, Any]:
     core = request.app[CORE]
     return {
         "firm_name": core.config.core.firm.name,
+        "firm": core.config.core.firm,
+        "account": request.get(ACCOUNT),
         "staff": request.get(STAFF),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token_for(request),

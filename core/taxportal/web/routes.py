@@ -8,7 +8,7 @@ from taxportal.web import (
     api,
     clients,
     import_page,
-    invite,
+    portal_routes,
     portals,
     return_forms,
     sign_in,
@@ -17,13 +17,8 @@ from taxportal.web import (
 )
 
 
-async def staff_home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/staff/")
-
-
 def core_routes() -> list[web.RouteDef]:
     return [
-        web.get("/", staff_home),
         web.get("/staff/login", sign_in.sign_in_page),
         web.post("/staff/login", sign_in.sign_in),
         web.post("/staff/logout", sign_in.sign_out),
@@ -35,9 +30,10 @@ def core_routes() -> list[web.RouteDef]:
         web.get("/staff/portals", portals.manage_portals),
         web.get("/staff/portals/{return_id:\\d+}/send", portals.send_link_dialog),
         web.post("/staff/portals/{return_id:\\d+}/send", portals.send_link),
+        web.post("/staff/portals/{return_id:\\d+}/unlock", portals.unlock),
         web.get("/staff/users", staff_users.users_page),
         web.post("/staff/users", staff_users.add_user),
-        web.get("/invite/{token}", invite.invitation_page),
+        *portal_routes.routes(),
         *import_page.routes(),
         *tokens_page.routes(),
         *api.routes(),

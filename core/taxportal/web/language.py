@@ -1,0 +1,61 @@
+"""The page language: the taxpayer's switch, their account, their return, else the browser."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from taxportal import i18n
+from taxportal.models import TaxpayerAccount, TaxReturn
+from taxportal.web.keys import ACCOUNT, LANG
+from taxportal.web.security import Handler, is_tls
+
+LANG_COOKIE = "tp_lang"
+ONE_YEAR = 365 * 24 * 3600
+
+
+@web.middleware
+async def choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    account = request.get(ACCOUNT)
+    request[LANG] = i18n.choose_language(
+        chosen=request.cookies.get(LANG_COOKIE),
+        account=account.language if account else None,
+        tax_return=await _return_language(account) if account else None,
+        accept_language=request.headers.get("Accept-Language", ""),
+    )
+    return await handler(request)
+
+
+async def _return_language(account: TaxpayerAccount) -> str | None:
+    values = await TaxReturn.filter(portal__id=account.portal_id).values_list(  # type: ignore[attr-defined]
+        "language", flat=True
+    )
+    return values[0] if values else None
+
+
+def use_return_language(request: web.Request, tax_return: TaxReturn) -> None:
+    """Pages reached before sign-in (the invitation) know the return: prefer its language."""
+    if not request.cookies.get(LANG_COOKIE):
+        request[LANG] = i18n.supported(tax_return.language) or request[LANG]
+
+
+async def switch_language(request: web.Request) -> web.StreamResponse:
+    """POST /language: remember the choice in a cookie and on the account."""
+    form = await request.post()
+    language = i18n.supported(str(form.get("lang", ""))) or i18n.DEFAULT_LANGUAGE
+    back = str(form.get("next", "/portal/"))
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/portal/"
+    account = request.get(ACCOUNT)
+    if account is not None:
+        await TaxpayerAccount.filter(id=account.id).update(language=language)
+    response = web.HTTPSeeOther(back)
+    response.set_cookie(
+        LANG_COOKIE,
+        language,
+        max_age=ONE_YEAR,
+        samesite="Lax",
+        secure=is_tls(request),
+        path="/",
+        httponly=True,
+    )
+    raise response

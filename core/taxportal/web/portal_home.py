@@ -1,0 +1,47 @@
+"""The taxpayer's portal: Home with its two cards, and the pages still to come."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from taxportal.i18n import N_
+from taxportal.web.keys import TAXPAYER_SESSION
+from taxportal.web.taxpayer import portal_of, render, taxpayer_required
+
+COMING = {
+    "files": (N_("My Files"), N_("Uploading your documents is coming soon.")),
+    "preparer-files": (
+        N_("Files From My Preparer"),
+        N_("Documents from your preparer will appear here soon."),
+    ),
+    "messages": (N_("Messages"), N_("Messages with your preparer are coming soon.")),
+}
+
+
+@taxpayer_required
+async def home(request: web.Request) -> web.Response:
+    portal = await portal_of(request[TAXPAYER_SESSION].account)
+    return render(
+        request,
+        "home.html",
+        {
+            "tax_return": portal.tax_return,
+            "uploaded": 0,
+            "sent": 0,
+            "password_changed": request.query.get("password_changed") == "1",
+        },
+    )
+
+
+@taxpayer_required
+async def coming_soon(request: web.Request) -> web.Response:
+    section = request.match_info["section"]
+    if section not in COMING:
+        raise web.HTTPNotFound()
+    portal = await portal_of(request[TAXPAYER_SESSION].account)
+    title, text = COMING[section]
+    return render(
+        request,
+        "coming_soon.html",
+        {"tax_return": portal.tax_return, "title": title, "text": text, "section": section},
+    )

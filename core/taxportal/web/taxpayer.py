@@ -1,0 +1,63 @@
+"""What every taxpayer page shares: who is signed in, their portal, and page rendering."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from taxportal.models import Portal, TaxpayerAccount
+from taxportal.web.auth import TAXPAYER_COOKIE
+from taxportal.web.keys import ACCOUNT, TAXPAYER_SESSION
+
+ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def signed_in_account(request: web.Request) -> TaxpayerAccount | None:
+    return request.get(ACCOUNT)
+
+
+def taxpayer_required(handler: ViewHandler) -> ViewHandler:
+    """A signed-in taxpayer who has passed a security code on this device."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        session = request.get(TAXPAYER_SESSION)
+        if session is None:
+            raise web.HTTPSeeOther("/portal/login")
+        if session.second_factor_at is None:
+            raise web.HTTPSeeOther("/portal/verify")
+        return await handler(request)
+
+    return wrapper
+
+
+def pending_taxpayer_required(handler: ViewHandler) -> ViewHandler:
+    """A taxpayer past the password, possibly still owing a security code."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        if request.get(TAXPAYER_SESSION) is None:
+            raise web.HTTPSeeOther("/portal/login")
+        return await handler(request)
+
+    return wrapper
+
+
+async def portal_of(account: TaxpayerAccount) -> Portal:
+    return await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> web.Response:
+    return aiohttp_jinja2.render_template(
+        f"portal/{template}", request, context or {}, status=status
+    )
+
+
+def clear_taxpayer_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(TAXPAYER_COOKIE, path="/")

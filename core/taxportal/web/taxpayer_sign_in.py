@@ -1,0 +1,77 @@
+"""Taxpayer sign-in and sign-out."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from taxportal.i18n import N_
+from taxportal.services import accounts, sessions, throttle
+from taxportal.services.accounts import AccountError
+from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
+from taxportal.web.keys import CORE
+from taxportal.web.taxpayer import clear_taxpayer_cookie, render
+from taxportal.web.verify import is_trusted_device
+
+SIGN_IN_ERRORS = {
+    "credentials": N_("The user name or password is not right."),
+    "locked": N_(
+        "For your security this account is locked for a while after too many "
+        "attempts. Try again later, or ask your preparer to unlock it."
+    ),
+    "throttled": N_(
+        "Too many attempts from this connection. Please wait a few minutes and try again."
+    ),
+}
+NOTICES = {
+    "signed_out": N_("You have signed out."),
+    "cancelled": N_("Verification cancelled. Sign in again when you are ready."),
+    "password_changed": N_("Your password was changed. Sign in with your new password."),
+}
+
+
+async def sign_in_page(request: web.Request) -> web.Response:
+    notice = next((NOTICES[key] for key in NOTICES if request.query.get(key)), "")
+    return render(request, "sign_in.html", {"error": "", "username": "", "notice": notice})
+
+
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    core = request.app[CORE]
+    form = await request.post()
+    username = str(form.get("username", ""))[:64]
+    address = client_address(request)
+    try:
+        await throttle.hit(core, "taxpayer_sign_in", address)
+        account = await accounts.authenticate(
+            core, username, str(form.get("password", "")), address
+        )
+    except throttle.Throttled:
+        return _refused(request, username, "throttled", 429)
+    except AccountError as exc:
+        return _refused(request, username, exc.kind, 423 if exc.kind == "locked" else 401)
+    trusted = account.verified_at is not None and await is_trusted_device(request, account)
+    token, _ = await sessions.start(core, account=account, address=address, second_factor=trusted)
+    response = web.HTTPSeeOther("/portal/" if trusted else "/portal/verify")
+    set_session_cookie(request, response, TAXPAYER_COOKIE, token)
+    raise response
+
+
+def _refused(request: web.Request, username: str, kind: str, status: int) -> web.Response:
+    return render(
+        request,
+        "sign_in.html",
+        {
+            "error": SIGN_IN_ERRORS.get(kind, SIGN_IN_ERRORS["credentials"]),
+            "username": username,
+            "notice": "",
+        },
+        status=status,
+    )
+
+
+async def sign_out(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(TAXPAYER_COOKIE)
+    if token:
+        await sessions.end(token)
+    response = web.HTTPSeeOther("/portal/login?signed_out=1")
+    clear_taxpayer_cookie(response)
+    raise response
