@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 
 from taxportal.context import Core
 from taxportal.crypto import token_digest
@@ -15,6 +16,8 @@ from taxportal.text import InvalidValue, normalize_email
 
 ROLES = ("admin", "preparer")
 MIN_STAFF_PASSWORD = 12
+SIGN_IN_ATTEMPTS = 10  # wrong passwords or codes in a row, then the account is locked
+LOCK_TIME = dt.timedelta(minutes=15)
 
 
 class StaffError(ValueError):
@@ -57,16 +60,68 @@ async def any_admin() -> bool:
 
 
 async def authenticate(core: Core, email: str, password: str, address: str) -> StaffUser | None:
-    """The user when email and password match; the same cost and answer for unknown emails."""
+    """The user when email and password match and the account is not locked; None otherwise,
+    with the same cost and answer for unknown emails, wrong passwords and locked accounts."""
     user = await StaffUser.get_or_none(email=email.strip().lower(), is_active=True)
     ok = await core.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not ok:
+    if user is None:
+        await activity.record("staff_sign_in_failed", address=address)
+        return None
+    if is_locked(user):
         await activity.record(
-            "staff_sign_in_failed", address=address, subject=f"staff:{user.id}" if user else ""
+            "staff_sign_in_locked",
+            actor=f"staff:{user.id}",
+            subject=f"staff:{user.id}",
+            address=address,
         )
         return None
-    await activity.record("staff_signed_in", actor=f"staff:{user.id}", address=address)
+    if not ok:
+        await activity.record("staff_sign_in_failed", subject=f"staff:{user.id}", address=address)
+        await count_failure(user, address, "too many wrong passwords")
+        return None
+    # The failure count is cleared only when the second factor passes too.
+    await activity.record("staff_password_accepted", actor=f"staff:{user.id}", address=address)
     return user
+
+
+def is_locked(user: StaffUser, now: dt.datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or dt.datetime.now(dt.UTC))
+
+
+async def count_failure(user: StaffUser, address: str, reason: str) -> bool:
+    """One more failed password or code; True when this one locks the account."""
+    await StaffUser.filter(id=user.id).update(failed_sign_ins=F("failed_sign_ins") + 1)
+    locked_until = dt.datetime.now(dt.UTC) + LOCK_TIME
+    locked = await StaffUser.filter(id=user.id, failed_sign_ins__gte=SIGN_IN_ATTEMPTS).update(
+        failed_sign_ins=0, locked_until=locked_until
+    )
+    await user.refresh_from_db(fields=["failed_sign_ins", "locked_until"])
+    if locked:
+        await activity.record(
+            "staff_locked",
+            subject=f"staff:{user.id}",
+            address=address,
+            reason=reason,
+            minutes=int(LOCK_TIME.total_seconds() // 60),
+        )
+    return bool(locked)
+
+
+async def unlock(user: StaffUser, actor: str) -> None:
+    """Admin: lift a lock and clear the failure count."""
+    await StaffUser.filter(id=user.id).update(locked_until=None, failed_sign_ins=0)
+    await activity.record("staff_unlocked", actor=actor, subject=f"staff:{user.id}")
+
+
+def status(user: StaffUser, now: dt.datetime | None = None) -> str:
+    """What the Staff page shows: "locked until 14:05 UTC", "no second factor" or "active"."""
+    if not user.is_active:
+        return "inactive"
+    if is_locked(user, now) and user.locked_until is not None:
+        return f"locked until {user.locked_until.astimezone(dt.UTC):%H:%M} UTC"
+    if user.totp_enabled_at is None:
+        return "no second factor"
+    return "active"
 
 
 async def issue_api_token(user: StaffUser, label: str = "") -> str:
@@ -87,6 +142,10 @@ async def user_for_api_token(token: str) -> StaffUser | None:
 
 async def list_staff() -> list[StaffUser]:
     return await StaffUser.all().order_by("email")
+
+
+async def get_staff(user_id: int) -> StaffUser | None:
+    return await StaffUser.get_or_none(id=user_id)
 
 
 async def list_api_tokens(user: StaffUser) -> list[ApiToken]:
