@@ -1,15 +1,22 @@
-"""Helpers for tests: sign in, read CSRF tokens, migrate. Fixtures live in conftest.py."""
+"""Helpers for tests: sign in (both factors), read CSRF tokens, migrate. Fixtures: conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
+import pyotp
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
+from taxportal.models import StaffUser
 from taxportal.runtime import build_core, database_config
 from taxportal.services.passwords import PasswordHasher
+from taxportal.services.second_factor import CIPHER_CONTEXT
+from taxportal.web.keys import CORE
 
 ADMIN_EMAIL = "admin@firm.example.com"
 ADMIN_PASSWORD = "correct horse battery"
@@ -37,8 +44,19 @@ async def csrf_from(client: TestClient, path: str) -> str:
 async def sign_in(
     client: TestClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
 ) -> None:
+    """Password, then the second factor (set up on first use), the way a browser does it."""
+    response = await sign_in_with_password(client, email, password)
+    assert response.status == 303, await response.text()
+    assert response.headers["Location"].startswith("/staff/2fa"), response.headers["Location"]
+    await pass_second_factor(client, email)
+
+
+async def sign_in_with_password(
+    client: TestClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> ClientResponse:
+    """Only the password step: the session it starts shows no client data yet."""
     token = await csrf_from(client, "/staff/login")
-    response = await client.post(
+    return await client.post(
         "/staff/login",
         data={
             "csrf_token": token,
@@ -48,4 +66,50 @@ async def sign_in(
         },
         allow_redirects=False,
     )
-    assert response.status == 303, await response.text()
+
+
+SECRET_ON_PAGE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
+
+
+def secret_on_page(html: str) -> str | None:
+    """The authenticator key the set-up page shows for manual entry (spaces removed)."""
+    match = SECRET_ON_PAGE.search(html)
+    return match.group(1).replace(" ", "") if match else None
+
+
+async def totp_secret_of(client: TestClient, email: str) -> str:
+    """The user's secret, read from the database as the server would (tests only)."""
+    user = await StaffUser.get(email=email.lower())
+    return str(client.app[CORE].cipher.decrypt(user.totp_secret_encrypted, CIPHER_CONTEXT))
+
+
+async def fresh_code(secret: str, email: str) -> str:
+    """A code the server has not accepted yet: each 30-second step is accepted only once."""
+    user = await StaffUser.get(email=email.lower())
+    step = max(int(time.time()) // 30, user.totp_last_step + 1)
+    while step > int(time.time()) // 30 + 1:  # beyond the server's window: wait for it
+        await asyncio.sleep(0.5)
+    return str(pyotp.TOTP(secret).generate_otp(step))
+
+
+async def pass_second_factor(client: TestClient, email: str = ADMIN_EMAIL) -> None:
+    """On /staff/2fa: set up the authenticator from the page's key, or type a code."""
+    page = await client.get("/staff/2fa?next=/staff/", allow_redirects=False)
+    html = await page.text()
+    assert page.status == 200, html
+    secret = secret_on_page(html) or await totp_secret_of(client, email)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token, html
+    response = await client.post(
+        "/staff/2fa",
+        data={
+            "csrf_token": token.group(1),
+            "code": await fresh_code(secret, email),
+            "next": "/staff/",
+        },
+        allow_redirects=False,
+    )
+    text = await response.text()
+    # Set-up answers with the recovery codes page; a sign-in goes on to the next page.
+    assert response.status in (200, 303), text
+    assert response.status == 303 or "Save your recovery codes" in text, text

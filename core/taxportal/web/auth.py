@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -27,7 +28,9 @@ async def load_sessions(request: web.Request, handler: Handler) -> web.StreamRes
         session = await sessions.lookup(core, token)
         if session is not None and session.staff is not None:
             request[STAFF_SESSION] = session
-            request[STAFF] = session.staff
+            # Signed in means both factors: a password-only session is not "the staff".
+            if session.second_factor_at is not None:
+                request[STAFF] = session.staff
     token = request.cookies.get(TAXPAYER_COOKIE)
     if token:
         session = await sessions.lookup(core, token)
@@ -46,7 +49,29 @@ def set_session_cookie(
 
 
 def current_staff(request: web.Request) -> StaffUser | None:
+    """The signed-in console user (password and second factor both passed)."""
     return request.get(STAFF)
+
+
+def pending_staff(request: web.Request) -> StaffUser | None:
+    """The user of a session that passed the password but not yet the second factor."""
+    session = request.get(STAFF_SESSION)
+    if session is None or session.second_factor_at is not None:
+        return None
+    return session.staff
+
+
+def safe_next(value: str) -> str:
+    # Only same-site paths: never an open redirect to another host.
+    return value if value.startswith("/") and not value.startswith("//") else "/staff/"
+
+
+def _sign_in_first(request: web.Request) -> web.HTTPSeeOther:
+    """Where a request without a full console session goes: the code page or the sign-in."""
+    query = urlencode({"next": request.rel_url.path}, safe="/")
+    if pending_staff(request) is not None:
+        return web.HTTPSeeOther(f"/staff/2fa?{query}")
+    return web.HTTPSeeOther(f"/staff/login?{query}")
 
 
 def actor(request: web.Request) -> str:
@@ -65,7 +90,7 @@ def staff_required(handler: ViewHandler) -> ViewHandler:
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         if current_staff(request) is None:
-            raise web.HTTPSeeOther(f"/staff/login?next={request.rel_url.path}")
+            raise _sign_in_first(request)
         return await handler(request)
 
     return wrapper
@@ -76,7 +101,7 @@ def admin_required(handler: ViewHandler) -> ViewHandler:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         user = current_staff(request)
         if user is None:
-            raise web.HTTPSeeOther(f"/staff/login?next={request.rel_url.path}")
+            raise _sign_in_first(request)
         if user.role != "admin":
             raise web.HTTPForbidden(text="Only an admin can do this.")
         return await handler(request)

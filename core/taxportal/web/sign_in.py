@@ -1,47 +1,68 @@
-"""Console sign-in and sign-out."""
+"""Console sign-in (the password step; the second factor follows at /staff/2fa) and sign-out."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.services import sessions
+from taxportal.services import activity, second_factor, sessions, throttle
 from taxportal.services import staff as staff_service
-from taxportal.web.auth import SESSION_COOKIE, client_address, set_session_cookie
+from taxportal.web.auth import SESSION_COOKIE, client_address, safe_next, set_session_cookie
 from taxportal.web.keys import CORE
 
-
-def _safe_next(value: str) -> str:
-    # Only same-site paths: never an open redirect to another host.
-    return value if value.startswith("/") and not value.startswith("//") else "/staff/"
+# One answer for an unknown email, a wrong password and a locked account: no enumeration.
+NOT_RIGHT = "The email or password is not right."
 
 
-async def sign_in_page(request: web.Request) -> web.Response:
+def _render(
+    request: web.Request, error: str = "", email: str = "", next_path: str = "", status: int = 200
+) -> web.Response:
     return aiohttp_jinja2.render_template(
         "staff/sign_in.html",
         request,
-        {"error": "", "email": "", "next": request.query.get("next", "")},
+        {
+            "error": error,
+            "email": email,
+            "next": next_path,
+            "attempts": staff_service.SIGN_IN_ATTEMPTS,
+            "lock_minutes": int(staff_service.LOCK_TIME.total_seconds() // 60),
+            "throttled": status == 429,
+        },
+        status=status,
     )
+
+
+async def sign_in_page(request: web.Request) -> web.Response:
+    return _render(request, next_path=request.query.get("next", ""))
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
+    core = request.app[CORE]
     form = await request.post()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
-    next_path = _safe_next(str(form.get("next", "")))
-    user = await staff_service.authenticate(
-        request.app[CORE], email, password, client_address(request)
-    )
-    if user is None:
-        return aiohttp_jinja2.render_template(
-            "staff/sign_in.html",
-            request,
-            {"error": "The email or password is not right.", "email": email, "next": next_path},
-            status=401,
+    next_path = safe_next(str(form.get("next", "")))
+    address = client_address(request)
+    try:
+        await throttle.hit(core, "staff_sign_in", address)
+    except throttle.Throttled:
+        await activity.record("staff_sign_in_throttled", address=address)
+        minutes = round(core.config.core.throttle.window_minutes)
+        message = (
+            f"Too many sign-in attempts from this connection. Wait {minutes} minutes, "
+            "then try again."
         )
-    token, _session = await sessions.start(
-        request.app[CORE], staff=user, address=client_address(request)
-    )
-    response = web.HTTPSeeOther(next_path)
+        return _render(request, message, email, next_path, status=429)
+    user = await staff_service.authenticate(core, email, password, address)
+    if user is None:
+        return _render(request, NOT_RIGHT, email, next_path, status=401)
+    await second_factor.ensure_pending_secret(core, user)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await sessions.end(old)
+    token, _session = await sessions.start(core, staff=user, address=address, second_factor=False)
+    response = web.HTTPSeeOther(f"/staff/2fa?{urlencode({'next': next_path}, safe='/')}")
     set_session_cookie(request, response, SESSION_COOKIE, token)
     raise response
 
