@@ -1,13 +1,26 @@
-"""Admins add preparers (and other admins) in the console."""
+"""Admins add preparers (and other admins), unlock accounts and reset second factors."""
 
 from __future__ import annotations
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from taxportal.models import StaffUser
+from taxportal.services import second_factor
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import actor, admin_required
 from taxportal.web.keys import CORE
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/staff/users", users_page),
+        web.post("/staff/users", add_user),
+        web.post("/staff/users/{user_id:\\d+}/unlock", unlock_user),
+        web.post("/staff/users/{user_id:\\d+}/reset-second-factor", reset_second_factor),
+    ]
 
 
 async def _render(
@@ -17,6 +30,7 @@ async def _render(
     status: int = 200,
     values: dict[str, str] | None = None,
 ) -> web.Response:
+    users = await staff_service.list_staff()
     return aiohttp_jinja2.render_template(
         "staff/users.html",
         request,
@@ -24,7 +38,9 @@ async def _render(
             "error": error,
             "done": done,
             "values": values or {},
-            "users": await staff_service.list_staff(),
+            "users": users,
+            "statuses": {u.id: staff_service.status(u) for u in users},
+            "locked": {u.id for u in users if staff_service.is_locked(u)},
         },
         status=status,
     )
@@ -51,3 +67,24 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     except staff_service.StaffError as exc:
         return await _render(request, error=str(exc), status=400, values=values)
     raise web.HTTPSeeOther("/staff/users?done=added")
+
+
+async def _user_of(request: web.Request) -> StaffUser:
+    user_id = int(request.match_info["user_id"])
+    user = await staff_service.get_staff(user_id) if user_id <= MAX_ID else None
+    if user is None:
+        raise web.HTTPNotFound()
+    return user
+
+
+@admin_required
+async def unlock_user(request: web.Request) -> web.StreamResponse:
+    await staff_service.unlock(await _user_of(request), actor(request))
+    raise web.HTTPSeeOther("/staff/users?done=unlocked")
+
+
+@admin_required
+async def reset_second_factor(request: web.Request) -> web.StreamResponse:
+    # The user sets up a new authenticator at their next sign-in; their sessions end now.
+    await second_factor.reset(request.app[CORE], await _user_of(request), actor(request))
+    raise web.HTTPSeeOther("/staff/users?done=reset")
