@@ -9,6 +9,7 @@ Set TAXPORTAL_SCREENSHOTS=/some/dir to keep the screenshots test_screenshots.py 
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.browser.harness import PortalServer
+from tests.browser.harness import Account, PortalServer
 
 CHROMIUM = Path(os.environ.get("TAXPORTAL_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 HERE = Path(__file__).resolve().parent
+_NUMBERS = itertools.count(1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -55,6 +57,27 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalSe
         yield server
     finally:
         server.stop()
+
+
+def _new_staff(server: PortalServer, role: str) -> Account:
+    # Each authenticator code is accepted once per 30 s: one account per test never waits.
+    account = Account(
+        f"{role}-{next(_NUMBERS)}@evans-tax.example.com", f"{role} password for the browser", role
+    )
+    server.add_staff(account)
+    return account
+
+
+@pytest.fixture
+def preparer(portal_server: PortalServer) -> Account:
+    """A new preparer of this test's own; it sets up its authenticator at its first sign-in."""
+    return _new_staff(portal_server, "preparer")
+
+
+@pytest.fixture
+def admin(portal_server: PortalServer) -> Account:
+    """A new admin of this test's own; it sets up its authenticator at its first sign-in."""
+    return _new_staff(portal_server, "admin")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

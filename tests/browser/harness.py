@@ -2,7 +2,8 @@
 
 `PortalServer.start()` migrates a fresh data directory, adds staff accounts with
 `taxportal staff add`, seeds returns through the services (seed_returns.py), then runs
-`taxportal serve` on a free port of 127.0.0.1 and waits until it answers.
+`taxportal serve` on a free port of 127.0.0.1 and waits until it answers. Tests add their
+own staff the same way (`add_staff`); each sets up its authenticator at its first sign-in.
 """
 
 from __future__ import annotations
@@ -24,16 +25,32 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pyotp
+
 REPO = Path(__file__).resolve().parents[2]
 FIRM_NAME = "Evans Tax Service"
 LAST_YEAR = dt.date.today().year - 1
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Account:
+    """A staff account; after its first sign-in it remembers the authenticator key it set up
+    and the last 30-second step it used (the server accepts each step's code once)."""
+
     email: str
     password: str
     role: str
+    totp_secret: str = ""
+    last_step: int = 0
+
+    def code_step(self, now: float) -> int | None:
+        """The step whose code to type now, or None when the next one is still to come."""
+        step = max(int(now) // 30, self.last_step + 1)
+        return step if step <= int(now) // 30 + 1 else None  # the server allows one step ahead
+
+    def code(self, step: int) -> str:
+        self.last_step = step
+        return str(pyotp.TOTP(self.totp_secret).generate_otp(step))
 
 
 ADMIN = Account("admin@evans-tax.example.com", "admin password for the browser", "admin")
@@ -124,6 +141,8 @@ class PortalServer:
                 "TAXPORTAL_SERVER__DATA_DIR": str(self.data_dir),
                 "TAXPORTAL_SERVER__BASE_URL": self.base_url,
                 "TAXPORTAL_FIRM__NAME": FIRM_NAME,
+                # Every test signs in from 127.0.0.1: the per-address limit would add up.
+                "TAXPORTAL_THROTTLE__PER_ADDRESS": "1000",
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -161,19 +180,7 @@ class PortalServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.taxportal("migrate", "--data-dir", str(self.data_dir))
         for account in accounts:
-            env = {**self.env(), "BROWSER_TEST_PASSWORD": account.password}
-            self.taxportal(
-                "staff",
-                "add",
-                account.email,
-                "--role",
-                account.role,
-                "--password-env",
-                "BROWSER_TEST_PASSWORD",
-                "--data-dir",
-                str(self.data_dir),
-                env=env,
-            )
+            self.add_staff(account)
         seeded = self._run(
             [sys.executable, str(Path(__file__).with_name("seed_returns.py"))],
             None,
@@ -200,6 +207,22 @@ class PortalServer:
                 stderr=subprocess.STDOUT,
             )
         self._wait_until_up()
+
+    def add_staff(self, account: Account) -> None:
+        """`taxportal staff add`, as an admin with server access does (also while serving)."""
+        env = {**self.env(), "BROWSER_TEST_PASSWORD": account.password}
+        self.taxportal(
+            "staff",
+            "add",
+            account.email,
+            "--role",
+            account.role,
+            "--password-env",
+            "BROWSER_TEST_PASSWORD",
+            "--data-dir",
+            str(self.data_dir),
+            env=env,
+        )
 
     def _wait_until_up(self, timeout: float = 30.0) -> None:
         assert self.process is not None

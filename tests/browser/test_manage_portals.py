@@ -12,7 +12,7 @@ from tests.browser.harness import (
     CANCELLED,
     CREATE_BY_EMAIL,
     NO_CONTACT,
-    PREPARER,
+    Account,
     PortalServer,
 )
 from tests.browser.ui import client_row, focused, sign_in
@@ -21,10 +21,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
 async def test_preparer_creates_a_portal_by_email_and_the_link_opens(
-    desktop: Page, portal_server: PortalServer
+    desktop: Page, portal_server: PortalServer, preparer: Account
 ) -> None:
     page, client = desktop, CREATE_BY_EMAIL
-    await sign_in(page, PREPARER)
+    await sign_in(page, preparer)
     await page.get_by_role("link", name="Manage Portals").click()
     await expect(page.get_by_role("heading", name="Manage Portals")).to_be_visible()
     row = client_row(page, client)
@@ -61,10 +61,10 @@ async def test_preparer_creates_a_portal_by_email_and_the_link_opens(
 
 
 async def test_cancel_returns_to_the_list_and_creates_nothing(
-    desktop: Page, portal_server: PortalServer
+    desktop: Page, portal_server: PortalServer, preparer: Account
 ) -> None:
     page, client = desktop, CANCELLED
-    await sign_in(page, PREPARER)
+    await sign_in(page, preparer)
     await page.goto("/staff/portals")
     await client_row(page, client).get_by_role("link", name="create", exact=True).click()
     dialog = page.get_by_role("dialog")
@@ -83,10 +83,10 @@ async def test_cancel_returns_to_the_list_and_creates_nothing(
 
 
 async def test_client_without_phone_or_email_is_told_why_no_portal(
-    desktop: Page, portal_server: PortalServer
+    desktop: Page, portal_server: PortalServer, preparer: Account
 ) -> None:
     page, client = desktop, NO_CONTACT
-    await sign_in(page, PREPARER)
+    await sign_in(page, preparer)
     await page.goto("/staff/portals")
     row = client_row(page, client)
     await expect(row).to_contain_text("No portal yet: the return has no mobile phone, email")
@@ -105,10 +105,10 @@ async def test_client_without_phone_or_email_is_told_why_no_portal(
 
 
 async def test_portal_by_text_message_with_the_keyboard_only(
-    desktop: Page, portal_server: PortalServer
+    desktop: Page, portal_server: PortalServer, preparer: Account
 ) -> None:
     page, client = desktop, BY_KEYBOARD
-    await sign_in(page, PREPARER)
+    await sign_in(page, preparer)
     await page.goto("/staff/portals")
     create = client_row(page, client).get_by_role("link", name="create", exact=True)
     for _ in range(60):

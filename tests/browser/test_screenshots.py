@@ -6,18 +6,21 @@ They go to $TAXPORTAL_SCREENSHOTS when set (e.g. /tmp/shots), else to the test's
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.harness import CANCELLED, PREPARER, PortalServer
-from tests.browser.ui import horizontal_overflow, sign_in
+from tests.browser.harness import CANCELLED, Account, PortalServer
+from tests.browser.ui import horizontal_overflow, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 
-async def test_screenshots(any_page: Page, portal_server: PortalServer, tmp_path: Path) -> None:
+async def test_screenshots(
+    any_page: Page, portal_server: PortalServer, preparer: Account, tmp_path: Path
+) -> None:
     page = any_page
     viewport = "phone" if page.viewport_size["width"] < 400 else "desktop"
     folder = Path(os.environ.get("TAXPORTAL_SCREENSHOTS") or tmp_path)
@@ -29,7 +32,12 @@ async def test_screenshots(any_page: Page, portal_server: PortalServer, tmp_path
 
     await page.goto("/staff/login")
     await shot("sign-in")
-    await sign_in(page, PREPARER)
+    await page.get_by_label("Email").fill(preparer.email)
+    await page.get_by_label("Password").fill(preparer.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    await shot("second-factor-set-up")
+    await pass_second_factor(page, preparer)
     await expect(page.get_by_role("heading", name="File Viewer")).to_be_visible()
     await shot("file-viewer")
     await page.goto("/staff/portals")
