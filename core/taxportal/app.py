@@ -9,6 +9,7 @@ from aiohttp import web
 from taxportal.config import AppConfig
 from taxportal.runtime import build_core, started
 from taxportal.services.passwords import PasswordHasher
+from taxportal.web import log_redaction
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.keys import CORE
@@ -26,6 +27,7 @@ def create_app(
     """Build the app: plugins are loaded, settings checked and the key read here (errors
     raise now); backends and the database are opened when the app starts."""
     core = build_core(config, extra_plugins, passwords)
+    log_redaction.install()
     app = web.Application(
         middlewares=[security_headers, error_pages, load_sessions, choose_language, csrf_protect],
         client_max_size=1024 * 1024,

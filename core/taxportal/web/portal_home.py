@@ -5,8 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from taxportal.i18n import N_
-from taxportal.web.keys import TAXPAYER_SESSION
-from taxportal.web.taxpayer import portal_of, render, taxpayer_required
+from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 COMING = {
     "files": (N_("My Files"), N_("Uploading your documents is coming soon.")),
@@ -20,12 +19,10 @@ COMING = {
 
 @taxpayer_required
 async def home(request: web.Request) -> web.Response:
-    portal = await portal_of(request[TAXPAYER_SESSION].account)
-    return render(
+    return await render_signed_in(
         request,
         "home.html",
         {
-            "tax_return": portal.tax_return,
             "uploaded": 0,
             "sent": 0,
             "password_changed": request.query.get("password_changed") == "1",
@@ -38,10 +35,7 @@ async def coming_soon(request: web.Request) -> web.Response:
     section = request.match_info["section"]
     if section not in COMING:
         raise web.HTTPNotFound()
-    portal = await portal_of(request[TAXPAYER_SESSION].account)
     title, text = COMING[section]
-    return render(
-        request,
-        "coming_soon.html",
-        {"tax_return": portal.tax_return, "title": title, "text": text, "section": section},
+    return await render_signed_in(
+        request, "coming_soon.html", {"title": title, "text": text, "section": section}
     )

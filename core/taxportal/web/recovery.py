@@ -14,7 +14,7 @@ from taxportal.services.password_policy import rules_for
 from taxportal.text import InvalidValue, normalize_email, normalize_phone
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
-from taxportal.web.taxpayer import render, taxpayer_required
+from taxportal.web.taxpayer import render, render_signed_in, taxpayer_required
 
 SENT = N_(
     "If we found a verified account, we sent a security code to its email or phone. "
@@ -164,7 +164,7 @@ def _contact_kind(identifier: str) -> tuple[str, str]:
 
 @taxpayer_required
 async def change_password_page(request: web.Request) -> web.Response:
-    return render(
+    return await render_signed_in(
         request, "change_password.html", {"error": "", "rules": _rules(request), "broken": ()}
     )
 
@@ -177,8 +177,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     password = str(form.get("password", ""))
 
-    def again(kind: str, broken: tuple[str, ...] = ()) -> web.Response:
-        return render(
+    async def again(kind: str, broken: tuple[str, ...] = ()) -> web.Response:
+        return await render_signed_in(
             request,
             "change_password.html",
             {"error": ERRORS[kind], "rules": _rules(request), "broken": broken},
@@ -186,13 +186,13 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         )
 
     if not await core.passwords.verify(account.password_hash, str(form.get("current", ""))):
-        return again("current")
+        return await again("current")
     if password != str(form.get("password_again", "")):
-        return again("mismatch")
+        return await again("mismatch")
     try:
         await accounts.change_password(core, account, password, client_address(request))
     except AccountError as exc:
-        return again("password", tuple(exc.detail.split(",")))
+        return await again("password", tuple(exc.detail.split(",")))
     await sessions.end_all(account=account)  # every other session ends, this one renews
     token, _ = await sessions.start(
         core, account=account, address=client_address(request), second_factor=True

@@ -59,5 +59,15 @@ def render(
     )
 
 
+async def render_signed_in(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> web.Response:
+    """A page inside the portal frame: it shows whose portal this is."""
+    portal = await portal_of(request[TAXPAYER_SESSION].account)
+    return render(
+        request, template, {"tax_return": portal.tax_return, **(context or {})}, status=status
+    )
+
+
 def clear_taxpayer_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(TAXPAYER_COOKIE, path="/")
