@@ -93,7 +93,8 @@ async def client_for(aiohttp_client: Any) -> Callable[..., Any]:
 
 @pytest.fixture
 async def staff_client(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> TestClient:
-    """A signed-in admin on a fresh app (outbox notifiers)."""
+    """A signed-in admin on a fresh app (outbox notifiers): password, authenticator set up
+    through /staff/2fa with a pyotp code, so the console shows client data."""
     from taxportal.services import staff as staff_service
     from taxportal.web.keys import CORE
 
