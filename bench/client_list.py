@@ -161,7 +161,9 @@ async def load(base: str, path: str, concurrency: int, total: int, cookies) -> d
     }
 
 
-async def bench_database(kind: str, rows: int, requests: int, concurrency: int) -> None:
+async def bench_database(
+    kind: str, rows: int, requests: int, concurrency: int, workers: int
+) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
     env.update({"TAXPORTAL_SERVER__DATA_DIR": str(work / "data"), "PW": PASSWORD})
@@ -183,7 +185,7 @@ async def bench_database(kind: str, rows: int, requests: int, concurrency: int) 
     again = time.perf_counter()
     cli(env, "returns", "import", str(csv_path))
     reimport_seconds = time.perf_counter() - again
-    print(f"\n## {kind}: {rows} returns")
+    print(f"\n## {kind}: {rows} returns, {workers} server process(es)")
     print(
         f"import: {import_seconds:.2f} s (whole command, incl. start-up); "
         f"same file again: {reimport_seconds:.2f} s"
@@ -192,7 +194,10 @@ async def bench_database(kind: str, rows: int, requests: int, concurrency: int) 
     port = free_port()
     env["TAXPORTAL_SERVER__PORT"] = str(port)
     server = subprocess.Popen(
-        [*TAXPORTAL, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*TAXPORTAL, "serve", "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -227,13 +232,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="taxportal serve --workers")
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores; {args.concurrency} concurrent clients, "
         f"{args.requests} requests per page"
     )
     for kind in args.databases.split(","):
-        asyncio.run(bench_database(kind, args.rows, args.requests, args.concurrency))
+        asyncio.run(bench_database(kind, args.rows, args.requests, args.concurrency, args.workers))
 
 
 if __name__ == "__main__":

@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument(
+        "--workers", type=int, default=1, help="processes serving the same port (default 1)"
+    )
+    p.add_argument(
         "--demo",
         action="store_true",
         help="seed a sample firm, returns and an admin (mail and texts go to the outbox)",

@@ -132,3 +132,43 @@ async def test_the_app_refuses_to_start_on_an_unmigrated_database(make_config, d
     with pytest.raises(UnmigratedDatabase, match="run: taxportal migrate"):
         async with TestServer(app):
             pass
+
+
+def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path):
+    import urllib.request
+
+    assert run(tmp_path, "migrate", "--data-dir", "d").returncode == 0
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "taxportal.cli",
+            "serve",
+            "--data-dir",
+            "d",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        statuses = []
+        deadline = time.monotonic() + 30
+        while len(statuses) < 6 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/portal/login") as reply:  # noqa: S310
+                    statuses.append(reply.status)
+            except OSError:
+                time.sleep(0.2)
+        assert statuses == [200] * 6
+    finally:
+        server.terminate()
+        assert server.wait(timeout=15) is not None

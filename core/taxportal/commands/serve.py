@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
+import signal
 
 from aiohttp import web
 
@@ -20,11 +22,33 @@ log = logging.getLogger("taxportal")
 def run(args: argparse.Namespace, config: AppConfig) -> int:
     if args.demo:
         asyncio.run(_prepare_demo(config))
+    workers = max(1, args.workers or 1)
+    if workers == 1:
+        _serve(config, greet=True)
+        return 0
+    # No state lives in a process (sessions, codes, limits are in the database), so N
+    # processes share one port (SO_REUSEPORT) and the kernel spreads the connections.
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_serve, args=(config, index == 0), daemon=True)
+        for index in range(workers)
+    ]
+    for child in children:
+        child.start()
+    signal.signal(signal.SIGTERM, lambda *_: [c.terminate() for c in children])
+    for child in children:
+        child.join()
+    return max((c.exitcode or 0) for c in children)
+
+
+def _serve(config: AppConfig, greet: bool) -> None:
     app = create_app(config)
-    app.on_startup.append(_greet(config))
+    if greet:
+        app.on_startup.append(_greet(config))
     server = config.core.server
-    web.run_app(app, host=server.host, port=server.port, print=None, access_log=None)
-    return 0
+    web.run_app(
+        app, host=server.host, port=server.port, print=None, access_log=None, reuse_port=True
+    )
 
 
 def _greet(config: AppConfig):  # type: ignore[no-untyped-def]
