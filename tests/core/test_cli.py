@@ -164,7 +164,7 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path):
         deadline = time.monotonic() + 30
         while len(statuses) < 6 and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/portal/login") as reply:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/portal/login") as reply:
                     statuses.append(reply.status)
             except OSError:
                 time.sleep(0.2)
