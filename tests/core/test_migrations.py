@@ -17,4 +17,4 @@ async def test_models_and_migrations_agree():
     async with tortoise_cli_context(config) as ctx:
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
     pending = [f"{w.app_label}.{w.name}" for w in writers]
-    assert not pending, f"models changed without a migration: run tortoise makemigrations ({pending})"
+    assert not pending, f"models changed without a migration: makemigrations ({pending})"
