@@ -426,3 +426,22 @@ async def test_no_code_secret_or_password_reaches_the_activity_log_or_the_logs(
     secrets_seen += [codes[0].replace("-", ""), secret[:8]]
     for value in secrets_seen:
         assert value not in logged, value
+
+
+async def test_only_a_same_site_next_path_is_followed(build_app, client_for, core_of):
+    client = await new_app(build_app, client_for, core_of)
+    for next_path in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        token = await csrf_from(client, "/staff/login")
+        response = await client.post(
+            "/staff/login",
+            data={
+                "csrf_token": token,
+                "email": ADMIN_EMAIL,
+                "password": ADMIN_PASSWORD,
+                "next": next_path,
+            },
+            allow_redirects=False,
+        )
+        assert response.headers["Location"] == "/staff/2fa?next=/staff/", next_path
+        page = await (await client.get(f"/staff/2fa?next={next_path}")).text()
+        assert 'name="next" value="/staff/"' in page, next_path

@@ -62,8 +62,9 @@ def pending_staff(request: web.Request) -> StaffUser | None:
 
 
 def safe_next(value: str) -> str:
-    # Only same-site paths: never an open redirect to another host.
-    return value if value.startswith("/") and not value.startswith("//") else "/staff/"
+    # Only same-site paths: never an open redirect ("//host" and "/\\host" are other hosts).
+    same_site = value.startswith("/") and not value.startswith("//") and "\\" not in value
+    return value if same_site and value.isprintable() else "/staff/"
 
 
 def _sign_in_first(request: web.Request) -> web.HTTPSeeOther:
