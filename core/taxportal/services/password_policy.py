@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from taxportal.i18n import N_
+
 SPECIALS = "@$!%*?&"
 
 
@@ -17,18 +19,18 @@ class Rule:
 
 
 COMPOSITION_RULES = (
-    Rule("lower", "One lowercase character", "[a-z]"),
-    Rule("upper", "One uppercase character", "[A-Z]"),
-    Rule("special", "One special (@$!%%*?&)", "[@$!%*?&]"),  # %% : labels go through gettext
-    Rule("number", "One number", "[0-9]"),
-    Rule("min", "8 characters minimum", "^.{8,}$"),
-    Rule("max", "25 characters maximum", "^.{0,25}$"),
+    Rule("lower", N_("One lowercase character"), "[a-z]"),
+    Rule("upper", N_("One uppercase character"), "[A-Z]"),
+    Rule("special", N_("One special (@$!%%*?&)"), "[@$!%*?&]"),  # %% : labels go through gettext
+    Rule("number", N_("One number"), "[0-9]"),
+    Rule("min", N_("8 characters minimum"), "^.{8,}$"),
+    Rule("max", N_("25 characters maximum"), "^.{0,25}$"),
 )
 LENGTH_RULES = (
-    Rule("min", "15 characters minimum", "^.{15,}$"),
-    Rule("max", "64 characters maximum", "^.{0,64}$"),
+    Rule("min", N_("15 characters minimum"), "^.{15,}$"),
+    Rule("max", N_("64 characters maximum"), "^.{0,64}$"),
 )
-COMMON_RULE = Rule("common", "Not a common password", "")
+COMMON_RULE = Rule("common", N_("Not a common password"), "")
 
 
 def rules_for(policy: str) -> tuple[Rule, ...]:

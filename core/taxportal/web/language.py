@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal import i18n
@@ -36,6 +37,10 @@ def use_return_language(request: web.Request, tax_return: TaxReturn) -> None:
     """Pages reached before sign-in (the invitation) know the return: prefer its language."""
     if not request.cookies.get(LANG_COOKIE):
         request[LANG] = i18n.supported(tax_return.language) or request[LANG]
+        # The templates' page context was filled in before the handler ran: update its lang.
+        page = request.get(aiohttp_jinja2.REQUEST_CONTEXT_KEY)
+        if page is not None:
+            page["lang"] = request[LANG]
 
 
 async def switch_language(request: web.Request) -> web.StreamResponse:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from taxportal.i18n import N_
 from taxportal.web.keys import CORE, NEW_CSRF, STAFF_SESSION, TAXPAYER_SESSION
 
 CSRF_COOKIE = "tp_csrf"
@@ -75,7 +76,7 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
             given = str((await request.post()).get(CSRF_FIELD, ""))
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise web.HTTPForbidden(
-                text="This form has expired. Go back, reload the page and try again."
+                text=N_("This form has expired. Go back, reload the page and try again.")
             )
     response = await handler(request)
     if request.get(NEW_CSRF):

@@ -79,7 +79,7 @@ async def send_code(request: web.Request) -> web.StreamResponse:
     channel = str(form.get("channel", ""))
     contact = next((c for c in await accounts.contacts(account) if c.channel == channel), None)
     if contact is None:
-        raise web.HTTPBadRequest(text="Choose one of the options.")
+        raise web.HTTPBadRequest(text=N_("Choose one of the options."))
     try:
         await throttle.hit(core, "send_code", client_address(request))
         await codes.send(
