@@ -93,3 +93,7 @@ async def test_admin_resets_a_preparers_second_factor(
     await password_step(page, preparer)
     await expect(page.get_by_role("heading", name="Set up your second factor")).to_be_visible()
     assert "".join((await key_on_page(page)).split()) != preparer.totp_secret
+    # Not set up yet, the person can still leave: sign-out is there, readable on white.
+    leave = page.get_by_role("button", name="Sign out")
+    await expect(leave).to_have_css("color", "rgb(11, 83, 148)")
+    await sign_out(page)
