@@ -27,7 +27,8 @@ import aiohttp
 import asyncpg
 import pyotp
 
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/taxportal_bench"  # its own: tests reset "test"
 PASSWORD = "benchmark password"
 TAXPORTAL = [sys.executable, "-m", "taxportal.cli"]
 LAST_NAMES = [
@@ -96,9 +97,10 @@ def free_port() -> int:
 
 
 async def reset_postgres() -> None:
-    conn = await asyncpg.connect(POSTGRES_URL)
-    await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    await conn.close()
+    admin = await asyncpg.connect(ADMIN_URL)
+    await admin.execute("DROP DATABASE IF EXISTS taxportal_bench")
+    await admin.execute("CREATE DATABASE taxportal_bench")
+    await admin.close()
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
