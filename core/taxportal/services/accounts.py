@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from taxportal.context import Core
 from taxportal.contracts import RegistrationAttempt, ReturnIdentity
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
-from taxportal.services import activity
+from taxportal.services import activity, lockout
 from taxportal.services.codes import Contact
 from taxportal.services.password_policy import failed_rules
 from taxportal.services.portals import LinkState, link_state
@@ -175,28 +175,21 @@ async def authenticate(core: Core, username: str, password: str, address: str) -
         )
         raise AccountError("locked")
     if not ok:
-        failures = account.failed_sign_ins + 1
-        settings = core.config.core.accounts
-        updates: dict[str, object] = {"failed_sign_ins": failures}
-        if failures >= settings.sign_in_attempts:
-            updates = {
-                "failed_sign_ins": 0,
-                "locked_until": _now() + dt.timedelta(minutes=settings.lock_minutes),
-            }
-        await TaxpayerAccount.filter(id=account.id).update(**updates)
         await activity.record(
             "taxpayer_sign_in_failed",
             actor=f"taxpayer:{account.id}",
             address=address,
-            failures=failures,
+            failures=account.failed_sign_ins + 1,
         )
-        if "locked_until" in updates:
-            await activity.record(
-                "account_locked",
-                actor=f"taxpayer:{account.id}",
-                address=address,
-                reason="too many wrong passwords",
-            )
+        settings = core.config.core.accounts
+        await lockout.count_failure(
+            account,
+            "failed_sign_ins",
+            settings.sign_in_attempts,
+            settings.lock_minutes,
+            address,
+            "too many wrong passwords",
+        )
         raise AccountError("credentials")
     await TaxpayerAccount.filter(id=account.id).update(failed_sign_ins=0)
     await activity.record("taxpayer_signed_in", actor=f"taxpayer:{account.id}", address=address)

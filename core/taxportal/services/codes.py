@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError
 from taxportal.models import OneTimeCode, TaxpayerAccount
-from taxportal.services import activity
+from taxportal.services import activity, lockout
 from taxportal.services.messages import code_message
 
 
@@ -118,30 +118,22 @@ async def check(
             "code_accepted", actor=f"taxpayer:{account.id}", address=address, purpose=purpose
         )
         return
-    failures = account.failed_codes + 1
-    updates: dict[str, object] = {"failed_codes": failures}
     await OneTimeCode.filter(id=code.id).update(attempts=code.attempts + 1)
-    if failures >= settings.code_attempts:
-        await OneTimeCode.filter(id=code.id).update(voided_at=_now())
-        updates.update(
-            failed_codes=0, locked_until=_now() + dt.timedelta(minutes=settings.lock_minutes)
-        )
-    await TaxpayerAccount.filter(id=account.id).update(**updates)
-    for name, value in updates.items():
-        setattr(account, name, value)
     await activity.record(
         "code_rejected",
         actor=f"taxpayer:{account.id}",
         address=address,
         purpose=purpose,
-        failures=failures,
+        failures=account.failed_codes + 1,
     )
-    if "locked_until" in updates:
-        await activity.record(
-            "account_locked",
-            actor=f"taxpayer:{account.id}",
-            address=address,
-            reason="too many wrong codes",
-        )
+    if await lockout.count_failure(
+        account,
+        "failed_codes",
+        settings.code_attempts,
+        settings.lock_minutes,
+        address,
+        "too many wrong codes",
+    ):
+        await OneTimeCode.filter(id=code.id).update(voided_at=_now())
         raise CodeError("locked")
     raise CodeError("wrong")

@@ -8,7 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
-from taxportal.models import Portal
+from taxportal.models import Portal, TaxReturn
 from taxportal.services import accounts
 from taxportal.services import portals as portal_service
 from taxportal.services import returns as returns_service
@@ -24,18 +24,24 @@ def current_year() -> int:
 
 @staff_required
 async def send_link_dialog(request: web.Request) -> web.Response:
-    tax_return = await _get_return(request)
-    portal = await Portal.get_or_none(tax_return_id=tax_return.id)
+    return await _dialog(request, await _get_return(request))
+
+
+async def _dialog(
+    request: web.Request, tax_return: TaxReturn, error: str = "", status: int = 200
+) -> web.Response:
+    """ "Send link to customer's:" with the client's phone and email."""
     return aiohttp_jinja2.render_template(
         "staff/send_link.html",
         request,
         {
             "tax_return": tax_return,
-            "portal": portal,
-            "error": "",
+            "portal": await Portal.get_or_none(tax_return_id=tax_return.id),
+            "error": error,
             "missing": portal_service.missing_for_portal(tax_return),
             "back": _back(request),
         },
+        status=status,
     )
 
 
@@ -49,19 +55,7 @@ async def send_link(request: web.Request) -> web.StreamResponse:
             request.app[CORE], tax_return.id, channel, actor(request), client_address(request)
         )
     except portal_service.PortalError as exc:
-        portal = await Portal.get_or_none(tax_return_id=tax_return.id)
-        return aiohttp_jinja2.render_template(
-            "staff/send_link.html",
-            request,
-            {
-                "tax_return": tax_return,
-                "portal": portal,
-                "error": str(exc),
-                "missing": portal_service.missing_for_portal(tax_return),
-                "back": _back(request),
-            },
-            status=400,
-        )
+        return await _dialog(request, tax_return, str(exc), status=400)
     done = "created" if outcome.created else "resent"
     raise web.HTTPSeeOther(URL(_back(request)).update_query(done=done, client=tax_return.id))
 
