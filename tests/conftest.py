@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,36 @@ from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
 from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, fast_passwords, migrate, sign_in
 
-POSTGRES_URL = os.environ.get("TAXPORTAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+# The server's `test` database is only the door: each test run works in a database of its
+# own, so two runs at once (two developers, a developer and CI) never reset each other's.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TAXPORTAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test"
+)
+RUN_DATABASE = f"taxportal_test_{os.getpid()}"
+POSTGRES_URL = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + RUN_DATABASE
+
+
+def _admin(statement: str) -> None:
+    """Runs on its own thread and loop: a test's event loop may already be running."""
+
+    async def execute() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, execute()).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_run_database() -> Iterator[str]:
+    """Creates this run's database once and drops it at the end."""
+    _admin(f'DROP DATABASE IF EXISTS "{RUN_DATABASE}"')
+    _admin(f'CREATE DATABASE "{RUN_DATABASE}"')
+    yield POSTGRES_URL
+    _admin(f'DROP DATABASE IF EXISTS "{RUN_DATABASE}" WITH (FORCE)')
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,10 +75,11 @@ async def _reset_postgres() -> None:
 
 @pytest.fixture
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL on a fresh, empty database: SQLite in tmp_path, or the PostgreSQL `test`."""
+    """A database URL on a fresh, empty database: SQLite in tmp_path, or PostgreSQL."""
     # tortoise caches SQL per connection name, not per dialect: one process, two dialects.
     EXECUTOR_CACHE.clear()
     if request.param == "postgres":
+        request.getfixturevalue("postgres_run_database")
         await _reset_postgres()
         return POSTGRES_URL
     return f"sqlite://{tmp_path / 'db.sqlite3'}"
