@@ -4,11 +4,13 @@ One server and one browser serve the whole session (each test works on its own s
 client); every test gets a fresh browser context, so cookies never leak between tests.
 Tests here are skipped, with the reason, only when Chromium is not installed.
 
-Set TAXPORTAL_SCREENSHOTS=/some/dir to keep the screenshots test_screenshots.py takes.
+Set TAXPORTAL_SCREENSHOTS=/some/dir to keep the screenshots test_screenshots.py and
+test_taxpayer_journey.py take.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -152,3 +154,24 @@ async def any_page(request: pytest.FixtureRequest, browser, portal_server: Porta
     """The test runs twice: on a desktop page and on a phone page."""
     async for page in _open(browser, portal_server, request.param):
         yield page
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def open_page(browser, portal_server: PortalServer):  # type: ignore[no-untyped-def]
+    """Opens more pages, each in a fresh context (another browser: no cookies), as
+    `await open_page("phone")`; each is closed and its console checked at the end."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def open_(kind: str = "phone"):  # type: ignore[no-untyped-def]
+            opener = contextlib.asynccontextmanager(_open)(browser, portal_server, kind)
+            return await stack.enter_async_context(opener)
+
+        yield open_
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where to keep screenshots: $TAXPORTAL_SCREENSHOTS when set, else the test's tmp dir."""
+    folder = Path(os.environ.get("TAXPORTAL_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -70,6 +70,7 @@ class Client:
     city: str = "Evans"
     state: str = "GA"
     zip_code: str = "30809"
+    language: str = "en"  # the return's preferred language: en or es
 
     @property
     def name(self) -> str:
@@ -87,7 +88,13 @@ class Client:
             "city": self.city,
             "state": self.state,
             "zip_code": self.zip_code,
+            "language": self.language,
         }
+
+    @property
+    def e164(self) -> str:
+        """The mobile phone as stored and as the SMS outbox addresses it: +1 and ten digits."""
+        return "+1" + "".join(c for c in self.mobile_phone if c.isdigit())[-10:]
 
 
 # Phones are stored in E.164 and shown as (609) 306-2122; emails are stored lower-cased.
@@ -109,7 +116,33 @@ LONG_VALUES = Client(
     "(409) 555-0105",
     "2201 East Fourth Street, Apartment 1234, Building Seventeen",
 )
-CLIENTS = (CREATE_BY_EMAIL, CANCELLED, NO_CONTACT, BY_KEYBOARD, LONG_VALUES)
+# Taxpayers who register and verify (test_taxpayer_journey.py): one each, since codes have a
+# resend cooldown and wrong ones lock the account.
+TAXPAYER_EN = Client(
+    "Sherry", "Núñez", "400-12-3461", "sherry@example.com", "(706) 555-0197", "410 Broad St"
+)
+TAXPAYER_ES = Client(
+    "Lucía",
+    "Hernández",
+    "400-12-3462",
+    "lucia.hernandez@example.com",
+    "(912) 555-0162",
+    "3 Calle Real",
+    language="es",
+)
+TAXPAYER_KEYS = Client(
+    "Kevin", "Tabor", "400-12-3463", "kevin.tabor@example.com", "(478) 555-0163", "9 Pine Ln"
+)
+CLIENTS = (
+    CREATE_BY_EMAIL,
+    CANCELLED,
+    NO_CONTACT,
+    BY_KEYBOARD,
+    LONG_VALUES,
+    TAXPAYER_EN,
+    TAXPAYER_ES,
+    TAXPAYER_KEYS,
+)
 
 
 def free_port() -> int:
@@ -282,7 +315,25 @@ class PortalServer:
         )
         return [t for t in texts if t.get("to") == e164]
 
+    def code_texted_to(self, e164: str) -> str:
+        """The security code in the newest text message to this phone."""
+        texts = self.texts_to(e164)
+        assert texts, f"no text message to {e164} in the outbox"
+        return code_in(texts[-1]["text"])
+
+    def code_emailed_to(self, address: str) -> str:
+        """The security code in the newest email to this address (its plain-text part)."""
+        emails = self.emails_to(address)
+        assert emails, f"no email to {address} in the outbox"
+        return code_in(emails[-1].get_body(("plain",)).get_content())
+
     def invitation_link(self, text: str) -> str:
         match = re.search(re.escape(self.base_url) + r"/invite/[A-Za-z0-9_-]+", text)
         assert match, f"no invitation link to {self.base_url} in:\n{text}"
         return match.group(0)
+
+
+def code_in(text: str) -> str:
+    match = re.search(r"\b(\d{6})\b", text)
+    assert match, f"no 6-digit code in:\n{text}"
+    return match.group(1)

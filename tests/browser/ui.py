@@ -54,6 +54,16 @@ def client_row(page: Page, client: Client) -> Locator:
     return page.get_by_role("row").filter(has_text=client.name)
 
 
+async def create_portal(page: Page, client: Client, channel: str) -> None:
+    """Manage Portals: create the client's portal; the link goes by "Email" or "Phone"."""
+    await page.goto("/staff/portals")
+    await client_row(page, client).get_by_role("link", name="create", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_role("radio", name=re.compile(f"^{channel}: ")).check()
+    await dialog.get_by_role("button", name="OK").click()
+    await expect(page.get_by_role("status")).to_have_text("Portal created")
+
+
 async def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page body is wider than the viewport (0: no sideways scroll)."""
     return int(
