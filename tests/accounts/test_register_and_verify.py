@@ -138,3 +138,12 @@ async def test_weak_and_common_passwords_are_refused_by_the_server(taxpayer):
         assert "does not meet the rules" in await response.text()
     assert await TaxpayerAccount.all().count() == 0
     assert PASSWORD not in "".join([e.detail.__repr__() for e in await ActivityEntry.all()])
+
+
+async def test_a_spanish_taxpayer_is_told_in_spanish_that_they_signed_out(taxpayer):
+    await registered_and_verified(taxpayer, language="es")
+    home = await (await taxpayer.get("/portal/")).text()
+    assert "Mis archivos" in home
+    response = await sign_out(taxpayer)
+    page = await (await taxpayer.get(response.headers["Location"])).text()
+    assert "Ha cerrado sesión." in page

@@ -54,6 +54,12 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
     if account is not None:
         await TaxpayerAccount.filter(id=account.id).update(language=language)
     response = web.HTTPSeeOther(back)
+    remember_language(request, response, language)
+    raise response
+
+
+def remember_language(request: web.Request, response: web.StreamResponse, language: str) -> None:
+    """The browser keeps the language (also after sign-out, when no account says it)."""
     response.set_cookie(
         LANG_COOKIE,
         language,
@@ -63,4 +69,3 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
         path="/",
         httponly=True,
     )
-    raise response

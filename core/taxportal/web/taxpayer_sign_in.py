@@ -8,7 +8,8 @@ from taxportal.i18n import N_
 from taxportal.services import accounts, sessions, throttle
 from taxportal.services.accounts import AccountError
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
-from taxportal.web.keys import CORE
+from taxportal.web.keys import CORE, LANG
+from taxportal.web.language import remember_language
 from taxportal.web.taxpayer import clear_taxpayer_cookie, render
 from taxportal.web.verify import is_trusted_device
 
@@ -74,4 +75,5 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
         await sessions.end(token)
     response = web.HTTPSeeOther("/portal/login?signed_out=1")
     clear_taxpayer_cookie(response)
+    remember_language(request, response, request[LANG])  # "signed out" in their language
     raise response
