@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="")
     p.add_argument("--password-env", help="read the password from this environment variable")
     p.set_defaults(command=admin.add_staff)
+    p = staff.add_parser(
+        "reset-2fa",
+        parents=[common],
+        help="forget a staff account's authenticator and unlock it (set up again at sign-in)",
+    )
+    p.add_argument("email")
+    p.set_defaults(command=admin.reset_second_factor)
     p = staff.add_parser("token", parents=[common], help="issue an API token for a staff account")
     p.add_argument("email")
     p.add_argument("--label", default="")

@@ -172,3 +172,38 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(tmp_path):
     finally:
         server.terminate()
         assert server.wait(timeout=15) is not None
+
+
+def test_reset_2fa_from_the_command_line(tmp_path):
+    assert run(tmp_path, "migrate", "--data-dir", "d").returncode == 0
+    added = run(
+        tmp_path,
+        "staff",
+        "add",
+        "boss@firm.example.com",
+        "--password-env",
+        "PW",
+        "--data-dir",
+        "d",
+        env={"PW": "a long enough password"},
+    )
+    assert added.returncode == 0
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "d" / "taxportal.sqlite3")
+    db.execute(
+        "UPDATE staff_user SET totp_secret_encrypted = 'v1:x', "
+        "totp_enabled_at = '2026-01-01 00:00:00+00:00', "
+        "locked_until = '2999-01-01 00:00:00+00:00'"
+    )
+    db.commit()
+    reset = run(tmp_path, "staff", "reset-2fa", "BOSS@firm.example.com", "--data-dir", "d")
+    row = db.execute(
+        "SELECT totp_secret_encrypted, totp_enabled_at, locked_until FROM staff_user"
+    ).fetchone()
+    db.close()
+    assert row == ("", None, None)
+    assert reset.returncode == 0, reset.stderr
+    assert "set up a new authenticator" in reset.stdout
+    unknown = run(tmp_path, "staff", "reset-2fa", "nobody@firm.example.com", "--data-dir", "d")
+    assert unknown.returncode == 2 and "no staff account" in unknown.stderr

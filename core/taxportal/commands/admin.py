@@ -8,6 +8,7 @@ from taxportal.config import AppConfig, ConfigError
 from taxportal.db import apply_migrations
 from taxportal.models import StaffUser
 from taxportal.runtime import build_core, database_config, started
+from taxportal.services import second_factor
 from taxportal.services import staff as staff_service
 
 
@@ -42,4 +43,16 @@ async def issue_token(args: argparse.Namespace, config: AppConfig) -> int:
         token = await staff_service.issue_api_token(user, args.label)
     # Printed once, here only: the database keeps a hash.
     print(token)
+    return 0
+
+
+async def reset_second_factor(args: argparse.Namespace, config: AppConfig) -> int:
+    """For the admin who lost both their phone and their recovery codes: run on the server."""
+    async with started(build_core(config)) as core:
+        user = await StaffUser.get_or_none(email=args.email.strip().lower())
+        if user is None:
+            raise ConfigError(f"no staff account {args.email}")
+        await second_factor.reset(core, user, actor="cli")
+        await staff_service.unlock(user, actor="cli")
+    print(f"{user.email} will set up a new authenticator at the next sign-in.")
     return 0

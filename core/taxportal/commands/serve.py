@@ -75,6 +75,9 @@ async def _prepare_demo(config: AppConfig) -> None:
         email, password = await seed(core)
     if password:
         print(f"Demo admin: {email}  password: {password}", flush=True)
+        print(
+            "At the first sign-in, set up an authenticator app from the QR code shown.", flush=True
+        )
     else:
         print(f"Demo admin: {email} (created earlier; its password was printed then)", flush=True)
     print(f"Mail and text messages go to the outbox: {config.data_dir / 'outbox'}", flush=True)
