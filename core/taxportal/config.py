@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 ENV_PREFIX = "TAXPORTAL_"
 DEFAULT_CONFIG_FILE = "taxportal.toml"
-DEFAULT_PLUGINS = ["notify_email", "notify_sms"]
+DEFAULT_PLUGINS = ["notify_email", "notify_sms", "storage_local"]
 
 
 class ConfigError(Exception):

@@ -1,0 +1,152 @@
+"""File bytes on the local disk: written to a temporary file, synced, then renamed.
+
+Layout: ``<directory>/<hh>/<name>`` where ``hh`` is the first two hex digits of
+the key's SHA-256 (256 folders, even when the core's keys share a prefix) and
+``name`` is the key with ``/`` written as ``~`` (so "a" and "a/b" never clash
+as file and folder). A put in progress is a hidden ``.<name>.<random>.part``
+beside it; readers never see it, and ``os.replace`` swaps it in whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+
+log = logging.getLogger(__name__)
+NAME = "storage_local"
+KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9/_-]{0,200}")
+READ_CHUNK = 256 * 1024
+WRITE_BUFFER = 1024 * 1024  # small chunks are gathered: one thread hop per MiB, not per chunk
+PART_SUFFIX = ".part"
+
+
+def check_key(key: str) -> str:
+    """The key itself if it is one the core makes; ValueError otherwise."""
+    if (
+        not isinstance(key, str)
+        or not KEY_PATTERN.fullmatch(key)
+        or "//" in key
+        or key.endswith("/")
+    ):
+        raise ValueError(f"not a valid storage key: {key!r}")
+    return key
+
+
+class LocalStorage:
+    """The "storage_local" backend. Every file operation runs on a worker thread."""
+
+    name = NAME
+
+    def __init__(self, directory: Path, stale_minutes: float = 60) -> None:
+        self.directory = directory
+        self.stale_minutes = stale_minutes
+
+    def path_of(self, key: str) -> Path:
+        check_key(key)
+        folder = hashlib.sha256(key.encode()).hexdigest()[:2]
+        return self.directory / folder / key.replace("/", "~")
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        target = self.path_of(key)
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}{PART_SUFFIX}")
+        file = await asyncio.to_thread(_open_temp, temp)
+        total = 0
+        try:
+            buffer = bytearray()
+            async for chunk in chunks:
+                buffer += chunk
+                total += len(chunk)
+                if len(buffer) >= WRITE_BUFFER:
+                    await asyncio.to_thread(file.write, bytes(buffer))
+                    buffer.clear()
+            await asyncio.to_thread(_commit, file, bytes(buffer), temp, target)
+        except BaseException:
+            # shielded: a second cancellation must not leave the temporary file behind
+            await asyncio.shield(asyncio.to_thread(_discard, file, temp))
+            raise
+        return total
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        path = self.path_of(key)
+        try:
+            file = await asyncio.to_thread(open, path, "rb")
+        except FileNotFoundError:
+            raise KeyError(key) from None
+        try:
+            while chunk := await asyncio.to_thread(file.read, READ_CHUNK):
+                yield chunk
+        finally:
+            await asyncio.to_thread(file.close)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.path_of(key).unlink, missing_ok=True)
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self.path_of(key).is_file)
+
+    async def size(self, key: str) -> int:
+        try:
+            stat = await asyncio.to_thread(self.path_of(key).stat)
+        except FileNotFoundError:
+            raise KeyError(key) from None
+        return stat.st_size
+
+    async def cleanup_partial(self) -> int:
+        """Remove temporary files of puts that never finished (a crash, a kill -9).
+
+        Only files untouched for ``stale_minutes`` go: a put in progress writes
+        at least once a MiB, which keeps its file's modification time fresh.
+        Meant to run at start-up; returns how many files were removed.
+        """
+        return await asyncio.to_thread(self._cleanup_partial, time.time())
+
+    def _cleanup_partial(self, now: float) -> int:
+        cutoff = now - self.stale_minutes * 60
+        removed = 0
+        for temp in self.directory.glob(f"*/.*{PART_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                if temp.stat().st_mtime < cutoff:
+                    temp.unlink()
+                    removed += 1
+        if removed:
+            log.info("removed %d unfinished upload(s) from %s", removed, self.directory)
+        return removed
+
+
+def _open_temp(temp: Path) -> BinaryIO:
+    temp.parent.mkdir(parents=True, exist_ok=True)
+    # 0o600: these are taxpayers' documents; O_EXCL: never share a temporary file
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return open(fd, "wb")  # closed by _commit or _discard
+
+
+def _commit(file: BinaryIO, rest: bytes, temp: Path, target: Path) -> None:
+    with file:
+        file.write(rest)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temp, target)
+    _sync_directory(target.parent)  # the rename itself survives a power cut
+
+
+def _discard(file: BinaryIO, temp: Path) -> None:
+    with contextlib.suppress(OSError):
+        file.close()
+    temp.unlink(missing_ok=True)
+
+
+def _sync_directory(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

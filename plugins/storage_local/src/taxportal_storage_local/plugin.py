@@ -1,0 +1,24 @@
+"""The hook implementations: the settings section and the "storage_local" backend."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from taxportal import hookimpl
+from taxportal.contracts import PluginSettings, StorageBackend
+from taxportal_storage_local.backend import LocalStorage
+from taxportal_storage_local.settings import SECTION, LocalStorageSettings
+
+if TYPE_CHECKING:
+    from taxportal.config import AppConfig
+
+
+@hookimpl
+def taxportal_settings_model() -> PluginSettings:
+    return PluginSettings(section=SECTION, model=LocalStorageSettings)
+
+
+@hookimpl
+def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend]:
+    settings: LocalStorageSettings = config.plugin_settings(SECTION)
+    return [LocalStorage(settings.resolve(config.data_dir), settings.stale_minutes)]
