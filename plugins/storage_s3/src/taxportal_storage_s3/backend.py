@@ -1,0 +1,253 @@
+"""File bytes in an S3-compatible bucket: multipart uploads while the bytes arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from taxportal_storage_s3.settings import ENV, S3StorageSettings
+
+log = logging.getLogger(__name__)
+NAME = "storage_s3"
+KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9/_-]{0,200}")
+READ_CHUNK = 256 * 1024
+MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+class S3StorageError(OSError):
+    """The store answered, but no: access denied, no such bucket, ... (no secret inside)."""
+
+
+class S3Unavailable(S3StorageError, ConnectionError):
+    """The endpoint could not be reached (refused, timed out, TLS failure)."""
+
+
+def check_key(key: str) -> str:
+    """The key itself if it is one the core makes; ValueError otherwise."""
+    if (
+        not isinstance(key, str)
+        or not KEY_PATTERN.fullmatch(key)
+        or "//" in key
+        or key.endswith("/")
+    ):
+        raise ValueError(f"not a valid storage key: {key!r}")
+    return key
+
+
+class S3Storage:
+    """The "storage_s3" backend. One client per backend, opened on first use."""
+
+    name = NAME
+
+    def __init__(self, settings: S3StorageSettings) -> None:
+        self.settings = settings
+        self._client: Any = None
+        self._stack = contextlib.AsyncExitStack()
+        self._lock = asyncio.Lock()
+
+    # client --------------------------------------------------------------------
+
+    async def client(self) -> Any:
+        """The aiobotocore S3 client, created on first use and kept until close()."""
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._client = await self._stack.enter_async_context(self._create_client())
+        return self._client
+
+    def _create_client(self) -> Any:
+        s = self.settings
+        style = s.addressing_style or ("path" if s.endpoint_url else "auto")
+        config = AioConfig(
+            signature_version="s3v4",
+            s3={"addressing_style": style},
+            connect_timeout=s.connect_timeout,
+            read_timeout=s.read_timeout,
+            retries={"max_attempts": s.max_attempts, "mode": "standard"},
+        )
+        credentials = {}
+        if s.access_key_id is not None and s.secret_access_key is not None:
+            credentials = {
+                "aws_access_key_id": s.access_key_id.get_secret_value(),
+                "aws_secret_access_key": s.secret_access_key.get_secret_value(),
+            }
+        return get_session().create_client(
+            "s3",
+            region_name=s.region,
+            endpoint_url=s.endpoint_url,
+            verify=str(s.ca_file) if s.ca_file else None,
+            config=config,
+            **credentials,
+        )
+
+    async def close(self) -> None:
+        """Close the client and its connections; the next call opens a new one."""
+        async with self._lock:
+            await self._stack.aclose()
+            self._client = None
+
+    # the storage protocol ------------------------------------------------------
+
+    def object_key(self, key: str) -> str:
+        return self.settings.prefix + check_key(key)
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        target = self.object_key(key)
+        part_size = self.settings.part_size
+        client = await self.client()
+        buffer = bytearray()
+        total = 0
+        upload_id: str | None = None
+        parts: list[dict[str, Any]] = []
+        try:
+            async for chunk in chunks:
+                buffer += chunk
+                total += len(chunk)
+                while len(buffer) >= part_size:
+                    if upload_id is None:
+                        upload_id = await self._start_multipart(client, target)
+                    part = bytes(buffer[:part_size])
+                    del buffer[:part_size]
+                    parts.append(await self._upload_part(client, target, upload_id, parts, part))
+            if upload_id is None:  # smaller than one part: a single request
+                with self._errors("put", key):
+                    await client.put_object(
+                        Bucket=self.settings.bucket,
+                        Key=target,
+                        Body=bytes(buffer),
+                        **self.settings.encryption_args(),
+                    )
+                return total
+            if buffer:
+                parts.append(await self._upload_part(client, target, upload_id, parts, buffer))
+            with self._errors("put", key):
+                await client.complete_multipart_upload(
+                    Bucket=self.settings.bucket,
+                    Key=target,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
+            return total
+        except BaseException:
+            if upload_id is not None:
+                # shielded: a second cancellation must not leave the parts stored
+                await asyncio.shield(self._abort(client, target, upload_id))
+            raise
+
+    async def _start_multipart(self, client: Any, target: str) -> str:
+        with self._errors("put", target):
+            created = await client.create_multipart_upload(
+                Bucket=self.settings.bucket, Key=target, **self.settings.encryption_args()
+            )
+        return created["UploadId"]
+
+    async def _upload_part(
+        self, client: Any, target: str, upload_id: str, parts: list[Any], body: bytes | bytearray
+    ) -> dict[str, Any]:
+        number = len(parts) + 1
+        with self._errors("put", target):
+            answer = await client.upload_part(
+                Bucket=self.settings.bucket,
+                Key=target,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=bytes(body),
+            )
+        return {"ETag": answer["ETag"], "PartNumber": number}
+
+    async def _abort(self, client: Any, target: str, upload_id: str) -> None:
+        try:
+            await client.abort_multipart_upload(
+                Bucket=self.settings.bucket, Key=target, UploadId=upload_id
+            )
+        except Exception as exc:  # noqa: BLE001  # the put's own error is the one to raise
+            log.warning(
+                "could not abort the multipart upload of %s at %s (%s); a bucket lifecycle "
+                "rule for incomplete multipart uploads will remove its parts",
+                target,
+                self.settings.endpoint_label,
+                type(exc).__name__,
+            )
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        client = await self.client()
+        try:
+            with self._errors("get", key):
+                answer = await client.get_object(
+                    Bucket=self.settings.bucket, Key=self.object_key(key)
+                )
+        except _Missing:
+            raise KeyError(key) from None
+        async with answer["Body"] as body:
+            with self._errors("get", key):
+                async for chunk in body.iter_chunks(READ_CHUNK):
+                    yield chunk
+
+    async def delete(self, key: str) -> None:
+        client = await self.client()
+        with self._errors("delete", key):
+            await client.delete_object(Bucket=self.settings.bucket, Key=self.object_key(key))
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._head(key)
+        except _Missing:
+            return False
+        return True
+
+    async def size(self, key: str) -> int:
+        try:
+            answer = await self._head(key)
+        except _Missing:
+            raise KeyError(key) from None
+        return int(answer["ContentLength"])
+
+    async def _head(self, key: str) -> dict[str, Any]:
+        client = await self.client()
+        with self._errors("head", key):
+            return await client.head_object(Bucket=self.settings.bucket, Key=self.object_key(key))
+
+    # errors --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self, operation: str, key: str) -> Iterator[None]:
+        """botocore's exceptions as messages naming the endpoint and bucket, never a secret."""
+        where = f"{self.settings.endpoint_label} (bucket '{self.settings.bucket}')"
+        try:
+            yield
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "?"))
+            if code in MISSING:
+                raise _Missing(key) from exc
+            reason = error.get("Message") or code
+            raise S3StorageError(
+                f"S3 store {where} refused the {operation} of '{key}': {code}: {reason}"
+            ) from exc
+        except (BotoConnectionError, HTTPClientError) as exc:
+            raise S3Unavailable(f"cannot reach the S3 store at {where}: {exc}") from exc
+        except NoCredentialsError as exc:
+            raise S3StorageError(
+                f"no credentials for the S3 store at {where}: set {ENV}ACCESS_KEY_ID and "
+                f"{ENV}SECRET_ACCESS_KEY"
+            ) from exc
+        except BotoCoreError as exc:
+            raise S3StorageError(f"S3 {operation} at {where} failed: {exc}") from exc
+
+
+class _Missing(Exception):
+    """Internal: the store said 404 for this key."""
