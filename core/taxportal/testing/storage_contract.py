@@ -14,8 +14,9 @@ that returns a fresh backend, ideally obtained the way the core gets it
             ...
             yield plugins.storage
 
-The tests are coroutines marked ``pytest.mark.asyncio`` (pytest-asyncio).
-This module imports no plugin.
+The tests are coroutines marked ``pytest.mark.asyncio`` (pytest-asyncio; in
+its strict mode, declare an async ``storage_backend`` with
+``@pytest_asyncio.fixture``). This module imports no plugin.
 
 What the contract says, beyond the hook's docstring
 (``taxportal_storage_backends``):
