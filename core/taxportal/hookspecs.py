@@ -105,9 +105,11 @@ def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend] | None
     Exactly one backend is active: the one named by ``[storage] backend``.
     Keys are opaque strings made by the core (never a user's file name).
     ``put`` consumes an async iterator of chunks and returns the byte count;
-    it either stores the whole object or nothing (on error, nothing under the
-    key may remain). ``get`` returns an async iterator of chunks and raises
-    ``KeyError`` for a missing key.
+    it either stores the whole object or nothing: on error no partial object is
+    ever visible, a new key stays absent and an existing key keeps its previous
+    object. ``get`` returns an async iterator of chunks and raises ``KeyError``
+    for a missing key. ``taxportal.testing.storage_contract`` is the test suite
+    every backend must pass.
 
     :param config: the validated configuration.
     :return: a list of storage backends, or ``None``.
