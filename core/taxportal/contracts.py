@@ -59,7 +59,12 @@ class Notifier(Protocol):
 
 @runtime_checkable
 class StorageBackend(Protocol):
-    """Keeps file bytes under opaque keys chosen by the core."""
+    """Keeps file bytes under opaque keys chosen by the core.
+
+    A backend (like a notifier or a signer) may also define ``async def start()``,
+    awaited once after the database opens and before serving (e.g. to remove what a
+    crash left), and ``async def close()``, awaited at shutdown.
+    """
 
     name: str
 

@@ -139,6 +139,25 @@ class Plugins:
         if signers or self.config.core.signing.signer:
             self.signer = _pick("[signing] signer", signers, self.config.core.signing.signer)
 
+    def _backends(self) -> list[Any]:
+        chosen = [self.storage, self.signer, *self.notifiers.values()]
+        return [b for b in chosen if b is not None]
+
+    async def start_backends(self) -> None:
+        """Await the optional ``start()`` of every chosen backend."""
+        for backend in self._backends():
+            if callable(getattr(backend, "start", None)):
+                await backend.start()
+
+    async def close_backends(self) -> None:
+        """Await the optional ``close()`` of every chosen backend; one failure stops none."""
+        for backend in self._backends():
+            if callable(getattr(backend, "close", None)):
+                try:
+                    await backend.close()
+                except Exception:  # shutting down: log and go on
+                    log.exception("closing %s failed", getattr(backend, "name", backend))
+
     async def _collect(self, hook_name: str) -> list[Any]:
         results = getattr(self.pm.hook, hook_name)(config=self.config)
         collected: list[Any] = []

@@ -30,10 +30,13 @@ def database_config(core: Core) -> dict:  # type: ignore[type-arg]
 
 @asynccontextmanager
 async def started(core: Core) -> AsyncIterator[Core]:
-    """Pick the backends and open the database (refused when migrations are pending)."""
+    """Pick the backends, open the database (refused when migrations are pending), start
+    the backends; close them all on the way out."""
     await core.plugins.resolve_backends()
     await open_database(database_config(core))
     try:
+        await core.plugins.start_backends()
         yield core
     finally:
+        await core.plugins.close_backends()
         await close_database()

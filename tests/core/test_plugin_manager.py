@@ -110,3 +110,38 @@ def test_the_plugins_command_lists_installed_enabled_versions_and_hooks(
     assert "yes" in lines["notify_email"] and "taxportal_notifiers" in lines["notify_email"]
     assert " no " in lines["notify_sms"]
     assert "taxportal_verify_registration" in lines["identity_match"]
+
+
+class LifecycleStorage:
+    name = "lifecycle_store"
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def start(self) -> None:
+        self.events.append("start")
+
+    async def close(self) -> None:
+        self.events.append("close")
+
+
+class LifecyclePlugin:
+    def __init__(self) -> None:
+        self.backend = LifecycleStorage()
+
+    @hookimpl
+    def taxportal_storage_backends(self, config):  # type: ignore[no-untyped-def]
+        return [self.backend]
+
+
+async def test_backends_are_started_before_serving_and_closed_after(make_config, database):
+    from taxportal.runtime import build_core, started
+    from tests.support import fast_passwords, migrate
+
+    plugin = LifecyclePlugin()
+    config = make_config(database, TAXPORTAL_STORAGE__BACKEND="lifecycle_store")
+    await migrate(config, (plugin,))
+    async with started(build_core(config, (plugin,), fast_passwords())) as core:
+        assert core.plugins.storage is plugin.backend
+        assert plugin.backend.events == ["start"]
+    assert plugin.backend.events == ["start", "close"]

@@ -172,3 +172,28 @@ async def test_a_reader_keeps_its_bytes_when_the_key_is_replaced(local):
     rest = b"".join([chunk async for chunk in stream])
     assert first + rest == payload(1024 * 1024, seed=2)
     assert await read_all(local, "doc") == b"version 2"
+
+
+async def test_the_app_start_removes_what_a_crash_left(tmp_path):
+    import os
+    import time
+
+    from taxportal.config import load_config
+    from taxportal.runtime import build_core, started
+    from tests.support import fast_passwords, migrate
+
+    config = load_config(
+        None,
+        env={
+            "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path / "data"),
+            "TAXPORTAL_PLUGINS__ENABLED": '["storage_local"]',
+        },
+    )
+    await migrate(config)
+    leftover = tmp_path / "data" / "files" / "ab" / ".upload-1.deadbeef.part"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a W-2")
+    old = time.time() - 3 * 3600
+    os.utime(leftover, (old, old))
+    async with started(build_core(config, (), fast_passwords())):
+        assert not leftover.exists()

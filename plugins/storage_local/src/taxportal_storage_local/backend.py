@@ -100,6 +100,10 @@ class LocalStorage:
             raise KeyError(key) from None
         return stat.st_size
 
+    async def start(self) -> None:
+        """Called by the core once before serving: clear what a crash left behind."""
+        await self.cleanup_partial()
+
     async def cleanup_partial(self) -> int:
         """Remove temporary files of puts that never finished (a crash, a kill -9).
 
