@@ -109,7 +109,9 @@ def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend] | None
     ever visible, a new key stays absent and an existing key keeps its previous
     object. ``get`` returns an async iterator of chunks and raises ``KeyError``
     for a missing key. ``taxportal.testing.storage_contract`` is the test suite
-    every backend must pass.
+    every backend must pass. A backend may define ``async def start()`` (awaited once before
+    serving, e.g. to clear what a crash left) and ``async def close()`` (awaited at
+    shutdown).
 
     :param config: the validated configuration.
     :return: a list of storage backends, or ``None``.
