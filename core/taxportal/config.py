@@ -92,6 +92,17 @@ class ThrottleSettings(_Section):
     window_minutes: float = Field(15, gt=0, le=24 * 60)
 
 
+UPLOAD_TYPES = ["pdf", "jpeg", "png", "heic", "tiff"]  # judged by content; "heic" covers HEIF
+
+
+class UploadSettings(_Section):
+    """ "My Files" uploads: size caps (enforced while streaming) and the accepted types."""
+
+    max_file_mb: float = Field(25, gt=0, le=10_000)
+    max_portal_mb: float = Field(500, gt=0, le=1_000_000)
+    allowed_types: list[str] = Field(default_factory=lambda: list(UPLOAD_TYPES))
+
+
 class CoreSettings(_Section):
     model_config = ConfigDict(extra="ignore")  # plugin sections are checked separately
 
@@ -107,6 +118,7 @@ class CoreSettings(_Section):
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
 
 
 CORE_SECTIONS = frozenset(CoreSettings.model_fields)

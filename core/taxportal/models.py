@@ -245,3 +245,24 @@ class ActivityEntry(Model):
 
     async def delete(self, *args, **kwargs) -> None:  # type: ignore[override]
         raise OperationalError("the activity log is append-only")
+
+
+class UploadedFile(Model):
+    """A file the taxpayer put in "My Files": bytes in the storage plugin, under ``storage_key``."""
+
+    id = fields.IntField(primary_key=True)
+    portal: fields.ForeignKeyRelation[Portal] = fields.ForeignKeyField(
+        "taxportal.Portal", related_name="uploaded_files", on_delete=fields.CASCADE
+    )
+    storage_key = fields.CharField(max_length=128, unique=True)  # made by the core, never a name
+    file_name = fields.CharField(max_length=255)  # as given: only ever displayed, escaped
+    content_type = fields.CharField(max_length=64)  # sniffed from the bytes, not the name
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64, db_index=True)
+    uploaded_at = fields.DatetimeField(auto_now_add=True)
+    opened_by_preparer_at = fields.DatetimeField(null=True)
+    reviewed_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "uploaded_file"

@@ -1,0 +1,315 @@
+"""The "My Files" upload service, through a real app core and the storage_local backend."""
+
+from __future__ import annotations
+
+import hashlib
+import tracemalloc
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taxportal import hookimpl
+from taxportal.models import ActivityEntry, Portal, TaxReturn, UploadedFile
+from taxportal.services import uploads
+from taxportal.web.keys import CORE
+
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n<<>>\nendobj\n" * 20 + b"%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 300
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 300
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x02" * 100
+TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x03" * 100
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 500
+
+
+async def chunked(data: bytes, size: int = 7) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+async def gather(stream: AsyncIterator[bytes]) -> bytes:
+    return b"".join([chunk async for chunk in stream])
+
+
+async def new_portal(last_name: str = "Núñez") -> Portal:
+    tax_return = await TaxReturn.create(tax_year=2025, last_name=last_name)
+    return await Portal.create(tax_return=tax_return)
+
+
+def stored_files(core: Any) -> list[Path]:
+    root = core.config.data_dir / "files"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.fixture
+def started(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> Callable[..., Any]:
+    """An app core with its backends resolved (the app runs under a test client)."""
+
+    async def make(*plugins: object, **env: str) -> Any:
+        app = await build_app(*plugins, **env)
+        await client_for(app)
+        return app[CORE]
+
+    return make
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (PDF, "application/pdf"),
+        (JPEG, "image/jpeg"),
+        (PNG, "image/png"),
+        (HEIC, "image/heic"),
+        (TIFF, "image/tiff"),
+    ],
+)
+async def test_round_trip(started: Any, data: bytes, content_type: str) -> None:
+    core = await started()
+    portal = await new_portal()
+    result = await uploads.upload(core, portal, "../W-2 2025 ✓.bin", chunked(data))
+    assert result.status == "stored"
+    row = result.file
+    assert (row.file_name, row.content_type, row.size) == (
+        "../W-2 2025 ✓.bin",
+        content_type,
+        len(data),
+    )
+    assert row.sha256 == hashlib.sha256(data).hexdigest()
+    assert row.storage_key.startswith(f"u/{portal.id}/")
+    assert [f.id for f in await uploads.list_files(portal)] == [row.id]
+    opened, stream = await uploads.open_stream(core, portal, row.id)
+    assert opened.id == row.id
+    assert await gather(stream) == data
+    entry = await ActivityEntry.filter(action="file_uploaded").get()
+    assert entry.detail["file_id"] == row.id
+    assert "W-2" not in str(entry.detail)  # neither the content nor the name
+
+
+async def test_upload_by_account_and_event(started: Any) -> None:
+    events: list[tuple[int, int]] = []
+
+    class Listener:
+        @hookimpl
+        def taxportal_file_uploaded(self, portal_id: int, file_id: int) -> None:
+            events.append((portal_id, file_id))
+
+    core = await started(Listener())
+    portal = await new_portal()
+    from taxportal.models import TaxpayerAccount
+
+    account = await TaxpayerAccount.create(
+        portal=portal, username="sherry", username_key="sherry", password_hash="x"
+    )
+    result = await uploads.upload(core, account, "w2.pdf", chunked(PDF))
+    assert events == [(portal.id, result.file.id)]
+    entry = await ActivityEntry.filter(action="file_uploaded").get()
+    assert entry.actor == f"taxpayer:{account.id}"
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"), [(EXE, "type"), (b"", "empty"), (b"%PD", "type"), (b"hello world!", "type")]
+)
+async def test_refused_content_leaves_nothing(started: Any, data: bytes, kind: str) -> None:
+    core = await started()
+    portal = await new_portal()
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, portal, "w2.pdf", chunked(data))
+    assert caught.value.kind == kind
+    assert await UploadedFile.all().count() == 0
+    assert stored_files(core) == []
+
+
+async def test_not_allowed_type_refused(started: Any) -> None:
+    core = await started(TAXPORTAL_UPLOADS__ALLOWED_TYPES='["pdf"]')
+    portal = await new_portal()
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, portal, "photo.png", chunked(PNG))
+    assert caught.value.kind == "type"
+    assert (await uploads.upload(core, portal, "w2.pdf", chunked(PDF))).status == "stored"
+
+
+@pytest.mark.parametrize("name", ["w2\n.pdf", "a\x00b.pdf", "\x1b[31m.pdf", "", "   "])
+async def test_bad_names_refused(started: Any, name: str) -> None:
+    core = await started()
+    portal = await new_portal()
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, portal, name, chunked(PDF))
+    assert caught.value.kind == "name"
+    assert await UploadedFile.all().count() == 0
+
+
+async def test_long_name_truncated(started: Any) -> None:
+    core = await started()
+    portal = await new_portal()
+    result = await uploads.upload(core, portal, "é" * 300 + ".pdf", chunked(PDF))
+    assert result.file.file_name == "é" * 255
+    assert (await UploadedFile.get(id=result.file.id)).file_name == "é" * 255
+
+
+async def test_oversized_file_cut_off(started: Any) -> None:
+    core = await started(TAXPORTAL_UPLOADS__MAX_FILE_MB="1")
+    portal = await new_portal()
+    read = 0
+
+    async def two_mib() -> AsyncIterator[bytes]:
+        nonlocal read
+        yield b"%PDF-1.7\n" + b"\x00" * (64 * 1024 - 9)
+        read += 64 * 1024
+        for _ in range(31):
+            yield b"\x00" * (64 * 1024)
+            read += 64 * 1024
+
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, portal, "big.pdf", two_mib())
+    assert caught.value.kind == "too_large"
+    assert read <= 1024 * 1024 + 64 * 1024  # reading stopped at the cap
+    assert await UploadedFile.all().count() == 0
+    assert stored_files(core) == []
+
+
+async def test_portal_quota(started: Any) -> None:
+    core = await started(TAXPORTAL_UPLOADS__MAX_PORTAL_MB="0.01")  # 10 KiB
+    portal = await new_portal()
+    first = PDF + b"a" * 6000
+    assert (await uploads.upload(core, portal, "one.pdf", chunked(first, 1024))).status == "stored"
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, portal, "two.pdf", chunked(PDF + b"b" * 6000, 1024))
+    assert caught.value.kind == "quota"
+    assert await UploadedFile.all().count() == 1
+    assert len(stored_files(core)) == 1
+    other = await new_portal("Other")  # the quota is per portal
+    assert (await uploads.upload(core, other, "two.pdf", chunked(first))).status == "stored"
+
+
+async def test_duplicate_detected(started: Any) -> None:
+    core = await started()
+    portal = await new_portal()
+    first = await uploads.upload(core, portal, "W-2.pdf", chunked(PDF))
+    again = await uploads.upload(core, portal, "copy of W-2.pdf", chunked(PDF, 3))
+    assert again.status == "duplicate"
+    assert again.duplicate_of == "W-2.pdf"
+    assert again.file.id == first.file.id
+    assert await UploadedFile.all().count() == 1
+    assert len(stored_files(core)) == 1
+    other = await new_portal("Other")  # the same bytes in another portal are not a duplicate
+    assert (await uploads.upload(core, other, "W-2.pdf", chunked(PDF))).status == "stored"
+    await uploads.remove(core, portal, first.file.id)  # removed: may be uploaded again
+    assert (await uploads.upload(core, portal, "W-2.pdf", chunked(PDF))).status == "stored"
+
+
+async def test_another_portals_file_is_not_found(started: Any) -> None:
+    core = await started()
+    mine, theirs = await new_portal(), await new_portal("Other")
+    row = (await uploads.upload(core, theirs, "w2.pdf", chunked(PDF))).file
+    with pytest.raises(uploads.NotFound):
+        await uploads.open_stream(core, mine, row.id)
+    with pytest.raises(uploads.NotFound):
+        await uploads.remove(core, mine, row.id)
+    with pytest.raises(uploads.NotFound):
+        await uploads.get_file(mine, row.id + 1000)
+    assert await uploads.list_files(mine) == []
+    assert await UploadedFile.filter(id=row.id, deleted_at__isnull=True).count() == 1
+
+
+async def test_remove(started: Any) -> None:
+    core = await started()
+    portal = await new_portal()
+    row = (await uploads.upload(core, portal, "w2.pdf", chunked(PDF))).file
+    await uploads.remove(core, portal, row.id, actor="taxpayer:1")
+    assert await uploads.list_files(portal) == []
+    assert stored_files(core) == []
+    with pytest.raises(uploads.NotFound):
+        await uploads.open_stream(core, portal, row.id)
+    assert await ActivityEntry.filter(action="file_removed").count() == 1
+
+
+async def test_remove_refused_after_preparer_opened(started: Any) -> None:
+    core = await started()
+    portal = await new_portal()
+    row = (await uploads.upload(core, portal, "w2.pdf", chunked(PDF))).file
+    _, stream = await uploads.open_stream(core, portal, row.id, actor="staff:1", by_preparer=True)
+    assert await gather(stream) == PDF
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.remove(core, portal, row.id)
+    assert caught.value.kind == "opened"
+    assert [f.id for f in await uploads.list_files(portal)] == [row.id]
+    assert len(stored_files(core)) == 1
+
+
+class BrokenStorage:
+    name = "broken"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        async for _ in chunks:
+            raise self.error
+        return 0
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        raise KeyError(key)
+        yield b""  # pragma: no cover
+
+    async def delete(self, key: str) -> None:
+        return None
+
+    async def exists(self, key: str) -> bool:
+        return False
+
+    async def size(self, key: str) -> int:
+        raise KeyError(key)
+
+
+class BrokenStoragePlugin:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    @hookimpl
+    def taxportal_storage_backends(self, config: Any) -> list[Any]:
+        return [BrokenStorage(self.error)]
+
+
+@pytest.mark.parametrize("error", [OSError("disk full"), ConnectionError("refused")])
+async def test_storage_failure(started: Any, error: Exception) -> None:
+    core = await started(
+        BrokenStoragePlugin(error),
+        TAXPORTAL_PLUGINS__DISABLED='["storage_local"]',
+        TAXPORTAL_STORAGE__BACKEND="broken",
+    )
+    portal = await new_portal()
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, portal, "w2.pdf", chunked(PDF))
+    assert caught.value.kind == "storage"
+    assert "disk full" not in str(caught.value)
+    assert await UploadedFile.all().count() == 0
+
+
+async def test_no_storage_plugin(started: Any) -> None:
+    core = await started(TAXPORTAL_PLUGINS__DISABLED='["storage_local"]')
+    assert core.plugins.storage is None
+    with pytest.raises(uploads.UploadError) as caught:
+        await uploads.upload(core, await new_portal(), "w2.pdf", chunked(PDF))
+    assert caught.value.kind == "no_storage"
+
+
+async def test_large_upload_keeps_memory_flat(started: Any) -> None:
+    core = await started(TAXPORTAL_UPLOADS__MAX_FILE_MB="200")
+    portal = await new_portal()
+    block = b"\x5a" * (256 * 1024)
+    total = 100 * 1024 * 1024
+
+    async def hundred_mb() -> AsyncIterator[bytes]:
+        yield b"%PDF-1.7\n" + block[9:]
+        for _ in range(total // len(block) - 1):
+            yield block
+
+    tracemalloc.start()
+    try:
+        result = await uploads.upload(core, portal, "big.pdf", hundred_mb())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.file.size == total
+    assert peak < 8 * 1024 * 1024, peak
