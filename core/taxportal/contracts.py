@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -55,6 +56,24 @@ class Notifier(Protocol):
     channel: str
 
     async def send(self, message: OutgoingMessage) -> DeliveryReceipt: ...
+
+
+STORAGE_KEY = re.compile(r"[a-z0-9][a-z0-9/_-]{0,200}")
+
+
+def check_storage_key(key: str) -> str:
+    """The key itself if it has the shape the core makes; ValueError otherwise.
+
+    Backends call it so a key like ``../x`` can never reach a path or an object name.
+    """
+    if (
+        not isinstance(key, str)
+        or not STORAGE_KEY.fullmatch(key)
+        or "//" in key
+        or key.endswith("/")
+    ):
+        raise ValueError(f"not a valid storage key: {key!r}")
+    return key
 
 
 @runtime_checkable

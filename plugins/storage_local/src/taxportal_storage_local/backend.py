@@ -14,31 +14,19 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
+from taxportal.contracts import check_storage_key
+
 log = logging.getLogger(__name__)
 NAME = "storage_local"
-KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9/_-]{0,200}")
 READ_CHUNK = 256 * 1024
 WRITE_BUFFER = 1024 * 1024  # small chunks are gathered: one thread hop per MiB, not per chunk
 PART_SUFFIX = ".part"
-
-
-def check_key(key: str) -> str:
-    """The key itself if it is one the core makes; ValueError otherwise."""
-    if (
-        not isinstance(key, str)
-        or not KEY_PATTERN.fullmatch(key)
-        or "//" in key
-        or key.endswith("/")
-    ):
-        raise ValueError(f"not a valid storage key: {key!r}")
-    return key
 
 
 class LocalStorage:
@@ -51,7 +39,7 @@ class LocalStorage:
         self.stale_minutes = stale_minutes
 
     def path_of(self, key: str) -> Path:
-        check_key(key)
+        check_storage_key(key)
         folder = hashlib.sha256(key.encode()).hexdigest()[:2]
         return self.directory / folder / key.replace("/", "~")
 

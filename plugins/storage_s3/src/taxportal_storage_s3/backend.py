@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -19,11 +18,11 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from taxportal.contracts import check_storage_key
 from taxportal_storage_s3.settings import ENV, S3StorageSettings
 
 log = logging.getLogger(__name__)
 NAME = "storage_s3"
-KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9/_-]{0,200}")
 READ_CHUNK = 256 * 1024
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
@@ -34,18 +33,6 @@ class S3StorageError(OSError):
 
 class S3Unavailable(S3StorageError, ConnectionError):
     """The endpoint could not be reached (refused, timed out, TLS failure)."""
-
-
-def check_key(key: str) -> str:
-    """The key itself if it is one the core makes; ValueError otherwise."""
-    if (
-        not isinstance(key, str)
-        or not KEY_PATTERN.fullmatch(key)
-        or "//" in key
-        or key.endswith("/")
-    ):
-        raise ValueError(f"not a valid storage key: {key!r}")
-    return key
 
 
 class S3Storage:
@@ -103,7 +90,7 @@ class S3Storage:
     # the storage protocol ------------------------------------------------------
 
     def object_key(self, key: str) -> str:
-        return self.settings.prefix + check_key(key)
+        return self.settings.prefix + check_storage_key(key)
 
     async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
         target = self.object_key(key)
