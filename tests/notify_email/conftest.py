@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from taxportal.config import load_config
 from taxportal.contracts import OutgoingMessage
-from taxportal.plugins import Plugins, build_plugin_manager
+from taxportal.plugins import Plugins
+from taxportal.testing.plugins import plugins_with
 
 SMTP_USER = "preparer@smithtax.example"
 SMTP_PASSWORD = "s3cret-Pässword!"
@@ -240,23 +240,12 @@ def make_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakePlugins
     async def make(
         settings: dict[str, Any] | None = None, toml: str | None = None, **env: str
     ) -> Plugins:
-        values = {
-            "TAXPORTAL_PLUGINS__ENABLED": '["notify_email"]',
-            "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path / "data"),
-            "TAXPORTAL_FIRM__NAME": "Contabilidad Pérez & Asociados",
-        }
-        for name, value in (settings or {}).items():
-            values[f"TAXPORTAL_NOTIFY_EMAIL__{name.upper()}"] = str(value)
-        values.update(env)
         path = None
         if toml is not None:
             path = tmp_path / "portal.toml"
             path.write_text(toml, encoding="utf-8")
-        config = load_config(path=path, env=values)
-        plugins = Plugins(build_plugin_manager(config), config)
-        plugins.validate_settings()
-        await plugins.resolve_backends()
-        return plugins
+        env.setdefault("TAXPORTAL_FIRM__NAME", "Contabilidad Pérez & Asociados")
+        return await plugins_with(tmp_path / "data", "notify_email", settings, path, **env)
 
     return make
 

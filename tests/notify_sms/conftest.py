@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taxportal.config import load_config
-from taxportal.plugins import Plugins, build_plugin_manager
+from taxportal.plugins import Plugins
+from taxportal.testing.plugins import plugins_with
 
 from .fake_vonage import FakeVonage
 
@@ -32,17 +32,6 @@ def build_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BuildPlugi
     monkeypatch.chdir(tmp_path)  # so no taxportal.toml of the working copy is read
 
     async def build(env: dict[str, str] | None = None, path: Path | None = None) -> Plugins:
-        config = load_config(
-            path=path,
-            env={
-                "TAXPORTAL_PLUGINS__ENABLED": '["notify_sms"]',
-                "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path / "data"),
-                **(env or {}),
-            },
-        )
-        plugins = Plugins(build_plugin_manager(config), config)
-        plugins.validate_settings()
-        await plugins.resolve_backends()
-        return plugins
+        return await plugins_with(tmp_path / "data", "notify_sms", config_file=path, **(env or {}))
 
     return build

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from taxportal.config import load_config
-from taxportal.plugins import Plugins, build_plugin_manager
+from taxportal.plugins import Plugins
+from taxportal.testing.plugins import plugins_with
 
 MakePlugins = Callable[..., Awaitable[Plugins]]
 
@@ -25,21 +25,10 @@ def make_storage_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Mak
     async def make(
         plugin: str, settings: dict[str, Any] | None = None, toml: str | None = None, **env: str
     ) -> Plugins:
-        values = {
-            "TAXPORTAL_PLUGINS__ENABLED": f'["{plugin}"]',
-            "TAXPORTAL_SERVER__DATA_DIR": str(tmp_path / "data"),
-        }
-        for name, value in (settings or {}).items():
-            values[f"TAXPORTAL_{plugin.upper()}__{name.upper()}"] = str(value)
-        values.update(env)
         path = None
         if toml is not None:
             path = tmp_path / "portal.toml"
             path.write_text(toml, encoding="utf-8")
-        config = load_config(path=path, env=values)
-        plugins = Plugins(build_plugin_manager(config), config)
-        plugins.validate_settings()
-        await plugins.resolve_backends()
-        return plugins
+        return await plugins_with(tmp_path / "data", plugin, settings, path, **env)
 
     return make
