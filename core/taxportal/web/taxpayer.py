@@ -10,8 +10,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal.models import Portal, TaxpayerAccount
+from taxportal.services import sessions
 from taxportal.web.auth import TAXPAYER_COOKIE
-from taxportal.web.keys import ACCOUNT, TAXPAYER_SESSION
+from taxportal.web.keys import ACCOUNT, LANG, TAXPAYER_SESSION
+from taxportal.web.language import remember_language
 
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,3 +73,15 @@ async def render_signed_in(
 
 def clear_taxpayer_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(TAXPAYER_COOKIE, path="/")
+
+
+async def leave_portal(request: web.Request, location: str) -> web.HTTPSeeOther:
+    """End the taxpayer's session (a copied cookie dies too) and go to ``location``,
+    keeping the page language for the signed-out page."""
+    token = request.cookies.get(TAXPAYER_COOKIE)
+    if token:
+        await sessions.end(token)
+    response = web.HTTPSeeOther(location)
+    clear_taxpayer_cookie(response)
+    remember_language(request, response, request[LANG])
+    return response

@@ -8,9 +8,8 @@ from taxportal.i18n import N_
 from taxportal.services import accounts, sessions, throttle
 from taxportal.services.accounts import AccountError
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
-from taxportal.web.keys import CORE, LANG
-from taxportal.web.language import remember_language
-from taxportal.web.taxpayer import clear_taxpayer_cookie, render
+from taxportal.web.keys import CORE
+from taxportal.web.taxpayer import leave_portal, render
 from taxportal.web.verify import is_trusted_device
 
 SIGN_IN_ERRORS = {
@@ -70,10 +69,4 @@ def _refused(request: web.Request, username: str, kind: str, status: int) -> web
 
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
-    token = request.cookies.get(TAXPAYER_COOKIE)
-    if token:
-        await sessions.end(token)
-    response = web.HTTPSeeOther("/portal/login?signed_out=1")
-    clear_taxpayer_cookie(response)
-    remember_language(request, response, request[LANG])  # "signed out" in their language
-    raise response
+    raise await leave_portal(request, "/portal/login?signed_out=1")

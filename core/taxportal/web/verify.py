@@ -16,7 +16,7 @@ from taxportal.text import mask_email, mask_phone
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
 from taxportal.web.security import is_tls
-from taxportal.web.taxpayer import clear_taxpayer_cookie, pending_taxpayer_required, render
+from taxportal.web.taxpayer import leave_portal, pending_taxpayer_required, render
 
 DEVICE_COOKIE = "tp_device"
 CODE_ERRORS = {
@@ -155,9 +155,4 @@ async def is_trusted_device(request: web.Request, account: TaxpayerAccount) -> b
 @pending_taxpayer_required
 async def cancel(request: web.Request) -> web.StreamResponse:
     """ "Cancel Verification": leave without verifying (the session ends)."""
-    token = request.cookies.get(TAXPAYER_COOKIE)
-    if token:
-        await sessions.end(token)
-    response = web.HTTPSeeOther("/portal/login?cancelled=1")
-    clear_taxpayer_cookie(response)
-    raise response
+    raise await leave_portal(request, "/portal/login?cancelled=1")
