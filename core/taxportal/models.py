@@ -22,6 +22,7 @@ class StaffUser(Model):
     totp_last_step = fields.BigIntField(default=0)  # a TOTP code is accepted once
     failed_sign_ins = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
+    notify_uploads = fields.BooleanField(default=True)  # hourly digest of clients' new uploads
 
     class Meta:
         table = "staff_user"
@@ -128,6 +129,7 @@ class Portal(Model):
     failed_registrations = fields.IntField(default=0)
     locked_at = fields.DatetimeField(null=True)  # too many failed registrations: staff unlock
     link_requested = fields.BooleanField(default=False)  # the taxpayer asked for a new link
+    upload_digest_at = fields.DatetimeField(null=True)  # last "new uploads" email: hourly at most
 
     class Meta:
         table = "portal"
@@ -166,6 +168,7 @@ class TaxpayerAccount(Model):
     email = fields.CharField(max_length=254, default="")  # as typed at registration
     phone = fields.CharField(max_length=20, default="")  # E.164, as typed at registration
     language = fields.CharField(max_length=2, default="")  # the taxpayer's own choice
+    notify_channel = fields.CharField(max_length=8, default="email")  # "email" | "sms"
     verified_at = fields.DatetimeField(null=True)
     failed_codes = fields.IntField(default=0)  # wrong codes since the last success
     failed_sign_ins = fields.IntField(default=0)
@@ -260,9 +263,64 @@ class UploadedFile(Model):
     size = fields.BigIntField()
     sha256 = fields.CharField(max_length=64, db_index=True)
     uploaded_at = fields.DatetimeField(auto_now_add=True)
+    # "uploading" until the bytes are stored: never listed; left over by a crash, the
+    # start-up cleanup deletes the row and whatever bytes reached the storage
+    state = fields.CharField(max_length=16, default="stored", db_index=True)
     opened_by_preparer_at = fields.DatetimeField(null=True)
     reviewed_at = fields.DatetimeField(null=True)
+    notified_at = fields.DatetimeField(null=True)  # included in a digest email to the preparer
     deleted_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "uploaded_file"
+
+
+# tortoise copies a model's docstring into SQL: no apostrophe or semicolon in its first line
+class PreparerDocument(Model):
+    """A PDF the preparer put in the Signed Document Manager of a return.
+
+    Once sent, the taxpayer sees it in "Files From My Preparer". A newer version of the
+    same document (same name) supersedes the old one, whose signature requests are voided.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tax_return: fields.ForeignKeyRelation[TaxReturn] = fields.ForeignKeyField(
+        "taxportal.TaxReturn", related_name="preparer_documents", on_delete=fields.CASCADE
+    )
+    storage_key = fields.CharField(max_length=128, unique=True)  # made by the core, never a name
+    file_name = fields.CharField(max_length=255)  # as given: only ever displayed, escaped
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64)
+    pages = fields.IntField(default=0)
+    added_at = fields.DatetimeField(auto_now_add=True)
+    added_by = fields.CharField(max_length=100, default="")  # "staff:3", "api:2"
+    sent_at = fields.DatetimeField(null=True, db_index=True)  # null: not sent yet
+    sent_by = fields.CharField(max_length=100, default="")
+    superseded_at = fields.DatetimeField(null=True)  # a newer version was sent
+    replaced_by: fields.ForeignKeyNullableRelation[PreparerDocument] = fields.ForeignKeyField(
+        "taxportal.PreparerDocument", related_name="replaces", null=True, on_delete=fields.SET_NULL
+    )
+    viewed_at = fields.DatetimeField(null=True)  # the taxpayer's first View
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "preparer_document"
+        indexes = (("tax_return_id", "sent_at"),)
+
+
+class SignatureRequest(Model):
+    """A signature asked of one signer ("taxpayer" or "spouse") on one sent document."""
+
+    id = fields.IntField(primary_key=True)
+    document: fields.ForeignKeyRelation[PreparerDocument] = fields.ForeignKeyField(
+        "taxportal.PreparerDocument", related_name="signature_requests", on_delete=fields.CASCADE
+    )
+    signer = fields.CharField(max_length=16)  # "taxpayer" | "spouse"
+    status = fields.CharField(max_length=16, default="pending")  # pending | signed | voided
+    created_at = fields.DatetimeField(auto_now_add=True)
+    signed_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "signature_request"
+        unique_together = (("document", "signer"),)

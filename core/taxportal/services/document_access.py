@@ -1,0 +1,93 @@
+"""The one access check for documents, both ways, and its record in the activity log.
+
+Every read, list, download, upload, send and delete of a file — the taxpayer's uploads
+("My Files") and the preparer's documents ("Files From My Preparer") — calls ``check``
+first. It decides from who is asking (``Principal``) and whose portal or return the file
+belongs to; a refusal is ``Denied``, which callers answer with 404 so that one taxpayer
+cannot even learn that another's file exists. Allowed or not, the attempt is recorded:
+who, what, when (the entry's time), from where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from taxportal.services import activity
+
+PrincipalKind = Literal["staff", "api", "taxpayer"]
+Action = Literal["list", "read", "download", "upload", "send", "delete", "review"]
+FileKind = Literal["upload", "document"]  # taxpayer's upload | preparer's document
+
+# what a taxpayer may do to the files of their own portal
+TAXPAYER_MAY = {
+    "upload": {"list", "read", "download", "upload", "delete"},
+    "document": {"list", "read", "download"},
+}
+# staff (console or API token) may do everything but remove a taxpayer's upload
+STAFF_MAY = {
+    "upload": {"list", "read", "download", "review"},
+    "document": {"list", "read", "download", "upload", "send", "delete"},
+}
+
+
+class Denied(LookupError):
+    """Not this principal's to see or touch: answered as "not found"."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. A taxpayer carries the id of the one portal they own."""
+
+    kind: PrincipalKind
+    id: int
+    address: str = ""
+    portal_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind in ("staff", "api")
+
+
+def allowed(
+    principal: Principal, action: Action, file_kind: FileKind, portal_id: int | None
+) -> bool:
+    if principal.is_staff:
+        return action in STAFF_MAY[file_kind]
+    own = portal_id is not None and principal.portal_id == portal_id
+    return own and action in TAXPAYER_MAY[file_kind]
+
+
+async def check(
+    principal: Principal,
+    action: Action,
+    file_kind: FileKind,
+    *,
+    portal_id: int | None,
+    file_id: int | None = None,
+    return_id: int | None = None,
+) -> None:
+    """Allow ``action`` on a file (or on the list, ``file_id`` None) of ``portal_id`` (None:
+    a return with no portal yet, staff only), or raise ``Denied``; either way the attempt is
+    written to the activity log."""
+    ok = allowed(principal, action, file_kind, portal_id)
+    detail: dict[str, int | str] = {"file_kind": file_kind}
+    if file_id is not None:
+        detail["file_id"] = file_id
+    if return_id is not None:
+        detail["return_id"] = return_id
+    if not ok:
+        detail["wanted"] = action
+    await activity.record(
+        f"file_{action}" if ok else "file_access_denied",
+        actor=principal.actor,
+        subject=f"portal:{portal_id}" if portal_id is not None else f"return:{return_id}",
+        address=principal.address,
+        **detail,
+    )
+    if not ok:
+        raise Denied(file_id)
