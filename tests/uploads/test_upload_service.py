@@ -13,6 +13,7 @@ import pytest
 from taxportal import hookimpl
 from taxportal.models import ActivityEntry, Portal, TaxReturn, UploadedFile
 from taxportal.services import uploads
+from taxportal.services.document_access import Principal
 from taxportal.web.keys import CORE
 
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n<<>>\nendobj\n" * 20 + b"%%EOF\n"
@@ -35,6 +36,14 @@ async def gather(stream: AsyncIterator[bytes]) -> bytes:
 async def new_portal(last_name: str = "Núñez") -> Portal:
     tax_return = await TaxReturn.create(tax_year=2025, last_name=last_name)
     return await Portal.create(tax_return=tax_return)
+
+
+def owner(portal: Portal) -> Principal:
+    """The taxpayer who owns ``portal``, as the access check sees them."""
+    return Principal("taxpayer", 500 + portal.id, "203.0.113.9", portal_id=portal.id)
+
+
+PREPARER = Principal("staff", 1, "198.51.100.4")
 
 
 def stored_files(core: Any) -> list[Path]:
@@ -67,7 +76,9 @@ def started(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> Ca
 async def test_round_trip(started: Any, data: bytes, content_type: str) -> None:
     core = await started()
     portal = await new_portal()
-    result = await uploads.upload(core, portal, "../W-2 2025 ✓.bin", chunked(data))
+    result = await uploads.upload(
+        core, owner(portal), portal.id, "../W-2 2025 ✓.bin", chunked(data)
+    )
     assert result.status == "stored"
     row = result.file
     assert (row.file_name, row.content_type, row.size) == (
@@ -77,8 +88,8 @@ async def test_round_trip(started: Any, data: bytes, content_type: str) -> None:
     )
     assert row.sha256 == hashlib.sha256(data).hexdigest()
     assert row.storage_key.startswith(f"u/{portal.id}/")
-    assert [f.id for f in await uploads.list_files(portal)] == [row.id]
-    opened, stream = await uploads.open_stream(core, portal, row.id)
+    assert [f.id for f in await uploads.list_files(owner(portal), portal.id)] == [row.id]
+    opened, stream = await uploads.open_stream(core, owner(portal), portal.id, row.id)
     assert opened.id == row.id
     assert await gather(stream) == data
     entry = await ActivityEntry.filter(action="file_uploaded").get()
@@ -101,7 +112,13 @@ async def test_upload_by_account_and_event(started: Any) -> None:
     account = await TaxpayerAccount.create(
         portal=portal, username="sherry", username_key="sherry", password_hash="x"
     )
-    result = await uploads.upload(core, account, "w2.pdf", chunked(PDF))
+    result = await uploads.upload(
+        core,
+        Principal("taxpayer", account.id, portal_id=portal.id),
+        portal.id,
+        "w2.pdf",
+        chunked(PDF),
+    )
     assert events == [(portal.id, result.file.id)]
     entry = await ActivityEntry.filter(action="file_uploaded").get()
     assert entry.actor == f"taxpayer:{account.id}"
@@ -114,7 +131,7 @@ async def test_refused_content_leaves_nothing(started: Any, data: bytes, kind: s
     core = await started()
     portal = await new_portal()
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, portal, "w2.pdf", chunked(data))
+        await uploads.upload(core, owner(portal), portal.id, "w2.pdf", chunked(data))
     assert caught.value.kind == kind
     assert await UploadedFile.all().count() == 0
     assert stored_files(core) == []
@@ -124,9 +141,11 @@ async def test_not_allowed_type_refused(started: Any) -> None:
     core = await started(TAXPORTAL_UPLOADS__ALLOWED_TYPES='["pdf"]')
     portal = await new_portal()
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, portal, "photo.png", chunked(PNG))
+        await uploads.upload(core, owner(portal), portal.id, "photo.png", chunked(PNG))
     assert caught.value.kind == "type"
-    assert (await uploads.upload(core, portal, "w2.pdf", chunked(PDF))).status == "stored"
+    assert (
+        await uploads.upload(core, owner(portal), portal.id, "w2.pdf", chunked(PDF))
+    ).status == "stored"
 
 
 @pytest.mark.parametrize("name", ["w2\n.pdf", "a\x00b.pdf", "\x1b[31m.pdf", "", "   "])
@@ -134,7 +153,7 @@ async def test_bad_names_refused(started: Any, name: str) -> None:
     core = await started()
     portal = await new_portal()
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, portal, name, chunked(PDF))
+        await uploads.upload(core, owner(portal), portal.id, name, chunked(PDF))
     assert caught.value.kind == "name"
     assert await UploadedFile.all().count() == 0
 
@@ -142,7 +161,7 @@ async def test_bad_names_refused(started: Any, name: str) -> None:
 async def test_long_name_truncated(started: Any) -> None:
     core = await started()
     portal = await new_portal()
-    result = await uploads.upload(core, portal, "é" * 300 + ".pdf", chunked(PDF))
+    result = await uploads.upload(core, owner(portal), portal.id, "é" * 300 + ".pdf", chunked(PDF))
     assert result.file.file_name == "é" * 255
     assert (await UploadedFile.get(id=result.file.id)).file_name == "é" * 255
 
@@ -161,7 +180,7 @@ async def test_oversized_file_cut_off(started: Any) -> None:
             read += 64 * 1024
 
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, portal, "big.pdf", two_mib())
+        await uploads.upload(core, owner(portal), portal.id, "big.pdf", two_mib())
     assert caught.value.kind == "too_large"
     assert read <= 1024 * 1024 + 64 * 1024  # reading stopped at the cap
     assert await UploadedFile.all().count() == 0
@@ -172,68 +191,94 @@ async def test_portal_quota(started: Any) -> None:
     core = await started(TAXPORTAL_UPLOADS__MAX_PORTAL_MB="0.01")  # 10 KiB
     portal = await new_portal()
     first = PDF + b"a" * 6000
-    assert (await uploads.upload(core, portal, "one.pdf", chunked(first, 1024))).status == "stored"
+    assert (
+        await uploads.upload(core, owner(portal), portal.id, "one.pdf", chunked(first, 1024))
+    ).status == "stored"
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, portal, "two.pdf", chunked(PDF + b"b" * 6000, 1024))
+        await uploads.upload(
+            core, owner(portal), portal.id, "two.pdf", chunked(PDF + b"b" * 6000, 1024)
+        )
     assert caught.value.kind == "quota"
     assert await UploadedFile.all().count() == 1
     assert len(stored_files(core)) == 1
     other = await new_portal("Other")  # the quota is per portal
-    assert (await uploads.upload(core, other, "two.pdf", chunked(first))).status == "stored"
+    assert (
+        await uploads.upload(core, owner(other), other.id, "two.pdf", chunked(first))
+    ).status == "stored"
 
 
 async def test_duplicate_detected(started: Any) -> None:
     core = await started()
     portal = await new_portal()
-    first = await uploads.upload(core, portal, "W-2.pdf", chunked(PDF))
-    again = await uploads.upload(core, portal, "copy of W-2.pdf", chunked(PDF, 3))
+    first = await uploads.upload(core, owner(portal), portal.id, "W-2.pdf", chunked(PDF))
+    again = await uploads.upload(core, owner(portal), portal.id, "copy of W-2.pdf", chunked(PDF, 3))
     assert again.status == "duplicate"
     assert again.duplicate_of == "W-2.pdf"
     assert again.file.id == first.file.id
     assert await UploadedFile.all().count() == 1
     assert len(stored_files(core)) == 1
     other = await new_portal("Other")  # the same bytes in another portal are not a duplicate
-    assert (await uploads.upload(core, other, "W-2.pdf", chunked(PDF))).status == "stored"
-    await uploads.remove(core, portal, first.file.id)  # removed: may be uploaded again
-    assert (await uploads.upload(core, portal, "W-2.pdf", chunked(PDF))).status == "stored"
+    assert (
+        await uploads.upload(core, owner(other), other.id, "W-2.pdf", chunked(PDF))
+    ).status == "stored"
+    await uploads.remove(
+        core, owner(portal), portal.id, first.file.id
+    )  # removed: may be uploaded again
+    assert (
+        await uploads.upload(core, owner(portal), portal.id, "W-2.pdf", chunked(PDF))
+    ).status == "stored"
 
 
 async def test_another_portals_file_is_not_found(started: Any) -> None:
     core = await started()
     mine, theirs = await new_portal(), await new_portal("Other")
-    row = (await uploads.upload(core, theirs, "w2.pdf", chunked(PDF))).file
+    row = (await uploads.upload(core, owner(theirs), theirs.id, "w2.pdf", chunked(PDF))).file
     with pytest.raises(uploads.NotFound):
-        await uploads.open_stream(core, mine, row.id)
+        await uploads.open_stream(core, owner(mine), mine.id, row.id)
     with pytest.raises(uploads.NotFound):
-        await uploads.remove(core, mine, row.id)
+        await uploads.remove(core, owner(mine), mine.id, row.id)
     with pytest.raises(uploads.NotFound):
-        await uploads.get_file(mine, row.id + 1000)
-    assert await uploads.list_files(mine) == []
+        await uploads.get_file(owner(mine), mine.id, row.id + 1000)
+    assert await uploads.list_files(owner(mine), mine.id) == []
+    # asking through the other portal's id is refused by the access check, and logged
+    with pytest.raises(uploads.NotFound):
+        await uploads.open_stream(core, owner(mine), theirs.id, row.id)
+    with pytest.raises(uploads.NotFound):
+        await uploads.list_files(owner(mine), theirs.id)
+    with pytest.raises(uploads.NotFound):
+        await uploads.upload(core, owner(mine), theirs.id, "w2.pdf", chunked(PDF))
+    with pytest.raises(uploads.NotFound):  # staff read and review, but never remove
+        await uploads.remove(core, PREPARER, theirs.id, row.id)
+    denied = await ActivityEntry.filter(action="file_access_denied").order_by("id")
+    assert [(e.actor, e.subject, e.address) for e in denied[:1]] == [
+        (owner(mine).actor, f"portal:{theirs.id}", "203.0.113.9")
+    ]
+    assert [e.detail.get("wanted") for e in denied] == ["download", "list", "upload", "delete"]
     assert await UploadedFile.filter(id=row.id, deleted_at__isnull=True).count() == 1
 
 
 async def test_remove(started: Any) -> None:
     core = await started()
     portal = await new_portal()
-    row = (await uploads.upload(core, portal, "w2.pdf", chunked(PDF))).file
-    await uploads.remove(core, portal, row.id, actor="taxpayer:1")
-    assert await uploads.list_files(portal) == []
+    row = (await uploads.upload(core, owner(portal), portal.id, "w2.pdf", chunked(PDF))).file
+    await uploads.remove(core, owner(portal), portal.id, row.id)
+    assert await uploads.list_files(owner(portal), portal.id) == []
     assert stored_files(core) == []
     with pytest.raises(uploads.NotFound):
-        await uploads.open_stream(core, portal, row.id)
-    assert await ActivityEntry.filter(action="file_removed").count() == 1
+        await uploads.open_stream(core, owner(portal), portal.id, row.id)
+    assert await ActivityEntry.filter(action="file_delete", actor=owner(portal).actor).count() == 1
 
 
 async def test_remove_refused_after_preparer_opened(started: Any) -> None:
     core = await started()
     portal = await new_portal()
-    row = (await uploads.upload(core, portal, "w2.pdf", chunked(PDF))).file
-    _, stream = await uploads.open_stream(core, portal, row.id, actor="staff:1", by_preparer=True)
+    row = (await uploads.upload(core, owner(portal), portal.id, "w2.pdf", chunked(PDF))).file
+    _, stream = await uploads.open_stream(core, PREPARER, portal.id, row.id)
     assert await gather(stream) == PDF
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.remove(core, portal, row.id)
+        await uploads.remove(core, owner(portal), portal.id, row.id)
     assert caught.value.kind == "opened"
-    assert [f.id for f in await uploads.list_files(portal)] == [row.id]
+    assert [f.id for f in await uploads.list_files(owner(portal), portal.id)] == [row.id]
     assert len(stored_files(core)) == 1
 
 
@@ -280,7 +325,7 @@ async def test_storage_failure(started: Any, error: Exception) -> None:
     )
     portal = await new_portal()
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, portal, "w2.pdf", chunked(PDF))
+        await uploads.upload(core, owner(portal), portal.id, "w2.pdf", chunked(PDF))
     assert caught.value.kind == "storage"
     assert "disk full" not in str(caught.value)
     assert await UploadedFile.all().count() == 0
@@ -290,7 +335,8 @@ async def test_no_storage_plugin(started: Any) -> None:
     core = await started(TAXPORTAL_PLUGINS__DISABLED='["storage_local"]')
     assert core.plugins.storage is None
     with pytest.raises(uploads.UploadError) as caught:
-        await uploads.upload(core, await new_portal(), "w2.pdf", chunked(PDF))
+        portal = await new_portal()
+        await uploads.upload(core, owner(portal), portal.id, "w2.pdf", chunked(PDF))
     assert caught.value.kind == "no_storage"
 
 
@@ -307,7 +353,7 @@ async def test_large_upload_keeps_memory_flat(started: Any) -> None:
 
     tracemalloc.start()
     try:
-        result = await uploads.upload(core, portal, "big.pdf", hundred_mb())
+        result = await uploads.upload(core, owner(portal), portal.id, "big.pdf", hundred_mb())
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

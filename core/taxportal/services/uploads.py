@@ -4,8 +4,10 @@ The bytes go to ``core.plugins.storage`` under a key the core makes; the file na
 kept as given (only displayed, escaped). While the bytes stream, the type is judged
 from the first bytes, the per-file and per-portal caps are enforced and the SHA-256
 is computed. A refusal is raised inside the chunk iterator handed to ``put()``, which
-the storage contract says leaves nothing stored. Every function takes the owning
-portal and finds files by (portal, id): another portal's file is ``NotFound``.
+the storage contract says leaves nothing stored. Every public function takes who is
+asking (a ``Principal``) and the owning portal's id, passes the one access check
+(``document_access.check``, which also writes the activity log) and finds files by
+(portal, id): another portal's file, or a portal not the asker's, is ``NotFound``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from dataclasses import dataclass
 
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
-from taxportal.models import Portal, TaxpayerAccount, UploadedFile
-from taxportal.services import activity
+from taxportal.models import UploadedFile
+from taxportal.services import activity, document_access
+from taxportal.services.document_access import Principal
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -105,19 +108,21 @@ def _storage(core: Core) -> StorageBackend:
     return core.plugins.storage
 
 
-async def _portal_of(account_or_portal: TaxpayerAccount | Portal) -> tuple[Portal, str]:
-    if isinstance(account_or_portal, TaxpayerAccount):
-        portal = await Portal.get(id=account_or_portal.portal_id)  # type: ignore[attr-defined]
-        return portal, f"taxpayer:{account_or_portal.id}"
-    return account_or_portal, f"portal:{account_or_portal.id}"
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _used_bytes(portal: Portal) -> int:
-    sizes = await UploadedFile.filter(portal=portal, deleted_at__isnull=True).values_list(
+async def _check(
+    principal: Principal, action: document_access.Action, portal_id: int, **ids: int
+) -> None:
+    try:
+        await document_access.check(principal, action, "upload", portal_id=portal_id, **ids)
+    except document_access.Denied:
+        raise NotFound(ids.get("file_id")) from None
+
+
+async def _used_bytes(portal_id: int) -> int:
+    sizes = await UploadedFile.filter(portal_id=portal_id, deleted_at__isnull=True).values_list(
         "size", flat=True
     )
     return sum(int(s) for s in sizes)
@@ -183,20 +188,20 @@ class _Stream:
 
 async def upload(
     core: Core,
-    account_or_portal: TaxpayerAccount | Portal,
+    principal: Principal,
+    portal_id: int,
     file_name: str,
     chunks: AsyncIterator[bytes],
-    *,
-    address: str = "",
 ) -> UploadResult:
     """Stream one file into storage and record it, or raise UploadError leaving nothing."""
-    portal, actor = await _portal_of(account_or_portal)
+    await _check(principal, "upload", portal_id)
+    actor, address = principal.actor, principal.address
     name = clean_name(file_name)
     storage = _storage(core)
     settings = core.config.core.uploads
-    room = int(settings.max_portal_mb * MB) - await _used_bytes(portal)
+    room = int(settings.max_portal_mb * MB) - await _used_bytes(portal_id)
     stream = _Stream(chunks, _allowed(core), int(settings.max_file_mb * MB), room)
-    key = f"u/{portal.id}/{secrets.token_hex(16)}"
+    key = f"u/{portal_id}/{secrets.token_hex(16)}"
     try:
         await storage.put(key, stream.__aiter__())
     except Exception as exc:
@@ -204,7 +209,7 @@ async def upload(
             await activity.record(
                 "file_refused",
                 actor=actor,
-                subject=f"portal:{portal.id}",
+                subject=f"portal:{portal_id}",
                 address=address,
                 reason=stream.refusal.kind,
             )
@@ -213,7 +218,7 @@ async def upload(
         await activity.record(
             "file_upload_failed",
             actor=actor,
-            subject=f"portal:{portal.id}",
+            subject=f"portal:{portal_id}",
             address=address,
             reason=type(exc).__name__,
         )
@@ -223,20 +228,20 @@ async def upload(
     digest = stream.sha256.hexdigest()
     try:
         earlier = await UploadedFile.filter(
-            portal=portal, sha256=digest, deleted_at__isnull=True
+            portal_id=portal_id, sha256=digest, deleted_at__isnull=True
         ).first()
         if earlier is not None:
             await storage.delete(key)
             await activity.record(
                 "file_duplicate",
                 actor=actor,
-                subject=f"portal:{portal.id}",
+                subject=f"portal:{portal_id}",
                 address=address,
                 file_id=earlier.id,
             )
             return UploadResult("duplicate", earlier, earlier.file_name)
         row = await UploadedFile.create(
-            portal=portal,
+            portal_id=portal_id,
             storage_key=key,
             file_name=name,
             content_type=CONTENT_TYPES[stream.kind or ""],
@@ -249,13 +254,13 @@ async def upload(
     await activity.record(
         "file_uploaded",
         actor=actor,
-        subject=f"portal:{portal.id}",
+        subject=f"portal:{portal_id}",
         address=address,
         file_id=row.id,
         size=row.size,
         content_type=row.content_type,
     )
-    await core.plugins.emit("file_uploaded", portal_id=portal.id, file_id=row.id)
+    await core.plugins.emit("file_uploaded", portal_id=portal_id, file_id=row.id)
     return UploadResult("stored", row)
 
 
@@ -266,25 +271,33 @@ async def _forget(storage: StorageBackend, key: str) -> None:
         log.exception("could not delete %s after a failed upload", key)
 
 
-async def list_files(portal: Portal) -> list[UploadedFile]:
+async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]:
     """The portal's files, newest first (removed ones left out)."""
-    return await UploadedFile.filter(portal=portal, deleted_at__isnull=True).order_by(
+    await _check(principal, "list", portal_id)
+    return await UploadedFile.filter(portal_id=portal_id, deleted_at__isnull=True).order_by(
         "-uploaded_at", "-id"
     )
 
 
-async def get_file(portal: Portal, file_id: int) -> UploadedFile:
-    row = await UploadedFile.filter(id=file_id, portal=portal, deleted_at__isnull=True).first()
+async def _get_file(portal_id: int, file_id: int) -> UploadedFile:
+    row = await UploadedFile.filter(
+        id=file_id, portal_id=portal_id, deleted_at__isnull=True
+    ).first()
     if row is None:
         raise NotFound(file_id)
     return row
 
 
-async def remove(
-    core: Core, portal: Portal, file_id: int, *, actor: str = "", address: str = ""
-) -> None:
+async def get_file(principal: Principal, portal_id: int, file_id: int) -> UploadedFile:
+    """One file's row (no bytes), for a page that shows it."""
+    await _check(principal, "read", portal_id, file_id=file_id)
+    return await _get_file(portal_id, file_id)
+
+
+async def remove(core: Core, principal: Principal, portal_id: int, file_id: int) -> None:
     """Remove a file the preparer has not opened yet (its bytes go, the row stays marked)."""
-    row = await get_file(portal, file_id)
+    await _check(principal, "delete", portal_id, file_id=file_id)
+    row = await _get_file(portal_id, file_id)
     if row.opened_by_preparer_at is not None:
         raise UploadError("opened", "Your preparer has already opened this file.")
     # conditional: a preparer opening it at the same moment wins
@@ -293,13 +306,6 @@ async def remove(
     ).update(deleted_at=_now())
     if not changed:
         raise UploadError("opened", "Your preparer has already opened this file.")
-    await activity.record(
-        "file_removed",
-        actor=actor or f"portal:{portal.id}",
-        subject=f"portal:{portal.id}",
-        address=address,
-        file_id=row.id,
-    )
     storage = _storage(core)
     try:
         await storage.delete(row.storage_key)
@@ -308,27 +314,27 @@ async def remove(
 
 
 async def open_stream(
-    core: Core,
-    portal: Portal,
-    file_id: int,
-    *,
-    actor: str = "",
-    address: str = "",
-    by_preparer: bool = False,
+    core: Core, principal: Principal, portal_id: int, file_id: int
 ) -> tuple[UploadedFile, AsyncIterator[bytes]]:
-    """The row and its bytes (streamed) for a download; a preparer's first open is recorded."""
-    row = await get_file(portal, file_id)
+    """The row and its bytes (streamed) for a download; staff's first open is recorded
+    (from then on the taxpayer can no longer remove the file)."""
+    await _check(principal, "download", portal_id, file_id=file_id)
+    row = await _get_file(portal_id, file_id)
     storage = _storage(core)
-    if by_preparer and row.opened_by_preparer_at is None:
+    if principal.is_staff and row.opened_by_preparer_at is None:
         row.opened_by_preparer_at = _now()
         await UploadedFile.filter(id=row.id, opened_by_preparer_at__isnull=True).update(
             opened_by_preparer_at=row.opened_by_preparer_at
         )
-    await activity.record(
-        "file_downloaded",
-        actor=actor or f"portal:{portal.id}",
-        subject=f"portal:{portal.id}",
-        address=address,
-        file_id=row.id,
-    )
     return row, storage.get(row.storage_key)
+
+
+async def mark_reviewed(principal: Principal, portal_id: int, file_ids: list[int]) -> int:
+    """Staff mark files as reviewed (no longer "new"); returns how many changed."""
+    changed = 0
+    for file_id in file_ids:
+        await _check(principal, "review", portal_id, file_id=file_id)
+        changed += await UploadedFile.filter(
+            id=file_id, portal_id=portal_id, deleted_at__isnull=True, reviewed_at__isnull=True
+        ).update(reviewed_at=_now())
+    return changed
