@@ -18,6 +18,7 @@ SUBJECTS = {
     "invitation": N_("Your secure portal has been created"),
     "code": N_("Your security code"),
     "username": N_("Your portal user name"),
+    "documents": N_("New documents from your preparer"),
 }
 
 
@@ -98,3 +99,12 @@ def username_message(
     core: Core, channel: str, to: str, username: str, language: str
 ) -> OutgoingMessage:
     return _build(core, "username", channel, to, language, {"username": username})
+
+
+def documents_message(
+    core: Core, channel: str, to: str, language: str, *, first_name: str, count: int, sign: bool
+) -> OutgoingMessage:
+    """Documents are waiting in "Files From My Preparer": a link to the page, never a secret."""
+    link = f"{core.config.base_url}/portal/preparer-files"
+    context = {"first_name": first_name, "count": count, "sign": sign, "link": link}
+    return _build(core, "documents", channel, to, language, context)

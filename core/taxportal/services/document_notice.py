@@ -1,0 +1,101 @@
+"""Telling the taxpayer that documents are waiting, by the channel they chose, in their language.
+
+The message goes to the email or mobile phone the preparer put on the return (as security
+codes do), never to an address a registrant typed. It carries a link to the portal page and
+nothing secret. A failed delivery never undoes a send: the preparer is told instead.
+"""
+
+from __future__ import annotations
+
+from taxportal.context import Core
+from taxportal.contracts import DeliveryError
+from taxportal.models import TaxpayerAccount, TaxReturn
+from taxportal.services import activity
+from taxportal.services.document_access import Principal
+from taxportal.services.messages import documents_message
+
+CHANNELS = ("email", "sms")
+
+
+class ChannelError(ValueError):
+    """The taxpayer's choice of channel was not one of the offered ones."""
+
+
+def _contact(tax_return: TaxReturn, channel: str) -> str:
+    return tax_return.primary_email if channel == "email" else tax_return.mobile_phone
+
+
+def pick_channel(tax_return: TaxReturn, account: TaxpayerAccount | None) -> str:
+    """The chosen channel ("email" unless the account says "sms"), or the other one when the
+    return has no contact for it; "" when it has neither."""
+    wanted = account.notify_channel if account and account.notify_channel in CHANNELS else "email"
+    other = "sms" if wanted == "email" else "email"
+    for channel in (wanted, other):
+        if _contact(tax_return, channel):
+            return channel
+    return ""
+
+
+async def notify_taxpayer(
+    core: Core, principal: Principal, tax_return: TaxReturn, portal_id: int, count: int, sign: bool
+) -> tuple[str, str]:
+    """One message for one send action. Returns (channel used or "", problem for the preparer)."""
+    account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
+    channel = pick_channel(tax_return, account)
+    subject = f"portal:{portal_id}"
+    if not channel:
+        await activity.record(
+            "documents_not_notified",
+            actor=principal.actor,
+            subject=subject,
+            address=principal.address,
+            reason="no_contact",
+        )
+        return "", "The taxpayer was not told: the return has no email or mobile phone."
+    language = (account.language if account and account.language else "") or tax_return.language
+    message = documents_message(
+        core,
+        channel,
+        _contact(tax_return, channel),
+        language,
+        first_name=tax_return.first_name,
+        count=count,
+        sign=sign,
+    )
+    try:
+        receipt = await core.plugins.notify(message)
+    except DeliveryError as exc:
+        await activity.record(
+            "documents_notify_failed",
+            actor=principal.actor,
+            subject=subject,
+            address=principal.address,
+            channel=channel,
+            reason=str(exc),
+        )
+        word = "email" if channel == "email" else "text message"
+        return "", f"The documents were sent, but the {word} to the taxpayer failed: {exc}"
+    await activity.record(
+        "documents_notified",
+        actor=principal.actor,
+        subject=subject,
+        address=principal.address,
+        channel=channel,
+        language=message.language,
+        notifier=receipt.notifier,
+    )
+    return channel, ""
+
+
+async def set_channel(principal: Principal, channel: str) -> None:
+    """The taxpayer's own choice: "Tell me about new documents by: Email / Text"."""
+    if principal.kind != "taxpayer" or channel not in CHANNELS:
+        raise ChannelError(channel)
+    await TaxpayerAccount.filter(id=principal.id).update(notify_channel=channel)
+    await activity.record(
+        "notify_channel_set",
+        actor=principal.actor,
+        subject=f"portal:{principal.portal_id}",
+        address=principal.address,
+        channel=channel,
+    )
