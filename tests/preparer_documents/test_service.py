@@ -61,6 +61,7 @@ async def test_add_send_and_the_taxpayer_sees_it(firm: Firm) -> None:
     request = await SignatureRequest.get(document_id=row.id)
     assert (request.signer, request.status) == ("taxpayer", "pending")
     opened, stream = await sent_documents.open_document(firm.core, owner(firm), row.id)
+    assert opened.id == row.id
     assert await read_all(stream) == data
     assert (await PreparerDocument.get(id=row.id)).viewed_at is not None
 
