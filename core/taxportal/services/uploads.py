@@ -3,53 +3,66 @@
 The bytes go to ``core.plugins.storage`` under a key the core makes; the file name is
 kept as given (only displayed, escaped). While the bytes stream, the type is judged
 from the first bytes, the per-file and per-portal caps are enforced and the SHA-256
-is computed. A refusal is raised inside the chunk iterator handed to ``put()``, which
-the storage contract says leaves nothing stored. Every public function takes who is
-asking (a ``Principal``) and the owning portal's id, passes the one access check
+is computed (``uploads_stream``). Every public function takes who is asking (a
+``Principal``) and the owning portal's id, passes the one access check
 (``document_access.check``, which also writes the activity log) and finds files by
 (portal, id): another portal's file, or a portal not the asker's, is ``NotFound``.
+
+An upload is a row in state "uploading" first (never listed, never a duplicate, never
+downloadable), then the bytes, then the flip to "stored"; any failure removes the row
+and the bytes, and a crash's leftovers go at the next start (``upload_cleanup``). The
+flip happens under a per-portal lock (``_finish``), so the quota and the duplicate
+check hold for uploads running at the same time, in one process or several.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import hashlib
 import logging
 import secrets
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
-from taxportal.models import UploadedFile
+from taxportal.models import Portal, UploadedFile
 from taxportal.services import activity, document_access
 from taxportal.services.document_access import Principal
+from taxportal.services.uploads_stream import (
+    CONTENT_TYPES,
+    MB,
+    NAME_MAX,
+    Stream,
+    UploadError,
+    allowed_kinds,
+    clean_name,
+    quota_error,
+    sniff,
+)
+
+__all__ = [
+    "CONTENT_TYPES",
+    "NAME_MAX",
+    "NotFound",
+    "UploadError",
+    "UploadResult",
+    "clean_name",
+    "get_file",
+    "list_files",
+    "mark_reviewed",
+    "open_stream",
+    "remove",
+    "sniff",
+    "upload",
+]
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
-NAME_MAX = 255
-SNIFF_BYTES = 12
-HEIF_BRANDS = {b"heic": "heic", b"heix": "heic", b"hevc": "heic", b"mif1": "heif", b"msf1": "heif"}
-# kind (as written in [uploads] allowed_types) -> the content type recorded
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "heic": "image/heic",
-    "heif": "image/heif",
-    "tiff": "image/tiff",
-}
-
-
-class UploadError(Exception):
-    """Why an upload or a removal was refused; ``kind`` picks the message shown."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        # "name" | "empty" | "type" | "too_large" | "quota" | "storage" | "no_storage" | "opened"
-        self.kind = kind
-        self.message = message
+UPLOADING = "uploading"
+STORED = "stored"
 
 
 class NotFound(LookupError):
@@ -64,42 +77,6 @@ class UploadResult:
     status: str
     file: UploadedFile
     duplicate_of: str = ""
-
-
-def sniff(head: bytes) -> str | None:
-    """The kind of file the first bytes say it is ("pdf", "jpeg", ...), or None."""
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG"):
-        return "png"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        return HEIF_BRANDS.get(head[8:12])
-    return None
-
-
-def _allowed(core: Core) -> set[str]:
-    by_mime = {mime: kind for kind, mime in CONTENT_TYPES.items()}
-    allowed = set()
-    for written in core.config.core.uploads.allowed_types:
-        name = written.strip().lower()
-        allowed.add(by_mime.get(name, name))  # "pdf" or "application/pdf"
-    if "heic" in allowed:
-        allowed.add("heif")  # one family: "HEIC/HEIF"
-    return allowed
-
-
-def clean_name(file_name: str) -> str:
-    """The name as given, cut to 255 characters; control characters are refused."""
-    if any(unicodedata.category(c) == "Cc" for c in file_name):
-        raise UploadError("name", "The file name contains control characters.")
-    name = file_name[:NAME_MAX]
-    if not name.strip():
-        raise UploadError("name", "The file has no name.")
-    return name
 
 
 def _storage(core: Core) -> StorageBackend:
@@ -121,69 +98,16 @@ async def _check(
         raise NotFound(ids.get("file_id")) from None
 
 
-async def _used_bytes(portal_id: int) -> int:
-    sizes = await UploadedFile.filter(portal_id=portal_id, deleted_at__isnull=True).values_list(
-        "size", flat=True
+def _visible(portal_id: int, **filters: object):  # type: ignore[no-untyped-def]
+    """The portal's files a person may see: stored (not half uploaded) and not removed."""
+    return UploadedFile.filter(
+        portal_id=portal_id, state=STORED, deleted_at__isnull=True, **filters
     )
+
+
+async def _used_bytes(portal_id: int) -> int:
+    sizes = await _visible(portal_id).values_list("size", flat=True)
     return sum(int(s) for s in sizes)
-
-
-class _Stream:
-    """Wraps the incoming chunks: sniffs, counts, hashes; raises UploadError to stop put()."""
-
-    def __init__(self, chunks: AsyncIterator[bytes], allowed: set[str], file_cap: int, room: int):
-        self.chunks = chunks
-        self.allowed = allowed
-        self.file_cap = file_cap
-        self.room = room  # bytes left in the portal's quota
-        self.size = 0
-        self.kind: str | None = None
-        self.sha256 = hashlib.sha256()
-        self.refusal: UploadError | None = None
-
-    def _refuse(self, error: UploadError) -> UploadError:
-        self.refusal = error
-        return error
-
-    def _count(self, chunk: bytes) -> bytes:
-        self.size += len(chunk)
-        if self.size > self.file_cap:
-            mb = self.file_cap / MB
-            raise self._refuse(UploadError("too_large", f"The file is larger than {mb:g} MB."))
-        if self.size > self.room:
-            raise self._refuse(
-                UploadError("quota", "There is no room left in My Files for this file.")
-            )
-        self.sha256.update(chunk)
-        return chunk
-
-    def _judge(self, head: bytes) -> None:
-        kind = sniff(head)
-        if kind is None or kind not in self.allowed:
-            raise self._refuse(
-                UploadError(
-                    "type", "This kind of file is not accepted: PDF, JPEG, PNG, HEIC or TIFF only."
-                )
-            )
-        self.kind = kind
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        head = b""
-        async for chunk in self.chunks:
-            if not chunk:
-                continue
-            if self.kind is None:
-                head += chunk
-                if len(head) < SNIFF_BYTES:
-                    continue
-                self._judge(head)
-                chunk, head = head, b""
-            yield self._count(chunk)
-        if self.kind is None:
-            if not head:
-                raise self._refuse(UploadError("empty", "The file is empty."))
-            self._judge(head)
-            yield self._count(head)
 
 
 async def upload(
@@ -195,73 +119,108 @@ async def upload(
 ) -> UploadResult:
     """Stream one file into storage and record it, or raise UploadError leaving nothing."""
     await _check(principal, "upload", portal_id)
-    actor, address = principal.actor, principal.address
     name = clean_name(file_name)
     storage = _storage(core)
     settings = core.config.core.uploads
-    room = int(settings.max_portal_mb * MB) - await _used_bytes(portal_id)
-    stream = _Stream(chunks, _allowed(core), int(settings.max_file_mb * MB), room)
-    key = f"u/{portal_id}/{secrets.token_hex(16)}"
+    quota = int(settings.max_portal_mb * MB)
+    # an early cut-off only: the binding quota check is _finish's, under the portal lock
+    room = quota - await _used_bytes(portal_id)
+    stream = Stream(chunks, allowed_kinds(core), int(settings.max_file_mb * MB), room)
+    row = await UploadedFile.create(
+        portal_id=portal_id,
+        storage_key=f"u/{portal_id}/{secrets.token_hex(16)}",
+        file_name=name,
+        content_type="",
+        size=0,
+        sha256="",
+        state=UPLOADING,
+    )
     try:
-        await storage.put(key, stream.__aiter__())
-    except Exception as exc:
-        if stream.refusal is not None:
-            await activity.record(
-                "file_refused",
-                actor=actor,
-                subject=f"portal:{portal_id}",
-                address=address,
-                reason=stream.refusal.kind,
-            )
-            raise stream.refusal from None
-        log.exception("storage %s failed to store %s", storage.name, key)
-        await activity.record(
-            "file_upload_failed",
-            actor=actor,
-            subject=f"portal:{portal_id}",
-            address=address,
-            reason=type(exc).__name__,
-        )
-        raise UploadError(
-            "storage", "The file could not be stored. Please try again in a few minutes."
-        ) from exc
-    digest = stream.sha256.hexdigest()
-    try:
-        earlier = await UploadedFile.filter(
-            portal_id=portal_id, sha256=digest, deleted_at__isnull=True
-        ).first()
-        if earlier is not None:
-            await storage.delete(key)
-            await activity.record(
-                "file_duplicate",
-                actor=actor,
-                subject=f"portal:{portal_id}",
-                address=address,
-                file_id=earlier.id,
-            )
-            return UploadResult("duplicate", earlier, earlier.file_name)
-        row = await UploadedFile.create(
-            portal_id=portal_id,
-            storage_key=key,
-            file_name=name,
-            content_type=CONTENT_TYPES[stream.kind or ""],
-            size=stream.size,
-            sha256=digest,
-        )
-    except BaseException:
-        await _forget(storage, key)  # no bytes without a row
+        await storage.put(row.storage_key, stream.__aiter__())
+    except BaseException as exc:
+        # shielded: a cancelled upload (client gone) still removes its row and bytes
+        await asyncio.shield(_discard(storage, row))
+        if isinstance(exc, Exception):
+            await _refused_or_failed(principal, portal_id, storage, stream, exc)
         raise
-    await activity.record(
+    try:
+        earlier = await _finish(row, stream, quota)
+    except BaseException as exc:
+        await asyncio.shield(_discard(storage, row))
+        if isinstance(exc, UploadError):
+            await _record(principal, portal_id, "file_refused", reason=exc.kind)
+        raise
+    if earlier is not None:
+        await _discard(storage, row)
+        await _record(principal, portal_id, "file_duplicate", file_id=earlier.id)
+        return UploadResult("duplicate", earlier, earlier.file_name)
+    await _record(
+        principal,
+        portal_id,
         "file_uploaded",
-        actor=actor,
-        subject=f"portal:{portal_id}",
-        address=address,
         file_id=row.id,
         size=row.size,
         content_type=row.content_type,
     )
     await core.plugins.emit("file_uploaded", portal_id=portal_id, file_id=row.id)
     return UploadResult("stored", row)
+
+
+async def _finish(row: UploadedFile, stream: Stream, quota: int) -> UploadedFile | None:
+    """Flip the row to "stored", or return the earlier stored copy of the same bytes, or
+    raise the quota refusal; decided under the portal's lock, with the bytes already in."""
+    digest = stream.sha256.hexdigest()
+    async with in_transaction():
+        # The lock: a no-op UPDATE of the portal row. PostgreSQL holds its row lock and
+        # SQLite its write lock until commit, so finishes for one portal run one at a time,
+        # across processes too, and each sees what the previous one stored.
+        await Portal.filter(id=row.portal_id).update(failed_registrations=F("failed_registrations"))
+        earlier = await _visible(row.portal_id, sha256=digest).order_by("id").first()
+        if earlier is not None:
+            return earlier
+        if await _used_bytes(row.portal_id) + stream.size > quota:
+            raise quota_error()
+        changed = await UploadedFile.filter(id=row.id, state=UPLOADING).update(
+            state=STORED, size=stream.size, sha256=digest, content_type=stream.content_type
+        )
+    if not changed:  # a start-up cleanup of another server took the row: start again
+        raise UploadError("storage", "The file could not be stored. Please try again.")
+    row.state, row.size, row.sha256 = STORED, stream.size, digest
+    row.content_type = stream.content_type
+    return None
+
+
+async def _refused_or_failed(
+    principal: Principal, portal_id: int, storage: StorageBackend, stream: Stream, exc: Exception
+) -> None:
+    """Log why put() stopped; raises the UploadError the taxpayer is shown."""
+    if stream.refusal is not None:
+        await _record(principal, portal_id, "file_refused", reason=stream.refusal.kind)
+        raise stream.refusal from None
+    log.exception("storage %s failed to store an upload for portal %s", storage.name, portal_id)
+    await _record(principal, portal_id, "file_upload_failed", reason=type(exc).__name__)
+    raise UploadError(
+        "storage", "The file could not be stored. Please try again in a few minutes."
+    ) from exc
+
+
+async def _record(principal: Principal, portal_id: int, action: str, **detail: object) -> None:
+    await activity.record(
+        action,
+        actor=principal.actor,
+        subject=f"portal:{portal_id}",
+        address=principal.address,
+        **detail,
+    )
+
+
+async def _discard(storage: StorageBackend, row: UploadedFile) -> None:
+    """Remove a failed or losing upload: its bytes (if any arrived), then its row."""
+    await _forget(storage, row.storage_key)
+    try:
+        await UploadedFile.filter(id=row.id, state=UPLOADING).delete()
+    except Exception:  # already failing: the start-up cleanup removes the row later
+        log.exception("could not remove the unfinished upload row %s", row.id)
 
 
 async def _forget(storage: StorageBackend, key: str) -> None:
@@ -274,15 +233,11 @@ async def _forget(storage: StorageBackend, key: str) -> None:
 async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]:
     """The portal's files, newest first (removed ones left out)."""
     await _check(principal, "list", portal_id)
-    return await UploadedFile.filter(portal_id=portal_id, deleted_at__isnull=True).order_by(
-        "-uploaded_at", "-id"
-    )
+    return await _visible(portal_id).order_by("-uploaded_at", "-id")
 
 
 async def _get_file(portal_id: int, file_id: int) -> UploadedFile:
-    row = await UploadedFile.filter(
-        id=file_id, portal_id=portal_id, deleted_at__isnull=True
-    ).first()
+    row = await _visible(portal_id, id=file_id).first()
     if row is None:
         raise NotFound(file_id)
     return row
@@ -334,7 +289,7 @@ async def mark_reviewed(principal: Principal, portal_id: int, file_ids: list[int
     changed = 0
     for file_id in file_ids:
         await _check(principal, "review", portal_id, file_id=file_id)
-        changed += await UploadedFile.filter(
-            id=file_id, portal_id=portal_id, deleted_at__isnull=True, reviewed_at__isnull=True
-        ).update(reviewed_at=_now())
+        changed += await _visible(portal_id, id=file_id, reviewed_at__isnull=True).update(
+            reviewed_at=_now()
+        )
     return changed

@@ -1,0 +1,137 @@
+"""The checks an upload passes while its bytes stream: name, type from content, caps, SHA-256.
+
+Split from ``uploads.py`` (which re-exports these names); nothing here touches the
+database or the storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import AsyncIterator
+
+from taxportal.context import Core
+
+MB = 1024 * 1024
+NAME_MAX = 255
+SNIFF_BYTES = 12
+HEIF_BRANDS = {b"heic": "heic", b"heix": "heic", b"hevc": "heic", b"mif1": "heif", b"msf1": "heif"}
+# kind (as written in [uploads] allowed_types) -> the content type recorded
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "heic": "image/heic",
+    "heif": "image/heif",
+    "tiff": "image/tiff",
+}
+
+
+class UploadError(Exception):
+    """Why an upload or a removal was refused; ``kind`` picks the message shown."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        # "name" | "empty" | "type" | "too_large" | "quota" | "storage" | "no_storage" | "opened"
+        self.kind = kind
+        self.message = message
+
+
+def quota_error() -> UploadError:
+    return UploadError("quota", "There is no room left in My Files for this file.")
+
+
+def sniff(head: bytes) -> str | None:
+    """The kind of file the first bytes say it is ("pdf", "jpeg", ...), or None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG"):
+        return "png"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return HEIF_BRANDS.get(head[8:12])
+    return None
+
+
+def allowed_kinds(core: Core) -> set[str]:
+    by_mime = {mime: kind for kind, mime in CONTENT_TYPES.items()}
+    allowed = set()
+    for written in core.config.core.uploads.allowed_types:
+        name = written.strip().lower()
+        allowed.add(by_mime.get(name, name))  # "pdf" or "application/pdf"
+    if "heic" in allowed:
+        allowed.add("heif")  # one family: "HEIC/HEIF"
+    return allowed
+
+
+def clean_name(file_name: str) -> str:
+    """The name as given, cut to 255 characters; control characters are refused."""
+    if any(unicodedata.category(c) == "Cc" for c in file_name):
+        raise UploadError("name", "The file name contains control characters.")
+    name = file_name[:NAME_MAX]
+    if not name.strip():
+        raise UploadError("name", "The file has no name.")
+    return name
+
+
+class Stream:
+    """Wraps the incoming chunks: sniffs, counts, hashes; raises UploadError to stop put()."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], allowed: set[str], file_cap: int, room: int):
+        self.chunks = chunks
+        self.allowed = allowed
+        self.file_cap = file_cap
+        self.room = room  # bytes left in the portal's quota when the upload began
+        self.size = 0
+        self.kind: str | None = None
+        self.sha256 = hashlib.sha256()
+        self.refusal: UploadError | None = None
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.kind or ""]
+
+    def _refuse(self, error: UploadError) -> UploadError:
+        self.refusal = error
+        return error
+
+    def _count(self, chunk: bytes) -> bytes:
+        self.size += len(chunk)
+        if self.size > self.file_cap:
+            mb = self.file_cap / MB
+            raise self._refuse(UploadError("too_large", f"The file is larger than {mb:g} MB."))
+        if self.size > self.room:
+            raise self._refuse(quota_error())
+        self.sha256.update(chunk)
+        return chunk
+
+    def _judge(self, head: bytes) -> None:
+        kind = sniff(head)
+        if kind is None or kind not in self.allowed:
+            raise self._refuse(
+                UploadError(
+                    "type", "This kind of file is not accepted: PDF, JPEG, PNG, HEIC or TIFF only."
+                )
+            )
+        self.kind = kind
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        head = b""
+        async for chunk in self.chunks:
+            if not chunk:
+                continue
+            if self.kind is None:
+                head += chunk
+                if len(head) < SNIFF_BYTES:
+                    continue
+                self._judge(head)
+                chunk, head = head, b""
+            yield self._count(chunk)
+        if self.kind is None:
+            if not head:
+                raise self._refuse(UploadError("empty", "The file is empty."))
+            self._judge(head)
+            yield self._count(head)
