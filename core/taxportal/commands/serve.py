@@ -15,6 +15,7 @@ from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
 from taxportal.runtime import build_core, database_config, started
 from taxportal.services import staff as staff_service
+from taxportal.services import upload_cleanup
 
 log = logging.getLogger("taxportal")
 
@@ -22,6 +23,9 @@ log = logging.getLogger("taxportal")
 def run(args: argparse.Namespace, config: AppConfig) -> int:
     if args.demo:
         asyncio.run(_prepare_demo(config))
+    # Here, once, before any worker serves, rather than in each worker's start-up: a worker
+    # starting late would take another worker's upload in flight for a crash's leftover.
+    asyncio.run(upload_cleanup.at_server_start(config))
     workers = max(1, args.workers or 1)
     if workers == 1:
         _serve(config, greet=True)

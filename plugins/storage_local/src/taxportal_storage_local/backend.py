@@ -17,6 +17,7 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -99,10 +100,17 @@ class LocalStorage:
         at least once a MiB, which keeps its file's modification time fresh.
         Meant to run at start-up; returns how many files were removed.
         """
-        return await asyncio.to_thread(self._cleanup_partial, time.time())
+        return await asyncio.to_thread(self._cleanup_partial, time.time() - self.stale_minutes * 60)
 
-    def _cleanup_partial(self, now: float) -> int:
-        cutoff = now - self.stale_minutes * 60
+    async def remove_unfinished(self, before: datetime) -> int:
+        """Remove temporary files last written before ``before``, however recent.
+
+        The core calls this once when the server starts, before it serves, with the
+        start time: no put of this server can be running yet, so all of them are dead.
+        """
+        return await asyncio.to_thread(self._cleanup_partial, before.timestamp())
+
+    def _cleanup_partial(self, cutoff: float) -> int:
         removed = 0
         for temp in self.directory.glob(f"*/.*{PART_SUFFIX}"):
             with contextlib.suppress(FileNotFoundError):

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -170,6 +171,32 @@ class S3Storage:
                 type(exc).__name__,
             )
 
+    async def remove_unfinished(self, before: datetime) -> int:
+        """Abort the multipart uploads under the prefix begun before ``before``.
+
+        The core calls this once when the server starts, before it serves, with the start
+        time: such uploads belong to a process that died. Only keys the core could have
+        made are touched, so other software sharing the bucket keeps its uploads.
+        """
+        client = await self.client()
+        prefix = self.settings.prefix
+        query: dict[str, Any] = {"Bucket": self.settings.bucket, "Prefix": prefix}
+        aborted = 0
+        while True:
+            with self._errors("list of unfinished uploads", prefix or "/"):
+                answer = await client.list_multipart_uploads(**query)
+            for upload in answer.get("Uploads", []):
+                if upload["Initiated"] < before and _is_core_key(upload["Key"][len(prefix) :]):
+                    await self._abort(client, upload["Key"], upload["UploadId"])
+                    aborted += 1
+            if not answer.get("IsTruncated"):
+                break
+            query["KeyMarker"] = answer["NextKeyMarker"]
+            query["UploadIdMarker"] = answer["NextUploadIdMarker"]
+        if aborted:
+            log.info("aborted %d unfinished multipart upload(s) at %s", aborted, prefix or "/")
+        return aborted
+
     async def get(self, key: str) -> AsyncIterator[bytes]:
         client = await self.client()
         try:
@@ -234,6 +261,14 @@ class S3Storage:
             ) from exc
         except BotoCoreError as exc:
             raise S3StorageError(f"S3 {operation} at {where} failed: {exc}") from exc
+
+
+def _is_core_key(key: str) -> bool:
+    try:
+        check_storage_key(key)
+    except ValueError:
+        return False
+    return True
 
 
 class _Missing(Exception):
