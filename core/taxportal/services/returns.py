@@ -7,10 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from taxportal.context import Core
-from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
+from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
 from taxportal.services import activity
 from taxportal.services.return_fields import ReturnFields
 
@@ -151,6 +152,7 @@ class ClientRow:
     portal: Portal | None
     invitation: Invitation | None  # the newest delivered one
     account: TaxpayerAccount | None = None
+    new_uploads: int = 0  # stored files the preparer has not marked reviewed
 
     @property
     def portal_state(self) -> str:
@@ -198,7 +200,8 @@ async def list_clients(
     per_page: int = 50,
     columns: tuple[str, ...] | None = None,
 ) -> ClientPage:
-    """One page of the File Viewer, with portal state, in five queries whatever the page size.
+    """One page of the File Viewer, with portal state and new uploads, in six queries whatever
+    the page size.
 
     ``columns`` limits what is read (the console needs no ciphertext or timestamps).
     """
@@ -235,14 +238,41 @@ async def list_clients(
         if portals
         else {}
     )
+    new_uploads = await _new_uploads([p.id for p in portals.values()])
     rows = []
     for r in returns:
         portal = portals.get(r.id)
         if portal is None:
             rows.append(ClientRow(r, None, None))
         else:
-            rows.append(ClientRow(r, portal, newest.get(portal.id), accounts.get(portal.id)))
+            rows.append(
+                ClientRow(
+                    r,
+                    portal,
+                    newest.get(portal.id),
+                    accounts.get(portal.id),
+                    new_uploads.get(portal.id, 0),
+                )
+            )
     return ClientPage(rows, total, page, per_page)
+
+
+async def _new_uploads(portal_ids: list[int]) -> dict[int, int]:
+    """Unreviewed uploads per portal, for this page's portals only: one grouped query."""
+    if not portal_ids:
+        return {}
+    counts = (
+        await UploadedFile.filter(
+            portal_id__in=portal_ids,
+            reviewed_at__isnull=True,
+            deleted_at__isnull=True,
+            state="stored",
+        )
+        .annotate(new=Count("id"))
+        .group_by("portal_id")
+        .values_list("portal_id", "new")
+    )
+    return {int(portal_id): int(new) for portal_id, new in counts}
 
 
 async def tax_years() -> list[int]:

@@ -15,6 +15,7 @@ from taxportal.web import (
     sign_in,
     staff_users,
     tokens_page,
+    view_documents,
 )
 
 
@@ -37,5 +38,6 @@ def core_routes() -> list[web.RouteDef]:
         *portal_routes.routes(),
         *import_page.routes(),
         *tokens_page.routes(),
+        *view_documents.routes(),
         *api.routes(),
     ]

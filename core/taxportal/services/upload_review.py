@@ -1,0 +1,163 @@
+"""View Documents: a client's uploads as the preparer sees them, marked reviewed, or zipped.
+
+Every file handed out goes through ``services.uploads`` (and so through the one access
+check, which writes the activity log); this module only finds the portal of a return and
+puts the files in the shape the preparer's page and the zip need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO
+
+from taxportal.context import Core
+from taxportal.models import Portal, TaxReturn, UploadedFile
+from taxportal.services import uploads
+from taxportal.services.document_access import Principal
+
+NotFound = uploads.NotFound
+STORED_TYPES = ("application/pdf", "image/")  # already compressed: deflating gains nothing
+NAME_BYTES = 200  # most file systems allow 255 bytes per name: keep room for " (12)"
+UNSAFE = set('/\\:*?"<>|')  # path separators, and what Windows refuses in a name
+
+
+@dataclass
+class ClientUploads:
+    tax_return: TaxReturn
+    portal: Portal | None
+    files: list[UploadedFile]
+
+    @property
+    def new_count(self) -> int:
+        return sum(1 for f in self.files if f.reviewed_at is None)
+
+
+async def client_uploads(principal: Principal, return_id: int) -> ClientUploads:
+    """The return, its portal (None before one is made) and the files uploaded to it."""
+    tax_return = await TaxReturn.get_or_none(id=return_id)
+    if tax_return is None:
+        raise NotFound(return_id)
+    portal = await Portal.get_or_none(tax_return_id=return_id)
+    files = await _stored(principal, portal.id) if portal is not None else []
+    return ClientUploads(tax_return, portal, files)
+
+
+async def portal_id_of(return_id: int) -> int:
+    """The id of the return's portal; NotFound when the return has none (or does not exist)."""
+    portal = await Portal.get_or_none(tax_return_id=return_id).only("id")
+    if portal is None:
+        raise NotFound(return_id)
+    return portal.id
+
+
+async def _stored(principal: Principal, portal_id: int) -> list[UploadedFile]:
+    # an upload still streaming (or left by a crash) has no bytes to show yet
+    return [f for f in await uploads.list_files(principal, portal_id) if f.state == "stored"]
+
+
+async def mark_reviewed(principal: Principal, return_id: int, file_ids: list[int] | None) -> int:
+    """Mark the chosen files (None: every new file) as reviewed; returns how many changed."""
+    portal_id = await portal_id_of(return_id)
+    if file_ids is None:
+        file_ids = [f.id for f in await _stored(principal, portal_id) if f.reviewed_at is None]
+    return await uploads.mark_reviewed(principal, portal_id, file_ids)
+
+
+def safe_name(file_name: str, fallback: str = "file") -> str:
+    """A name that is one plain file name on any system: no folders, no controls, no
+    reserved characters, not only dots, at most ``NAME_BYTES`` bytes of UTF-8."""
+    name = "".join(
+        "_" if c in UNSAFE or unicodedata.category(c)[0] == "C" else c
+        for c in unicodedata.normalize("NFC", file_name)
+    )
+    name = name.strip().strip(".").strip()  # "..", " x ", "x." are trouble on some systems
+    if not name:
+        return fallback
+    if len(name.encode()) > NAME_BYTES:
+        stem, dot, ext = name.rpartition(".")
+        ext = dot + ext if dot and 0 < len(ext.encode()) <= 16 else ""
+        stem = name[: len(name) - len(ext)] if ext else name
+        while len((stem + ext).encode()) > NAME_BYTES:
+            stem = stem[:-1]
+        name = stem.rstrip() + ext
+    return name
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Safe names, each once: later duplicates (any letter case) become "w2 (2).pdf"."""
+    taken: set[str] = set()
+    result = []
+    for original in names:
+        name = safe_name(original)
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem:
+            stem, dot, ext = name, "", ""
+        number = 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{stem} ({number}){dot}{ext}"
+        taken.add(name.casefold())
+        result.append(name)
+    return result
+
+
+class _Sink:
+    """Where zipfile writes: kept until the handler takes it, so memory stays one chunk."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+
+def _entry(archive: zipfile.ZipFile, name: str, row: UploadedFile) -> IO[bytes]:
+    when = row.uploaded_at.astimezone(dt.UTC)
+    info = zipfile.ZipInfo(name, date_time=(max(when.year, 1980), *when.timetuple()[1:6]))
+    info.file_size = row.size  # decides zip64 up front: the archive cannot seek back
+    info.external_attr = 0o644 << 16
+    stored = row.content_type.startswith(STORED_TYPES)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    return archive.open(info, "w")
+
+
+async def zip_chunks(
+    core: Core, principal: Principal, portal_id: int, files: list[UploadedFile]
+) -> AsyncIterator[bytes]:
+    """The zip of ``files``, produced while their bytes stream from the storage: at most one
+    storage chunk is held at a time. A file removed meanwhile is left out."""
+    sink = _Sink()
+    # no tell()/seek() on the sink: zipfile writes sizes after each entry (data descriptors)
+    archive = zipfile.ZipFile(sink, "w", allowZip64=True)  # type: ignore[arg-type]
+    for name, listed in zip(unique_names([f.file_name for f in files]), files, strict=True):
+        try:
+            row, chunks = await uploads.open_stream(core, principal, portal_id, listed.id)
+        except uploads.NotFound:
+            continue
+        with _entry(archive, name, row) as entry:
+            async for chunk in chunks:
+                entry.write(chunk)
+                if len(sink.buffer) >= 64 * 1024:
+                    yield sink.take()
+        yield sink.take()
+    archive.close()
+    yield sink.take()
+
+
+def archive_name(tax_return: TaxReturn) -> str:
+    """e.g. "Evans Angela 2025 uploads.zip"."""
+    who = " ".join(p for p in (tax_return.last_name, tax_return.first_name) if p)
+    return safe_name(f"{who} {tax_return.tax_year} uploads.zip", "uploads.zip")

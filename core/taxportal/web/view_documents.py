@@ -1,0 +1,113 @@
+"""View Documents: the preparer's page of one client's uploads, their downloads and review."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+from yarl import URL
+
+from taxportal.services import upload_review, uploads
+from taxportal.services.document_access import Principal
+from taxportal.web import file_download
+from taxportal.web.access import principal_of
+from taxportal.web.auth import staff_required
+from taxportal.web.keys import CORE
+
+BASE = "/staff/returns/{return_id:\\d+}/uploads"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get(BASE, view_documents),
+        web.get(BASE + "/all.zip", download_all),
+        web.get(BASE + "/{file_id:\\d+}", download_one),
+        web.post(BASE + "/reviewed", mark_reviewed),
+    ]
+
+
+def page_url(return_id: int) -> str:
+    return f"/staff/returns/{return_id}/uploads"
+
+
+def _id(request: web.Request, name: str) -> int:
+    value = int(request.match_info[name])
+    if value > MAX_ID:
+        raise web.HTTPNotFound()
+    return value
+
+
+def _principal(request: web.Request) -> Principal:
+    principal = principal_of(request)
+    assert principal is not None  # staff_required ran first
+    return principal
+
+
+@staff_required
+async def view_documents(request: web.Request) -> web.Response:
+    try:
+        view = await upload_review.client_uploads(_principal(request), _id(request, "return_id"))
+    except upload_review.NotFound:
+        raise web.HTTPNotFound() from None
+    return aiohttp_jinja2.render_template(
+        "staff/view_documents.html",
+        request,
+        {
+            "view": view,
+            "base": page_url(view.tax_return.id),
+            "done": request.query.get("done", ""),
+            "count": request.query.get("count", ""),
+        },
+    )
+
+
+@staff_required
+async def download_one(request: web.Request) -> web.StreamResponse:
+    core = request.app[CORE]
+    try:
+        portal_id = await upload_review.portal_id_of(_id(request, "return_id"))
+        row, chunks = await uploads.open_stream(
+            core, _principal(request), portal_id, _id(request, "file_id")
+        )
+    except uploads.NotFound:
+        raise web.HTTPNotFound() from None
+    except uploads.UploadError as exc:  # no storage plugin
+        raise web.HTTPServiceUnavailable(text=exc.message) from None
+    return await file_download.stream(
+        request, chunks, file_name=row.file_name, content_type=row.content_type, size=row.size
+    )
+
+
+@staff_required
+async def download_all(request: web.Request) -> web.StreamResponse:
+    principal = _principal(request)
+    try:
+        view = await upload_review.client_uploads(principal, _id(request, "return_id"))
+    except upload_review.NotFound:
+        raise web.HTTPNotFound() from None
+    if view.portal is None or not view.files:
+        raise web.HTTPSeeOther(page_url(view.tax_return.id))
+    if request.app[CORE].plugins.storage is None:
+        raise web.HTTPServiceUnavailable(text="File storage is not set up.")
+    chunks = upload_review.zip_chunks(request.app[CORE], principal, view.portal.id, view.files)
+    return await file_download.stream(
+        request,
+        chunks,
+        file_name=upload_review.archive_name(view.tax_return),
+        content_type="application/zip",
+    )
+
+
+@staff_required
+async def mark_reviewed(request: web.Request) -> web.StreamResponse:
+    return_id = _id(request, "return_id")
+    form = await request.post()
+    chosen: list[int] | None = None
+    if form.get("scope") != "all":
+        chosen = sorted({int(v) for v in form.getall("file", []) if str(v).isdecimal()})
+        chosen = [i for i in chosen if i <= MAX_ID]
+    try:
+        changed = await upload_review.mark_reviewed(_principal(request), return_id, chosen)
+    except upload_review.NotFound:
+        raise web.HTTPNotFound() from None
+    raise web.HTTPSeeOther(URL(page_url(return_id)).with_query(done="reviewed", count=changed))
