@@ -179,11 +179,6 @@ async def walk_every_page_in_spanish(client: TestClient, link: str) -> None:
     )
     for path, english, spanish in (
         ("/portal/files", "Uploading your documents", ("Mis archivos", "subir sus documentos")),
-        (
-            "/portal/preparer-files",
-            "Documents from your preparer",
-            ("Archivos de mi preparador", "los documentos que le envíe su preparador"),
-        ),
         ("/portal/messages", "Messages with your preparer", ("Mensajes", "intercambiar mensajes")),
     ):
         assert_spanish_page(
@@ -191,6 +186,19 @@ async def walk_every_page_in_spanish(client: TestClient, link: str) -> None:
             english=(english, "coming soon", "Back to Home"),
             spanish=(*spanish, "Muy pronto", "Volver a Inicio"),
         )
+    assert_spanish_page(
+        await text_of(client, "/portal/preparer-files"),
+        english=("Files From My Preparer", "Tell me about new documents", "Back to Home"),
+        spanish=(
+            "Archivos de mi preparador",
+            "Su preparador aún no le ha enviado archivos",
+            "Avísenme de los documentos nuevos por:",
+            "Correo electrónico",
+            "Mensaje de texto",
+            "Guardar mi elección",
+            "Volver a Inicio",
+        ),
+    )
     assert_spanish_page(
         await text_of(client, "/portal/account/password"),
         english=("Current password", "New password again", "signs you out everywhere else"),

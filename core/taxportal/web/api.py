@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from taxportal.models import TaxReturn
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields, field_errors
+from taxportal.web import api_documents
 from taxportal.web.api_io import ApiError, api_actor, api_view, json_object, query_int
 from taxportal.web.api_json import return_json
 from taxportal.web.keys import CORE
@@ -28,6 +29,7 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/v1/returns", upsert_return),
         web.get("/api/v1/returns/{return_id:\\d+}", get_return),
         web.put("/api/v1/returns/{return_id:\\d+}", update_return),
+        *api_documents.routes(),
     ]
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from taxportal.i18n import N_
+from taxportal.services import sent_documents
+from taxportal.web.preparer_files import taxpayer_principal
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 COMING = {
     "files": (N_("My Files"), N_("Uploading your documents is coming soon.")),
-    "preparer-files": (
-        N_("Files From My Preparer"),
-        N_("Documents from your preparer will appear here soon."),
-    ),
     "messages": (N_("Messages"), N_("Messages with your preparer are coming soon.")),
 }
 
@@ -24,7 +22,7 @@ async def home(request: web.Request) -> web.Response:
         "home.html",
         {
             "uploaded": 0,
-            "sent": 0,
+            "sent": await sent_documents.sent_count(taxpayer_principal(request)),
             "password_changed": request.query.get("password_changed") == "1",
         },
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.web import language, portal_home, recovery, register, taxpayer_sign_in, verify
+from taxportal.web import (
+    language,
+    portal_home,
+    preparer_files,
+    recovery,
+    register,
+    taxpayer_sign_in,
+    verify,
+)
 
 
 async def root(request: web.Request) -> web.StreamResponse:
@@ -32,6 +40,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/portal/account/password", recovery.change_password_page),
         web.post("/portal/account/password", recovery.change_password),
         web.get("/portal/", portal_home.home),
+        *preparer_files.routes(),
         web.get("/portal/{section}", portal_home.coming_soon),
         web.post("/language", language.switch_language),
     ]

@@ -7,6 +7,7 @@ from aiohttp import web
 from taxportal.web import (
     api,
     clients,
+    document_manager,
     import_page,
     portal_routes,
     portals,
@@ -39,5 +40,6 @@ def core_routes() -> list[web.RouteDef]:
         *import_page.routes(),
         *tokens_page.routes(),
         *view_documents.routes(),
+        *document_manager.routes(),
         *api.routes(),
     ]

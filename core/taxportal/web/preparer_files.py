@@ -1,0 +1,90 @@
+"""The taxpayer's "Files From My Preparer": File Name, Date Sent, View; and the channel choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from babel.dates import format_date
+
+from taxportal.i18n import N_
+from taxportal.services import document_notice, sent_documents
+from taxportal.services.document_access import Denied, Principal
+from taxportal.web.access import principal_of
+from taxportal.web.auth import client_address
+from taxportal.web.keys import ACCOUNT, CORE, LANG
+from taxportal.web.pdf_response import stream_pdf
+from taxportal.web.taxpayer import render_signed_in, taxpayer_required
+
+PAGE = "/portal/preparer-files"
+
+
+def routes() -> list[web.RouteDef]:
+    """Listed before the portal's "/portal/{section}" placeholder route."""
+    return [
+        web.get(PAGE, files_page),
+        web.post(PAGE + "/notify", choose_channel),
+        web.get(PAGE + "/{document_id:\\d+}", view_file),
+    ]
+
+
+def taxpayer_principal(request: web.Request) -> Principal:
+    """The signed-in taxpayer, also when the browser holds a console session too
+    (principal_of prefers staff; these pages always act for the taxpayer)."""
+    principal = principal_of(request)
+    if principal is not None and principal.kind == "taxpayer":
+        return principal
+    account = request[ACCOUNT]
+    return Principal("taxpayer", account.id, client_address(request), portal_id=account.portal_id)
+
+
+async def _page(request: web.Request, status: int = 200, **context: Any) -> web.Response:
+    principal = taxpayer_principal(request)
+    rows = await sent_documents.sent_to(principal, request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
+    language = request[LANG]
+    documents = [
+        {
+            "id": d.id,
+            "name": d.file_name,
+            "date": format_date(d.sent_at, "medium", locale=language),
+            "iso": d.sent_at.isoformat() if d.sent_at else "",
+        }
+        for d in rows
+    ]
+    values = {
+        "documents": documents,
+        "channel": request[ACCOUNT].notify_channel,
+        "saved": request.query.get("saved") == "1",
+        "error": "",
+    }
+    values.update(context)
+    return await render_signed_in(request, "preparer_files.html", values, status=status)
+
+
+@taxpayer_required
+async def files_page(request: web.Request) -> web.Response:
+    return await _page(request)
+
+
+@taxpayer_required
+async def choose_channel(request: web.Request) -> web.Response:
+    form = await request.post()
+    try:
+        await document_notice.set_channel(taxpayer_principal(request), str(form.get("channel")))
+    except document_notice.ChannelError:
+        return await _page(request, 400, error=N_("Choose Email or Text message."))
+    raise web.HTTPSeeOther(PAGE + "?saved=1")
+
+
+@taxpayer_required
+async def view_file(request: web.Request) -> web.StreamResponse:
+    document_id = int(request.match_info["document_id"])
+    if document_id > 2**31 - 1:
+        raise web.HTTPNotFound()
+    try:
+        document, chunks = await sent_documents.open_document(
+            request.app[CORE], taxpayer_principal(request), document_id
+        )
+    except (sent_documents.NotFound, Denied):
+        raise web.HTTPNotFound() from None
+    return await stream_pdf(request, document, chunks)
