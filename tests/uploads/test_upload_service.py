@@ -4,63 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from taxportal import hookimpl
-from taxportal.models import ActivityEntry, Portal, TaxReturn, UploadedFile
+from taxportal.models import ActivityEntry, UploadedFile
 from taxportal.services import uploads
 from taxportal.services.document_access import Principal
-from taxportal.web.keys import CORE
-
-PDF = b"%PDF-1.7\n" + b"1 0 obj\n<<>>\nendobj\n" * 20 + b"%%EOF\n"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 300
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 300
-HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x02" * 100
-TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x03" * 100
-EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 500
-
-
-async def chunked(data: bytes, size: int = 7) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
-
-
-async def gather(stream: AsyncIterator[bytes]) -> bytes:
-    return b"".join([chunk async for chunk in stream])
-
-
-async def new_portal(last_name: str = "Núñez") -> Portal:
-    tax_return = await TaxReturn.create(tax_year=2025, last_name=last_name)
-    return await Portal.create(tax_return=tax_return)
-
-
-def owner(portal: Portal) -> Principal:
-    """The taxpayer who owns ``portal``, as the access check sees them."""
-    return Principal("taxpayer", 500 + portal.id, "203.0.113.9", portal_id=portal.id)
-
-
-PREPARER = Principal("staff", 1, "198.51.100.4")
-
-
-def stored_files(core: Any) -> list[Path]:
-    root = core.config.data_dir / "files"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-@pytest.fixture
-def started(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> Callable[..., Any]:
-    """An app core with its backends resolved (the app runs under a test client)."""
-
-    async def make(*plugins: object, **env: str) -> Any:
-        app = await build_app(*plugins, **env)
-        await client_for(app)
-        return app[CORE]
-
-    return make
+from tests.uploads.helpers import (
+    EXE,
+    HEIC,
+    JPEG,
+    PDF,
+    PNG,
+    PREPARER,
+    TIFF,
+    chunked,
+    gather,
+    new_portal,
+    owner,
+    stored_files,
+)
 
 
 @pytest.mark.parametrize(
