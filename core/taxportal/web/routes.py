@@ -6,6 +6,7 @@ from aiohttp import web
 
 from taxportal.web import (
     api,
+    api_uploads,
     clients,
     document_manager,
     import_page,
@@ -42,4 +43,5 @@ def core_routes() -> list[web.RouteDef]:
         *view_documents.routes(),
         *document_manager.routes(),
         *api.routes(),
+        *api_uploads.routes(),
     ]

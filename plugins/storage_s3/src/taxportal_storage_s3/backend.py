@@ -186,7 +186,7 @@ class S3Storage:
             with self._errors("list of unfinished uploads", prefix or "/"):
                 answer = await client.list_multipart_uploads(**query)
             for upload in answer.get("Uploads", []):
-                if upload["Initiated"] < before and _is_core_key(upload["Key"][len(prefix) :]):
+                if upload["Initiated"] < before and self._is_core_object(upload["Key"]):
                     await self._abort(client, upload["Key"], upload["UploadId"])
                     aborted += 1
             if not answer.get("IsTruncated"):
@@ -196,6 +196,15 @@ class S3Storage:
         if aborted:
             log.info("aborted %d unfinished multipart upload(s) at %s", aborted, prefix or "/")
         return aborted
+
+    def _is_core_object(self, name: str) -> bool:
+        """Under the prefix (some stores ignore the listing's Prefix) and a key the core makes."""
+        prefix = self.settings.prefix
+        try:
+            check_storage_key(name.removeprefix(prefix))
+        except ValueError:
+            return False
+        return name.startswith(prefix)
 
     async def get(self, key: str) -> AsyncIterator[bytes]:
         client = await self.client()
@@ -261,14 +270,6 @@ class S3Storage:
             ) from exc
         except BotoCoreError as exc:
             raise S3StorageError(f"S3 {operation} at {where} failed: {exc}") from exc
-
-
-def _is_core_key(key: str) -> bool:
-    try:
-        check_storage_key(key)
-    except ValueError:
-        return False
-    return True
 
 
 class _Missing(Exception):

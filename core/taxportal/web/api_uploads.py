@@ -1,0 +1,81 @@
+"""REST API of what the taxpayer uploaded ("My Files"): list a return's uploads, download one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from taxportal.models import UploadedFile
+from taxportal.services import upload_review, uploads
+from taxportal.services.document_access import Principal
+from taxportal.web import file_download
+from taxportal.web.api_io import ApiError, api_view
+from taxportal.web.auth import client_address
+from taxportal.web.keys import API_STAFF, CORE
+
+BASE = "/api/v1/returns/{return_id:\\d+}/uploads"
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get(BASE, list_uploads),
+        web.get(BASE + "/{file_id:\\d+}/content", download_upload),
+    ]
+
+
+def upload_json(row: UploadedFile) -> dict[str, Any]:
+    def when(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": row.id,
+        "file_name": row.file_name,
+        "size": row.size,
+        "content_type": row.content_type,
+        "sha256": row.sha256,
+        "uploaded_at": when(row.uploaded_at),
+        "reviewed_at": when(row.reviewed_at),
+    }
+
+
+def _principal(request: web.Request) -> Principal:
+    # the token's owner, even when the same browser also holds a console session
+    return Principal("api", request[API_STAFF].id, client_address(request))
+
+
+def _id(request: web.Request, name: str, what: str) -> int:
+    value = int(request.match_info[name])
+    if value > MAX_ID:
+        raise ApiError(404, f"no {what} with id {value}")
+    return value
+
+
+@api_view
+async def list_uploads(request: web.Request) -> web.Response:
+    return_id = _id(request, "return_id", "return")
+    try:
+        view = await upload_review.client_uploads(_principal(request), return_id)
+    except upload_review.NotFound:
+        raise ApiError(404, f"no return with id {return_id}") from None
+    return web.json_response({"items": [upload_json(f) for f in view.files]})
+
+
+@api_view
+async def download_upload(request: web.Request) -> web.StreamResponse:
+    return_id = _id(request, "return_id", "return")
+    file_id = _id(request, "file_id", "upload")
+    try:
+        portal_id = await upload_review.portal_id_of(return_id)
+        row, chunks = await uploads.open_stream(
+            request.app[CORE], _principal(request), portal_id, file_id
+        )
+    except uploads.NotFound:
+        raise ApiError(404, f"no upload with id {file_id} for return {return_id}") from None
+    except uploads.UploadError as exc:  # no storage plugin enabled
+        raise ApiError(503, exc.message) from None
+    return await file_download.stream(
+        request, chunks, file_name=row.file_name, content_type=row.content_type, size=row.size
+    )
