@@ -299,7 +299,7 @@ async def test_taxpayer_registers_and_verifies_on_a_phone_in_spanish(
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await page.get_by_role("navigation").get_by_role("link", name="My Files").tap()
     await expect(page.get_by_role("heading", name="My Files", level=1)).to_be_visible()
-    await expect(page.get_by_text("Uploading your documents is coming soon.")).to_be_visible()
+    await expect(page.get_by_role("button", name="Upload Documents")).to_be_visible()
     await page.get_by_role("button", name="Español").tap()
     await expect(page).to_have_url(re.compile(r"/portal/files$"))  # the same page, in Spanish
     await expect(page.get_by_role("heading", name="Mis archivos", level=1)).to_be_visible()

@@ -178,7 +178,6 @@ async def walk_every_page_in_spanish(client: TestClient, link: str) -> None:
         ),
     )
     for path, english, spanish in (
-        ("/portal/files", "Uploading your documents", ("Mis archivos", "subir sus documentos")),
         ("/portal/messages", "Messages with your preparer", ("Mensajes", "intercambiar mensajes")),
     ):
         assert_spanish_page(
@@ -197,6 +196,18 @@ async def walk_every_page_in_spanish(client: TestClient, link: str) -> None:
             "Mensaje de texto",
             "Guardar mi elección",
             "Volver a Inicio",
+        ),
+    )
+    assert_spanish_page(
+        await text_of(client, "/portal/files"),
+        english=("Upload Documents", "Drop files here", "Your files", "Take a photo"),
+        spanish=(
+            "Mis archivos",
+            "Subir documentos",
+            "Suelte aquí los archivos para subirlos",
+            "Elegir archivos",
+            "Tomar una foto",
+            "Todavía no ha subido ningún archivo.",
         ),
     )
     assert_spanish_page(

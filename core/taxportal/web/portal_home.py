@@ -6,11 +6,11 @@ from aiohttp import web
 
 from taxportal.i18n import N_
 from taxportal.services import sent_documents
+from taxportal.web import my_files
 from taxportal.web.preparer_files import taxpayer_principal
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 COMING = {
-    "files": (N_("My Files"), N_("Uploading your documents is coming soon.")),
     "messages": (N_("Messages"), N_("Messages with your preparer are coming soon.")),
 }
 
@@ -21,7 +21,7 @@ async def home(request: web.Request) -> web.Response:
         request,
         "home.html",
         {
-            "uploaded": 0,
+            "uploaded": await my_files.uploaded_count(request),
             "sent": await sent_documents.sent_count(taxpayer_principal(request)),
             "password_changed": request.query.get("password_changed") == "1",
         },

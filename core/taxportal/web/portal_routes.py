@@ -6,6 +6,7 @@ from aiohttp import web
 
 from taxportal.web import (
     language,
+    my_files,
     portal_home,
     preparer_files,
     recovery,
@@ -40,6 +41,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/portal/account/password", recovery.change_password_page),
         web.post("/portal/account/password", recovery.change_password),
         web.get("/portal/", portal_home.home),
+        *my_files.routes(),
         *preparer_files.routes(),
         web.get("/portal/{section}", portal_home.coming_soon),
         web.post("/language", language.switch_language),

@@ -1,0 +1,205 @@
+"""The taxpayer's "My Files": the list, the upload (streamed, one file per request from the
+upload window, or a plain multipart form without JavaScript), download and remove."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from taxportal.services import uploads
+from taxportal.services.document_access import Principal
+from taxportal.web import my_files_view as view
+from taxportal.web.auth import client_address
+from taxportal.web.keys import ACCOUNT, CORE, LANG
+from taxportal.web.security import is_tls
+from taxportal.web.taxpayer import render_signed_in, taxpayer_required
+
+CHUNK = 64 * 1024
+PAGE = view.PAGE
+FILE = PAGE + "/{file_id:\\d+}"
+
+
+def routes() -> list[web.RouteDef]:
+    """Listed before the portal's "/portal/{section}" placeholder route."""
+    return [
+        web.get(PAGE, files_page),
+        web.put(PAGE + "/upload", upload_one),
+        web.post(PAGE + "/upload", upload_form),
+        web.get(FILE, download),
+        web.get(FILE + "/remove", remove_page),
+        web.post(FILE + "/remove", remove),
+    ]
+
+
+def taxpayer(request: web.Request) -> Principal:
+    """Always the signed-in taxpayer: a console session in the same browser must not turn
+    these pages into the preparer's (a staff download marks the file opened)."""
+    account = request[ACCOUNT]
+    return Principal("taxpayer", account.id, client_address(request), portal_id=account.portal_id)
+
+
+def _portal_id(request: web.Request) -> int:
+    return int(request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
+
+
+def _file_id(request: web.Request) -> int:
+    return int(request.match_info["file_id"])
+
+
+def _wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+async def uploaded_count(request: web.Request) -> int:
+    """For Home's "My Files" card."""
+    return len(await uploads.list_files(taxpayer(request), _portal_id(request)))
+
+
+@taxpayer_required
+async def files_page(request: web.Request) -> web.Response:
+    core, language = request.app[CORE], request[LANG]
+    rows = await uploads.list_files(taxpayer(request), _portal_id(request))
+    notes = view.decode_notes(request.cookies.get(view.NOTE_COOKIE, ""))
+    response = await render_signed_in(
+        request,
+        "my_files.html",
+        {
+            "files": [view.file_view(row, language) for row in rows],
+            "notes": view.shown_notes(core.config, language, notes),
+            "accept": view.picker_accept(core.config),
+            "types": view.shown_types(core.config),
+            "max_mb": view.max_file_mb(core.config),
+            "max_bytes": int(core.config.core.uploads.max_file_mb * uploads.MB),
+            "js_texts": view.js_texts(core.config, language),
+        },
+    )
+    if notes:
+        response.del_cookie(view.NOTE_COOKIE, path=PAGE)
+    return response
+
+
+async def _store(
+    request: web.Request, name: str, chunks: AsyncIterator[bytes]
+) -> tuple[dict[str, str], uploads.UploadResult | None]:
+    """One file into the service; the note to show, and the result when it was kept."""
+    core = request.app[CORE]
+    try:
+        result = await uploads.upload(core, taxpayer(request), _portal_id(request), name, chunks)
+    except uploads.UploadError as refusal:
+        return {"kind": refusal.kind, "name": name}, None
+    if result.status == "duplicate":
+        return {"kind": "duplicate", "name": name, "as": result.duplicate_of}, result
+    return {"kind": "stored", "name": name}, result
+
+
+@taxpayer_required
+async def upload_one(request: web.Request) -> web.Response:
+    """The upload window: the raw body is the file, its name in ?name=; answers JSON."""
+    core, language = request.app[CORE], request[LANG]
+    note, result = await _store(
+        request, request.query.get("name", ""), request.content.iter_chunked(CHUNK)
+    )
+    kind = note["kind"]
+    body: dict[str, Any] = {
+        "status": kind if result is not None else "refused",
+        "kind": kind,
+        "message": view.message(core.config, language, kind, note.get("as", "")),
+    }
+    if result is not None:
+        body["file"] = view.file_view(result.file, language)
+        return web.json_response(body, status=201 if kind == "stored" else 200)
+    return web.json_response(body, status=view.STATUS.get(kind, 503))
+
+
+async def _parts(request: web.Request) -> AsyncIterator[BodyPartReader]:
+    """The form's file parts, read one at a time (an empty picker sends a nameless part)."""
+    if request.content_type != "multipart/form-data":
+        return
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.filename:
+            yield part
+        else:
+            await part.release()
+
+
+async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while chunk := await part.read_chunk(CHUNK):
+        yield chunk
+
+
+@taxpayer_required
+async def upload_form(request: web.Request) -> web.Response:
+    """Without JavaScript: the picked files of the plain form, then back to the list."""
+    notes = [
+        (await _store(request, part.filename or "", _part_chunks(part)))[0]
+        async for part in _parts(request)
+    ]
+    raise _back(request, notes or [{"kind": "nothing"}])
+
+
+def _back(request: web.Request, notes: list[dict[str, str]]) -> web.HTTPSeeOther:
+    response = web.HTTPSeeOther(PAGE)
+    view.set_note_cookie(response, notes, is_tls(request))
+    return response
+
+
+@taxpayer_required
+async def download(request: web.Request) -> web.StreamResponse:
+    core = request.app[CORE]
+    try:
+        row, chunks = await uploads.open_stream(
+            core, taxpayer(request), _portal_id(request), _file_id(request)
+        )
+    except uploads.NotFound:
+        raise web.HTTPNotFound() from None
+    except uploads.UploadError:
+        raise web.HTTPServiceUnavailable() from None
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": row.content_type,
+            "Content-Disposition": view.attachment(row.file_name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        }
+    )
+    response.content_length = int(row.size)
+    await response.prepare(request)
+    async for chunk in chunks:
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+@taxpayer_required
+async def remove_page(request: web.Request) -> web.Response:
+    """The confirmation, for a browser without JavaScript (the list opens a dialog)."""
+    try:
+        row = await uploads.get_file(taxpayer(request), _portal_id(request), _file_id(request))
+    except uploads.NotFound:
+        raise web.HTTPNotFound() from None
+    return await render_signed_in(
+        request, "my_files_remove.html", {"file": view.file_view(row, request[LANG])}
+    )
+
+
+@taxpayer_required
+async def remove(request: web.Request) -> web.Response:
+    core, language = request.app[CORE], request[LANG]
+    principal, portal_id = taxpayer(request), _portal_id(request)
+    try:
+        row = await uploads.get_file(principal, portal_id, _file_id(request))
+        await uploads.remove(core, principal, portal_id, row.id)
+    except uploads.NotFound:
+        raise web.HTTPNotFound() from None
+    except uploads.UploadError as refusal:
+        note = {"kind": refusal.kind, "name": row.file_name}
+    else:
+        note = {"kind": "removed", "name": row.file_name}
+    if not _wants_json(request):
+        raise _back(request, [note])
+    body = {"status": note["kind"], "message": view.message(core.config, language, note["kind"])}
+    return web.json_response(body, status=200 if note["kind"] == "removed" else 409)
