@@ -46,6 +46,7 @@ def run(args: argparse.Namespace, config: AppConfig) -> int:
 
 
 def _serve(config: AppConfig, greet: bool) -> None:
+    _use_uvloop()
     app = create_app(config)
     if greet:
         app.on_startup.append(_greet(config))
@@ -53,6 +54,15 @@ def _serve(config: AppConfig, greet: bool) -> None:
     web.run_app(
         app, host=server.host, port=server.port, print=None, access_log=None, reuse_port=True
     )
+
+
+def _use_uvloop() -> None:
+    """uvloop's event loop (libuv) when installed: the same server, less CPU per request."""
+    try:
+        import uvloop
+    except ImportError:  # optional: Windows has none
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def _greet(config: AppConfig):  # type: ignore[no-untyped-def]

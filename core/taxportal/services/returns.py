@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise import connections
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -28,6 +30,10 @@ PLAIN_FIELDS = (
     "tax_year return_type efile_status first_name last_name primary_email secondary_email "
     "mobile_phone address city state zip_code spouse_first_name spouse_last_name language"
 ).split()
+
+
+YEARS_TTL = 30.0  # seconds: a year another process adds shows within half a minute
+_years_cache: tuple[int, float, list[int]] | None = None  # (connection, read at, years)
 
 
 class ReturnNotFound(LookupError):
@@ -109,6 +115,7 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
         else:
             return existing, "unchanged"
     await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
+    _forget_tax_years()
     return tax_return, outcome
 
 
@@ -118,6 +125,7 @@ async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
         raise ValueError(f"ssn: a {fields.tax_year} return with this SSN already exists")
     tax_return = await TaxReturn.create(**_column_values(core, fields))
     await activity.record("return_created", actor=actor, subject=f"return:{tax_return.id}")
+    _forget_tax_years()
     return tax_return
 
 
@@ -131,6 +139,7 @@ async def update(core: Core, return_id: int, fields: ReturnFields, actor: str) -
             raise ValueError(f"ssn: another {fields.tax_year} return has this SSN")
     await TaxReturn.filter(id=tax_return.id).update(**values)
     await activity.record("return_updated", actor=actor, subject=f"return:{return_id}")
+    _forget_tax_years()
     return await get(return_id)
 
 
@@ -198,12 +207,12 @@ async def list_clients(
     descending: bool = False,
     page: int = 1,
     per_page: int = 50,
-    columns: tuple[str, ...] | None = None,
 ) -> ClientPage:
     """One page of the File Viewer, with portal state and new uploads, in six queries whatever
     the page size.
 
-    ``columns`` limits what is read (the console needs no ciphertext or timestamps).
+    The API's list, with full models; the console's pages read theirs with SQL
+    (services.client_list), with the same filters and sorting.
     """
     query = TaxReturn.all()
     if tax_year:
@@ -218,7 +227,7 @@ async def list_clients(
     total = await query.count()
     page = max(1, page)
     query = query.order_by(*order).offset((page - 1) * per_page).limit(per_page)
-    returns = await (query.only(*columns) if columns else query)
+    returns = await query
     portals = {
         p.tax_return_id: p  # type: ignore[attr-defined]
         for p in await Portal.filter(tax_return_id__in=[r.id for r in returns])
@@ -276,10 +285,25 @@ async def _new_uploads(portal_ids: list[int]) -> dict[int, int]:
 
 
 async def tax_years() -> list[int]:
-    years = (
-        await TaxReturn.all().distinct().order_by("-tax_year").values_list("tax_year", flat=True)
-    )
-    return list(years)
+    """The years in the year filter, newest first: read at most every 30 s per process
+    (and at once after this process writes a return), as every console page asks."""
+    global _years_cache
+    conn, now = id(connections.get("default")), time.monotonic()
+    cached = _years_cache
+    if cached is None or cached[0] != conn or now - cached[1] > YEARS_TTL:
+        years = (
+            await TaxReturn.all()
+            .distinct()
+            .order_by("-tax_year")
+            .values_list("tax_year", flat=True)
+        )
+        cached = _years_cache = (conn, now, [int(year) for year in years])
+    return list(cached[2])
+
+
+def _forget_tax_years() -> None:
+    global _years_cache
+    _years_cache = None
 
 
 async def client_row(tax_return: TaxReturn) -> ClientRow:

@@ -5,28 +5,12 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
+from taxportal.services import client_list as client_list_service
 from taxportal.services import returns as returns_service
 from taxportal.services.portals import missing_for_portal
 from taxportal.web.auth import staff_required
 
 PER_PAGE = 50
-LIST_COLUMNS = (  # what the table shows: no ciphertext, no timestamps to parse
-    "id",
-    "tax_year",
-    "return_type",
-    "efile_status",
-    "first_name",
-    "last_name",
-    "ssn_last4",
-    "ssn_digest",
-    "primary_email",
-    "secondary_email",
-    "mobile_phone",
-    "address",
-    "city",
-    "state",
-    "zip_code",
-)
 
 
 def _int(value: str, default: int | None = None) -> int | None:
@@ -41,14 +25,8 @@ async def client_list(request: web.Request) -> web.Response:
     sort = query.get("sort", "last_name")
     descending = query.get("dir") == "desc"
     page = _int(query.get("page", ""), 1) or 1
-    result = await returns_service.list_clients(
-        search=search,
-        tax_year=year,
-        sort=sort,
-        descending=descending,
-        page=page,
-        per_page=PER_PAGE,
-        columns=LIST_COLUMNS,
+    result = await client_list_service.page(
+        search=search, tax_year=year, sort=sort, descending=descending, page=page, per_page=PER_PAGE
     )
     return aiohttp_jinja2.render_template(
         "staff/clients.html",

@@ -9,11 +9,10 @@ from aiohttp import web
 from yarl import URL
 
 from taxportal.models import Portal, TaxReturn
-from taxportal.services import accounts
+from taxportal.services import accounts, client_list
 from taxportal.services import portals as portal_service
 from taxportal.services import returns as returns_service
 from taxportal.web.auth import actor, client_address, staff_required
-from taxportal.web.clients import LIST_COLUMNS
 from taxportal.web.keys import CORE
 
 
@@ -76,9 +75,7 @@ async def _get_return(request: web.Request):  # type: ignore[no-untyped-def]
 async def manage_portals(request: web.Request) -> web.Response:
     page = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
     search = request.query.get("q", "")[:100]
-    result = await returns_service.list_clients(
-        search=search, tax_year=current_year(), page=page, per_page=50, columns=LIST_COLUMNS
-    )
+    result = await client_list.page(search=search, tax_year=current_year(), page=page, per_page=50)
     return aiohttp_jinja2.render_template(
         "staff/portals.html",
         request,

@@ -1,0 +1,165 @@
+"""The console's client lists (File Viewer, Manage Portals), read with plain SQL.
+
+These are the busiest pages of the console, all season long. Building tortoise models
+for a page of 50 returns cost about 2 ms of CPU and the query builder more; the two
+statements below cost about 0.5 ms, so a page is read here with SQL and handed to the
+templates as light rows (``types.SimpleNamespace``) carrying only what they show.
+Filters and sorting are the same as ``returns.list_clients`` (the API's, with models).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from tortoise import connections
+
+from taxportal.services.returns import SORTABLE, ClientPage, ClientRow
+
+COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
+    "id",
+    "tax_year",
+    "return_type",
+    "efile_status",
+    "first_name",
+    "last_name",
+    "ssn_last4",
+    "ssn_digest",
+    "primary_email",
+    "secondary_email",
+    "mobile_phone",
+    "address",
+    "city",
+    "state",
+    "zip_code",
+)
+# a page's portals with what their state needs: account, newest sent invitation, new uploads
+PORTALS_SQL = """
+SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
+       a.id AS account_id, a.verified_at, a.locked_until,
+       (SELECT i.id FROM invitation i WHERE i.portal_id = p.id AND i.sent_at IS NOT NULL
+        ORDER BY i.id DESC LIMIT 1) AS invitation_id,
+       (SELECT COUNT(*) FROM uploaded_file u WHERE u.portal_id = p.id AND u.state = 'stored'
+        AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads
+FROM portal p LEFT JOIN taxpayer_account a ON a.portal_id = p.id
+WHERE p.tax_return_id IN ({ids})
+"""
+INVITATIONS_SQL = "SELECT id, portal_id, channel, sent_at FROM invitation WHERE id IN ({ids})"
+
+
+class _Sql:
+    """Placeholders in the dialect of the connection: ``?`` (SQLite) or ``$n`` (PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.conn = connections.get("default")
+        self.numbered = self.conn.capabilities.dialect == "postgres"
+        self.values: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}" if self.numbered else "?"
+
+    def params(self, values: Sequence[Any]) -> str:
+        return ", ".join(self.param(v) for v in values)
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        values, self.values = self.values, []
+        return list(await self.conn.execute_query_dict(sql, values))
+
+
+def _like(word: str) -> str:
+    """``%word%`` with LIKE's wildcards in the word taken literally (ESCAPE '\\')."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(sql: _Sql, search: str, tax_year: int | None) -> str:
+    """The same filters as returns.list_clients: year, and every word in search_text."""
+    clauses = []
+    if tax_year:
+        clauses.append(f"tax_year = {sql.param(tax_year)}")
+    for word in search.casefold().split()[:5]:
+        digits = "".join(c for c in word if c.isdigit())
+        phone_like = bool(digits) and all(c.isdigit() or c in "()-.+" for c in word)
+        clauses.append(
+            f"search_text LIKE {sql.param(_like(digits if phone_like else word))} ESCAPE '\\'"
+        )
+    return f" WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def _when(value: Any) -> dt.datetime | None:
+    """SQLite hands timestamps back as text, PostgreSQL as datetimes."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+async def page(
+    *,
+    search: str = "",
+    tax_year: int | None = None,
+    sort: str = "last_name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> ClientPage:
+    """One page of clients with portal state and new uploads: three statements at most."""
+    sql = _Sql()
+    where = _where(sql, search, tax_year)
+    # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
+    counted = await sql.rows(f"SELECT COUNT(*) AS n FROM tax_return{where}")  # noqa: S608
+    total = int(counted[0]["n"])
+    page = max(1, page)
+    direction = " DESC" if descending else ""
+    order = ", ".join(f"{name}{direction}" for name in SORTABLE.get(sort, SORTABLE["last_name"]))
+    where = _where(sql, search, tax_year)
+    limit, offset = sql.param(per_page), sql.param((page - 1) * per_page)
+    returns = await sql.rows(
+        f"SELECT {', '.join(COLUMNS)} FROM tax_return{where} ORDER BY {order} "  # noqa: S608
+        f"LIMIT {limit} OFFSET {offset}"
+    )
+    portals = await _portals(sql, [r["id"] for r in returns])
+    rows = []
+    for values in returns:
+        tax_return = SimpleNamespace(**values)
+        found = portals.get(tax_return.id)
+        if found is None:
+            rows.append(ClientRow(tax_return, None, None))  # type: ignore[arg-type]
+        else:
+            portal, invitation, account, new_uploads = found
+            rows.append(ClientRow(tax_return, portal, invitation, account, new_uploads))  # type: ignore[arg-type]
+    return ClientPage(rows, total, page, per_page)
+
+
+async def _portals(sql: _Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
+    if not return_ids:
+        return {}
+    found = await sql.rows(PORTALS_SQL.format(ids=sql.params(return_ids)))
+    invitation_ids = [row["invitation_id"] for row in found if row["invitation_id"]]
+    invitations = {}
+    if invitation_ids:
+        for row in await sql.rows(INVITATIONS_SQL.format(ids=sql.params(invitation_ids))):
+            invitations[row["id"]] = SimpleNamespace(
+                id=row["id"], channel=row["channel"], sent_at=_when(row["sent_at"])
+            )
+    by_return = {}
+    for row in found:
+        portal = SimpleNamespace(
+            id=row["id"],
+            status=row["status"],
+            locked_at=_when(row["locked_at"]),
+            link_requested=bool(row["link_requested"]),
+        )
+        account = None
+        if row["account_id"] is not None:
+            account = SimpleNamespace(
+                id=row["account_id"],
+                verified_at=_when(row["verified_at"]),
+                locked_until=_when(row["locked_until"]),
+            )
+        invitation = invitations.get(row["invitation_id"])
+        by_return[row["tax_return_id"]] = (portal, invitation, account, int(row["new_uploads"]))
+    return by_return

@@ -1,0 +1,162 @@
+"""The console's client list read with SQL (services.client_list) shows exactly what the
+API's model-based list (services.returns.list_clients) shows, for every filter and sort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
+from taxportal.services import client_list, returns
+
+NOW = dt.datetime(2026, 2, 10, 15, 30, tzinfo=dt.UTC)
+
+
+async def seed() -> None:
+    people = [
+        ("Ana", "García", "ana@example.com", "+17065550101", 2025, "Evans"),
+        ("Rosa", "Garcia", "rosa@example.com", "+17065550102", 2025, "Augusta"),
+        ("John", "Smith", "john_s@example.com", "+17065550103", 2024, "Evans"),
+        ("Linh", "Nguyen", "linh%@example.com", "+17065550104", 2025, "Martinez"),
+        ("Maria", "O'Brien", "", "+17065550105", 2025, "Evans"),
+        ("Sofia", "Lopez", "sofia@example.com", "", 2023, "Grovetown"),
+    ]
+    for first, last, email, phone, year, city in people:
+        await TaxReturn.create(
+            tax_year=year,
+            first_name=first,
+            last_name=last,
+            primary_email=email,
+            mobile_phone=phone,
+            city=city,
+            state="GA",
+            ssn_last4="1234",
+            ssn_digest=f"d-{first}",
+            search_text=f"{first} {last} {email} {phone.lstrip('+')}".casefold(),
+        )
+    by_name = {r.first_name: r for r in await TaxReturn.all()}
+    # invited by email; invited twice (the newest, by text, counts); registered; verified
+    # with two new uploads and one reviewed; locked
+    invited = await Portal.create(tax_return=by_name["Ana"])
+    await Invitation.create(
+        portal=invited,
+        token_hash="a" * 64,
+        channel="email",
+        sent_to="ana@example.com",
+        expires_at=NOW,
+        sent_at=NOW,
+    )
+    twice = await Portal.create(tax_return=by_name["Rosa"])
+    for n, channel in enumerate(("email", "sms")):
+        await Invitation.create(
+            portal=twice,
+            token_hash=f"{n}" * 64,
+            channel=channel,
+            sent_to="x",
+            expires_at=NOW,
+            sent_at=NOW + dt.timedelta(minutes=n),
+        )
+    await Invitation.create(  # never delivered: not "the newest sent"
+        portal=twice, token_hash="u" * 64, channel="email", sent_to="x", expires_at=NOW
+    )
+    registered = await Portal.create(tax_return=by_name["John"], status="registered")
+    await TaxpayerAccount.create(
+        portal=registered, username="john", username_key="john", password_hash="x"
+    )
+    verified = await Portal.create(tax_return=by_name["Linh"], status="verified")
+    await TaxpayerAccount.create(
+        portal=verified, username="linh", username_key="linh", password_hash="x", verified_at=NOW
+    )
+    for n, reviewed in enumerate((None, None, NOW)):
+        await UploadedFile.create(
+            portal=verified,
+            storage_key=f"u/{n}",
+            file_name=f"w2-{n}.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256=f"{n}" * 64,
+            reviewed_at=reviewed,
+        )
+    await Portal.create(tax_return=by_name["Maria"], locked_at=NOW)
+
+
+def shown(row: Any) -> tuple[Any, ...]:
+    """What the File Viewer and Manage Portals show of one row."""
+    r = row.tax_return
+    sent = row.invitation.sent_at if row.invitation else None
+    return (
+        r.id,
+        r.tax_year,
+        r.first_name,
+        r.last_name,
+        r.primary_email,
+        r.mobile_phone,
+        r.city,
+        r.ssn_last4,
+        row.portal_state,
+        row.email_sent,
+        row.new_uploads,
+        sent.replace(microsecond=0) if sent else None,
+        bool(row.portal and row.portal.link_requested),
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"sort": "first_name"},
+        {"sort": "city", "descending": True},
+        {"sort": "tax_year"},
+        {"sort": "not-a-column"},
+        {"tax_year": 2025},
+        {"search": "garcia"},
+        {"search": "GARCÍA"},
+        {"search": "706-555-0103"},
+        {"search": "evans ana"},
+        {"search": "%"},  # LIKE wildcards are letters here
+        {"search": "john_"},
+        {"search": "_"},
+        {"search": "o'brien"},
+        {"per_page": 2, "page": 2},
+        {"per_page": 2, "page": 99},
+    ],
+)
+async def test_sql_list_matches_model_list(database: str, build_app: Any, client_for: Any, query):
+    await client_for(await build_app())
+    await seed()
+    expected = await returns.list_clients(**query)
+    got = await client_list.page(**query)
+    assert (got.total, got.page, got.pages) == (expected.total, expected.page, expected.pages)
+    assert [shown(row) for row in got.rows] == [shown(row) for row in expected.rows]
+
+
+async def test_states_and_wildcards(database: str, build_app: Any, client_for: Any) -> None:
+    await client_for(await build_app())
+    await seed()
+    rows = {row.tax_return.first_name: row for row in (await client_list.page()).rows}
+    assert rows["Ana"].email_sent == "Sent" and rows["Ana"].portal_state == "invited"
+    assert rows["Rosa"].email_sent == "Sent (text)"
+    assert rows["John"].portal_state == "registered"
+    assert (rows["Linh"].portal_state, rows["Linh"].new_uploads) == ("verified", 2)
+    assert rows["Maria"].portal_state == "locked"
+    assert (rows["Sofia"].portal, rows["Sofia"].email_sent) == (None, "Not Sent")
+    found = await client_list.page(search="%")
+    assert [row.tax_return.first_name for row in found.rows] == ["Linh"]
+
+
+async def test_year_filter_shows_a_new_year_after_a_write(
+    database: str, build_app: Any, client_for: Any, staff_client: Any
+) -> None:
+    await seed()
+    assert await returns.tax_years() == [2025, 2024, 2023]
+    await TaxReturn.create(tax_year=2026, last_name="New")  # not through the service
+    assert await returns.tax_years() == [2025, 2024, 2023]  # cached for half a minute
+    page = await staff_client.get("/staff/returns/new")
+    token = (await page.text()).split('name="csrf_token" value="')[1].split('"')[0]
+    await staff_client.post(
+        "/staff/returns/new", data={"csrf_token": token, "tax_year": "2027", "last_name": "Doe"}
+    )
+    assert await returns.tax_years() == [2027, 2026, 2025, 2024, 2023]
