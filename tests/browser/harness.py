@@ -133,6 +133,10 @@ TAXPAYER_ES = Client(
 TAXPAYER_KEYS = Client(
     "Kevin", "Tabor", "400-12-3463", "kevin.tabor@example.com", "(478) 555-0163", "9 Pine Ln"
 )
+# Gets a return PDF through the Signed Document Manager (test_preparer_documents.py).
+TAXPAYER_DOCS = Client(
+    "Dolores", "Papeles", "400-12-3470", "dolores@example.com", "(706) 555-0170", "5 Elm St"
+)
 CLIENTS = (
     CREATE_BY_EMAIL,
     CANCELLED,
@@ -142,6 +146,7 @@ CLIENTS = (
     TAXPAYER_EN,
     TAXPAYER_ES,
     TAXPAYER_KEYS,
+    TAXPAYER_DOCS,
 )
 
 
