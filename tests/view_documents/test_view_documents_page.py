@@ -235,3 +235,19 @@ async def test_removed_files_and_other_clients_do_not_count_in_the_badge(
     assert f'href="{other.page}" aria-label="View Documents: 2 new">2 new</a>' in listing
     page = await (await staff_client.get(client.page)).text()
     assert "kept.pdf" in page and "gone.pdf" not in page and f"file-{kept}" in page
+
+
+async def test_bytes_missing_from_the_storage_give_an_error_page(staff_client, core_of, seed):
+    client = await seed()
+    core = core_of(staff_client)
+    file_id = await client.upload(core, "w2.pdf", PDF)
+    row = await UploadedFile.get(id=file_id)
+    for path in (Path(core.config.data_dir) / "files").rglob("*"):
+        if path.is_file() and row.storage_key.rsplit("/", 1)[1] in path.name:
+            path.unlink()  # the disk lost it: not something the preparer did
+
+    for url in (f"{client.page}/{file_id}", f"{client.page}/all.zip"):
+        response = await staff_client.get(url)
+        assert response.status == 500, url
+        assert response.content_type == "text/html"
+        assert "Content-Disposition" not in response.headers

@@ -48,12 +48,17 @@ async def stream(
     size: int | None = None,
 ) -> web.StreamResponse:
     """Send ``chunks`` as they come; ``size`` None means chunked (a zip made on the fly)."""
+    # the first chunk before the headers: a storage fault then is still an error page
+    iterator = aiter(chunks)
+    first = await anext(iterator, b"")
     response = web.StreamResponse(headers=download_headers(file_name, content_type))
     if size is not None:
         response.content_length = size
     await response.prepare(request)
     try:
-        async for chunk in chunks:
+        if first:
+            await response.write(first)
+        async for chunk in iterator:
             if chunk:
                 await response.write(chunk)
     except ConnectionResetError:  # the browser went away: nothing left to answer
