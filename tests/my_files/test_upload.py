@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 from taxportal.models import UploadedFile
@@ -134,3 +135,23 @@ async def test_without_the_csrf_token_nothing_is_uploaded(signed_in: Any) -> Non
     assert (await post_form(client, [("W-2.pdf", PDF)], csrf="")).status == 403
     assert stored_files(client) == [] and await UploadedFile.all().count() == 0
     assert (await put_file(client, "W-2.pdf", PDF, csrf=await token(client)))[0] == 201
+
+
+async def test_storage_down_is_said_and_nothing_is_listed(signed_in: Any) -> None:
+    client = await signed_in()
+    status, body = await put_file(client, "first.pdf", PDF)
+    assert status == 201
+    first = body["file"]["id"]
+    # The storage folder becomes a plain file: the local backend can no longer write or read.
+    root = stored_files(client)[0].parents[1]
+    shutil.rmtree(root)
+    root.write_bytes(b"")
+    status, body = await put_file(client, "W-2.pdf", PDF + b"2")
+    assert status == 503 and body["kind"] == "storage"
+    assert body["message"] == "The file could not be stored. Please try again in a few minutes."
+    await post_form(client, [("W-2.pdf", PDF + b"2")])
+    html = await page(client)
+    assert "The file could not be stored." in html and listed_names(html) == ["first.pdf"]
+    assert await UploadedFile.all().count() == 1
+    response = await client.get(f"/portal/files/{first}")
+    assert response.status == 503  # said as a page, before any header of a download

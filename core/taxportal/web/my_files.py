@@ -3,6 +3,8 @@ upload window, or a plain multipart form without JavaScript), download and remov
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +18,7 @@ from taxportal.web.keys import ACCOUNT, CORE, LANG
 from taxportal.web.security import is_tls
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
+log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 PAGE = view.PAGE
 FILE = PAGE + "/{file_id:\\d+}"
@@ -157,6 +160,12 @@ async def download(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except uploads.UploadError:
         raise web.HTTPServiceUnavailable() from None
+    stream = aiter(chunks)
+    try:
+        first = await anext(stream, b"")  # before the headers: a storage fault is still a page
+    except Exception:
+        log.exception("the bytes of file %s could not be read from storage", row.id)
+        raise web.HTTPServiceUnavailable() from None
     response = web.StreamResponse(
         headers={
             "Content-Type": row.content_type,
@@ -168,8 +177,18 @@ async def download(request: web.Request) -> web.StreamResponse:
     )
     response.content_length = int(row.size)
     await response.prepare(request)
-    async for chunk in chunks:
-        await response.write(chunk)
+    try:
+        await response.write(first)
+        async for chunk in stream:
+            await response.write(chunk)
+    except (ConnectionError, asyncio.CancelledError):
+        raise  # the browser went away
+    except Exception:
+        # the headers are out: cut the connection so the browser sees a broken download
+        log.exception("the bytes of file %s stopped coming from storage", row.id)
+        if request.transport is not None:
+            request.transport.close()
+        return response
     await response.write_eof()
     return response
 

@@ -103,7 +103,8 @@ if (dataBlock && uploadDialog) {
       } else if (answer && answer.message) {
         showError(row, file.name, answer.message);
       } else {
-        showError(row, file.name, xhr.status === 403 ? texts.expired : texts.failed);
+        const signedOut = xhr.status === 403 || xhr.responseURL.includes("/portal/login");
+        showError(row, file.name, signedOut ? texts.expired : texts.failed);
       }
       resolve();
     });
