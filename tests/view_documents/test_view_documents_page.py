@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote
 
-from taxportal.models import ActivityEntry, StaffUser, UploadedFile
+from taxportal.models import ActivityEntry, Portal, StaffUser, UploadedFile
 from taxportal.services import uploads
 from taxportal.services.document_access import Principal
 from tests.support import ADMIN_EMAIL, csrf_from
@@ -251,3 +251,15 @@ async def test_bytes_missing_from_the_storage_give_an_error_page(staff_client, c
         assert response.status == 500, url
         assert response.content_type == "text/html"
         assert "Content-Disposition" not in response.headers
+
+
+async def test_a_client_without_a_portal_and_the_links_to_the_page(staff_client, seed):
+    client = await seed()
+    await Portal.filter(id=client.portal.id).delete()
+
+    page = await (await staff_client.get(client.page)).text()
+    assert "This client has no portal yet" in page and "Download all" not in page
+    response = await staff_client.get(f"{client.page}/all.zip", allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (303, client.page)
+    edit = await (await staff_client.get(f"/staff/returns/{client.tax_return.id}/edit")).text()
+    assert f'<a href="{client.page}">View Documents</a>' in edit
