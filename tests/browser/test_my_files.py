@@ -1,6 +1,7 @@
 """My Files in a real browser: the taxpayer drags two files into "Drop files here to upload",
 picks a third through the file picker, watches each upload's progress bar, finds all three in
-the list after a reload and removes one; then the same page on a phone, 360 px wide.
+the list after a reload and removes one; then the same page on a phone, 360 px wide, and
+on that phone with JavaScript turned off (the plain form, the confirmation page).
 
 Uploads run under Chromium's network throttling so the progress bars are really seen moving.
 """
@@ -87,6 +88,7 @@ async def signed_up(page: Page, server: PortalServer, link: str) -> None:
 
 
 async def test_drag_two_pick_one_reload_and_remove(
+    browser,  # type: ignore[no-untyped-def]
     desktop: Page,
     open_page,  # type: ignore[no-untyped-def]
     portal_server: PortalServer,
@@ -205,3 +207,29 @@ async def test_drag_two_pick_one_reload_and_remove(
     await phone.screenshot(path=screenshots / "taxpayer-my-files-window-phone.png")
     await window.get_by_role("button", name="Close").tap()
     await expect(window).to_be_hidden()
+
+    # The same phone with JavaScript turned off: the plain form and the confirmation page.
+    state = await phone.context.storage_state()
+    context = await browser.new_context(
+        base_url=portal_server.base_url, java_script_enabled=False, storage_state=state
+    )
+    try:
+        plain = await context.new_page()
+        await plain.goto("/portal/files")
+        await expect(plain.get_by_role("button", name="Upload Documents")).to_be_hidden()
+        scan = tmp_path / "W-2 <Acme> scan.jpg"
+        scan.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 5000)
+        form = plain.locator("#upload-form")
+        await form.get_by_label("Choose files").set_input_files(scan)
+        await form.get_by_role("button", name="Upload", exact=True).click()
+        await expect(plain).to_have_url(re.compile(r"/portal/files$"))
+        await expect(plain.get_by_role("status")).to_contain_text("W-2 <Acme> scan.jpg Uploaded.")
+        files = plain.get_by_role("list", name="Your files").get_by_role("listitem")
+        await expect(files).to_have_count(3)
+        await files.filter(has_text="W-2 Acme.pdf").get_by_role("link", name="Remove").click()
+        await expect(plain.get_by_role("heading", name="Remove this file?")).to_be_visible()
+        await plain.get_by_role("button", name="Remove", exact=True).click()
+        await expect(plain.get_by_role("status")).to_contain_text("W-2 Acme.pdf Removed.")
+        await expect(files).to_have_count(2)
+    finally:
+        await context.close()
