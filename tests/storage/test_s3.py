@@ -102,7 +102,7 @@ def record_parts(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     upload_part = client.upload_part
 
     async def recording(**kwargs: Any) -> Any:
-        sizes.append(len(kwargs["Body"]))
+        sizes.append(kwargs["Body"].getbuffer().nbytes)  # a BytesIO of its own
         return await upload_part(**kwargs)
 
     monkeypatch.setattr(client, "upload_part", recording)

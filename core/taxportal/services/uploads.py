@@ -169,7 +169,7 @@ async def upload(
 async def _finish(row: UploadedFile, stream: Stream, quota: int) -> UploadedFile | None:
     """Flip the row to "stored", or return the earlier stored copy of the same bytes, or
     raise the quota refusal; decided under the portal's lock, with the bytes already in."""
-    digest = stream.sha256.hexdigest()
+    digest = await stream.hexdigest()
     async with in_transaction():
         # The lock: a no-op UPDATE of the portal row. PostgreSQL holds its row lock and
         # SQLite its write lock until commit, so finishes for one portal run one at a time,

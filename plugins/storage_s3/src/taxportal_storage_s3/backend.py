@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
@@ -97,31 +99,37 @@ class S3Storage:
         target = self.object_key(key)
         part_size = self.settings.part_size
         client = await self.client()
-        buffer = bytearray()
-        total = 0
+        # the chunks as they came, copied once into each part (see _take)
+        pending: deque[bytes] = deque()
+        pending_size = total = 0
         upload_id: str | None = None
         parts: list[dict[str, Any]] = []
         try:
             async for chunk in chunks:
-                buffer += chunk
+                pending.append(chunk)
+                pending_size += len(chunk)
                 total += len(chunk)
-                while len(buffer) >= part_size:
+                while pending_size >= part_size:
                     if upload_id is None:
                         upload_id = await self._start_multipart(client, target)
-                    part = bytes(buffer[:part_size])
-                    del buffer[:part_size]
-                    parts.append(await self._upload_part(client, target, upload_id, parts, part))
+                    pending_size -= part_size
+                    # no name kept for the part: it is freed before the next one is built
+                    part = await self._upload_part(
+                        client, target, upload_id, parts, _take(pending, part_size)
+                    )
+                    parts.append(part)
+            rest = _take(pending, pending_size)
             if upload_id is None:  # smaller than one part: a single request
                 with self._errors("put", key):
                     await client.put_object(
                         Bucket=self.settings.bucket,
                         Key=target,
-                        Body=bytes(buffer),
+                        Body=rest,
                         **self.settings.encryption_args(),
                     )
                 return total
-            if buffer:
-                parts.append(await self._upload_part(client, target, upload_id, parts, buffer))
+            if pending_size:
+                parts.append(await self._upload_part(client, target, upload_id, parts, rest))
             with self._errors("put", key):
                 await client.complete_multipart_upload(
                     Bucket=self.settings.bucket,
@@ -144,7 +152,7 @@ class S3Storage:
         return created["UploadId"]
 
     async def _upload_part(
-        self, client: Any, target: str, upload_id: str, parts: list[Any], body: bytes | bytearray
+        self, client: Any, target: str, upload_id: str, parts: list[Any], body: io.BytesIO
     ) -> dict[str, Any]:
         number = len(parts) + 1
         with self._errors("put", target):
@@ -153,7 +161,7 @@ class S3Storage:
                 Key=target,
                 UploadId=upload_id,
                 PartNumber=number,
-                Body=bytes(body),
+                Body=body,
             )
         return {"ETag": answer["ETag"], "PartNumber": number}
 
@@ -270,6 +278,24 @@ class S3Storage:
             ) from exc
         except BotoCoreError as exc:
             raise S3StorageError(f"S3 {operation} at {where} failed: {exc}") from exc
+
+
+def _take(pending: deque[bytes], size: int) -> io.BytesIO:
+    """The first ``size`` bytes of the pending chunks, in a buffer of its own; the rest
+    stays pending. A BytesIO that owns its bytes: botocore would wrap plain bytes in one
+    that shares them, and aiohttp's getbuffer() would then copy the whole part again."""
+    part = io.BytesIO()
+    count = 0
+    while count < size:
+        chunk = pending.popleft()
+        room = size - count
+        if len(chunk) > room:
+            pending.appendleft(chunk[room:])
+            chunk = chunk[:room]
+        part.write(chunk)
+        count += len(chunk)
+    part.seek(0)
+    return part
 
 
 class _Missing(Exception):
