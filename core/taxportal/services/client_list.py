@@ -10,13 +10,11 @@ Filters and sorting are the same as ``returns.list_clients`` (the API's, with mo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from tortoise import connections
-
 from taxportal.services.returns import SORTABLE, ClientPage, ClientRow
+from taxportal.sql import Sql
 
 COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
     "id",
@@ -49,33 +47,13 @@ WHERE p.tax_return_id IN ({ids})
 INVITATIONS_SQL = "SELECT id, portal_id, channel, sent_at FROM invitation WHERE id IN ({ids})"
 
 
-class _Sql:
-    """Placeholders in the dialect of the connection: ``?`` (SQLite) or ``$n`` (PostgreSQL)."""
-
-    def __init__(self) -> None:
-        self.conn = connections.get("default")
-        self.numbered = self.conn.capabilities.dialect == "postgres"
-        self.values: list[Any] = []
-
-    def param(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}" if self.numbered else "?"
-
-    def params(self, values: Sequence[Any]) -> str:
-        return ", ".join(self.param(v) for v in values)
-
-    async def rows(self, sql: str) -> list[dict[str, Any]]:
-        values, self.values = self.values, []
-        return list(await self.conn.execute_query_dict(sql, values))
-
-
 def _like(word: str) -> str:
     """``%word%`` with LIKE's wildcards in the word taken literally (ESCAPE '\\')."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _where(sql: _Sql, search: str, tax_year: int | None) -> str:
+def _where(sql: Sql, search: str, tax_year: int | None) -> str:
     """The same filters as returns.list_clients: year, and every word in search_text."""
     clauses = []
     if tax_year:
@@ -107,7 +85,7 @@ async def page(
     per_page: int = 50,
 ) -> ClientPage:
     """One page of clients with portal state and new uploads: three statements at most."""
-    sql = _Sql()
+    sql = Sql()
     where = _where(sql, search, tax_year)
     # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
     counted = await sql.rows(f"SELECT COUNT(*) AS n FROM tax_return{where}")  # noqa: S608
@@ -134,7 +112,7 @@ async def page(
     return ClientPage(rows, total, page, per_page)
 
 
-async def _portals(sql: _Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
+async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
     if not return_ids:
         return {}
     found = await sql.rows(PORTALS_SQL.format(ids=sql.params(return_ids)))

@@ -8,6 +8,7 @@ import secrets
 from taxportal.context import Core
 from taxportal.crypto import token_digest
 from taxportal.models import StaffUser, TaxpayerAccount, WebSession
+from taxportal.sql import Sql, columns, model_from
 
 TOUCH_EVERY = dt.timedelta(minutes=1)  # one write a minute per session, not one per request
 
@@ -37,9 +38,7 @@ async def start(
 
 async def lookup(core: Core, token: str) -> WebSession | None:
     """The live session of a cookie value; idle or too old sessions are ended here."""
-    session = await WebSession.get_or_none(token_hash=token_digest(token)).select_related(
-        "staff", "account"
-    )
+    session = await _fetch(token_digest(token))
     if session is None:
         return None
     if session.staff is not None and not session.staff.is_active:
@@ -53,6 +52,25 @@ async def lookup(core: Core, token: str) -> WebSession | None:
         return None
     if now - session.last_seen_at > TOUCH_EVERY:
         await WebSession.filter(id=session.id).update(last_seen_at=now)
+    return session
+
+
+async def _fetch(token_hash: str) -> WebSession | None:
+    """The session with its staff user or account, in one statement: every request asks."""
+    sql = Sql()
+    rows = await sql.rows(
+        f"SELECT {columns(WebSession, 's')}, {columns(StaffUser, 'u')}, "  # noqa: S608
+        f"{columns(TaxpayerAccount, 'a')} FROM web_session s "
+        "LEFT JOIN staff_user u ON u.id = s.staff_id "
+        "LEFT JOIN taxpayer_account a ON a.id = s.account_id "
+        f"WHERE s.token_hash = {sql.param(token_hash)}"
+    )
+    if not rows:
+        return None
+    session = model_from(WebSession, rows[0], "s")
+    # what select_related("staff", "account") would have set
+    session.staff = model_from(StaffUser, rows[0], "u")
+    session.account = model_from(TaxpayerAccount, rows[0], "a")
     return session
 
 
