@@ -20,9 +20,14 @@ if (dataBlock && uploadDialog) {
   document.getElementById("upload-form").hidden = true;
   opener.parentElement.hidden = false;
   opener.addEventListener("click", () => uploadDialog.showModal());
+  const busy = () => running > 0 || waiting.length > 0;
+  // A closed window shows the list again, brought up to date (once the uploads are done).
+  const refreshIfClosed = () => {
+    if (changed && !busy() && !uploadDialog.open) location.reload();
+  };
   uploadDialog.addEventListener("close", () => {
-    if (changed) location.reload();
-    else opener.focus();
+    opener.focus();
+    refreshIfClosed();
   });
 
   const say = (text) => {
@@ -124,6 +129,7 @@ if (dataBlock && uploadDialog) {
       send(job.file, job.row, job.bar).then(() => {
         running -= 1;
         next();
+        refreshIfClosed();
       });
     }
   };
