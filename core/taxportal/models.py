@@ -111,7 +111,11 @@ class TaxReturn(Model):
     class Meta:
         table = "tax_return"
         unique_together = (("tax_year", "ssn_digest"),)
-        indexes = (("tax_year", "last_name", "first_name"), ("last_name", "first_name", "id"))
+        # search_text rides in the name index: a search scans the index, not the table
+        indexes = (
+            ("tax_year", "last_name", "first_name"),
+            ("last_name", "first_name", "id", "search_text"),
+        )
 
 
 class Portal(Model):
