@@ -155,3 +155,22 @@ async def test_storage_down_is_said_and_nothing_is_listed(signed_in: Any) -> Non
     assert await UploadedFile.all().count() == 1
     response = await client.get(f"/portal/files/{first}")
     assert response.status == 503  # said as a page, before any header of a download
+
+
+async def test_the_form_takes_names_as_browsers_send_them(signed_in: Any) -> None:
+    """Raw UTF-8 in the part's header, and a double quote written as %22 (HTML forms)."""
+    client = await signed_in()
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="files"; '
+        b'filename="recibo a\xc3\xb1o \xe2\x9c\x93 %22final%22.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n" + PDF + b"\r\n--XX--\r\n"
+    )
+    response = await client.post(
+        "/portal/files/upload",
+        params={"csrf_token": await token(client)},
+        data=body,
+        headers={"Content-Type": "multipart/form-data; boundary=XX"},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert listed_names(await page(client)) == ["recibo año ✓ &#34;final&#34;.pdf"]

@@ -137,7 +137,7 @@ async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
 async def upload_form(request: web.Request) -> web.Response:
     """Without JavaScript: the picked files of the plain form, then back to the list."""
     notes = [
-        (await _store(request, part.filename or "", _part_chunks(part)))[0]
+        (await _store(request, view.form_file_name(part.filename or ""), _part_chunks(part)))[0]
         async for part in _parts(request)
     ]
     raise _back(request, notes or [{"kind": "nothing"}])

@@ -89,6 +89,12 @@ def shown_types(config: AppConfig) -> str:
     return ", ".join(dict.fromkeys("HEIC" if n == "HEIF" and "HEIC" in names else n for n in names))
 
 
+def form_file_name(sent: str) -> str:
+    """A multipart file name as the browser meant it: HTML form submission writes `"` as
+    %22 (and CR, LF as %0D, %0A, which the service refuses anyway) without escaping `%`."""
+    return sent.replace("%22", '"')
+
+
 def max_file_mb(config: AppConfig) -> str:
     return f"{config.core.uploads.max_file_mb:g}"
 
