@@ -99,6 +99,9 @@ async def test_the_preparer_sends_and_the_taxpayer_views_it(firm: Firm) -> None:
     assert headers["Content-Security-Policy"].startswith("sandbox;")
     assert "default-src 'none'" in headers["Content-Security-Policy"]
 
+    staff_view = await firm.staff.get(f"{manager(firm)}/{row.id}")
+    assert staff_view.status == 200 and await staff_view.read() == data
+    assert staff_view.headers["Content-Type"] == "application/pdf"
     odd = await firm.taxpayer.get(f"/portal/preparer-files/{nasty.id}")
     disposition = odd.headers["Content-Disposition"]
     assert odd.status == 200 and "\r" not in disposition and "\n" not in disposition
@@ -135,6 +138,12 @@ async def test_a_spanish_taxpayer_who_chose_text_gets_a_spanish_text(
     firm = await firm_with_taxpayer(staff_client, client_for, language="es")
     page = await (await firm.taxpayer.get("/portal/preparer-files")).text()
     assert "Archivos de mi preparador" in page and "Avísenme" in page
+    await add_and_send(firm, "Formulario 1040.pdf", pdf())  # the default: by email
+    message = newest_email(firm.taxpayer)
+    assert message["Subject"] == "Nuevos documentos de su preparador"
+    body = message.get_body(("plain",)).get_content()
+    assert body.startswith("Hola, Sherry:") and "1 documento a su portal seguro" in body
+    assert "Algunos necesitan su firma." in body and "/portal/preparer-files" in body
     # the choice is a form like every other: no CSRF token, no change
     refused = await firm.taxpayer.post("/portal/preparer-files/notify", data={"channel": "sms"})
     assert refused.status == 403
@@ -155,7 +164,8 @@ async def test_a_spanish_taxpayer_who_chose_text_gets_a_spanish_text(
     sms = json.loads(sorted(outbox(firm.taxpayer, "sms").glob("*.json"))[-1].read_text())
     assert sms["to"] == "+17065550197"
     assert "documento nuevo" in sms["text"] and "/portal/preparer-files" in sms["text"]
-    notified = await ActivityEntry.filter(action="documents_notified").get()
+    notified = await ActivityEntry.filter(action="documents_notified").order_by("-id").first()
+    assert notified is not None
     assert notified.detail["channel"] == "sms" and notified.detail["language"] == "es"
     listing = await (await firm.taxpayer.get("/portal/preparer-files")).text()
     assert "Formulario 8879.pdf" in listing and "Fecha de envío" in listing

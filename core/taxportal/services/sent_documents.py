@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
+from tortoise.queryset import QuerySet
+
 from taxportal.context import Core
 from taxportal.models import Portal, PreparerDocument
 from taxportal.services.document_access import Denied, Principal, check
@@ -30,22 +32,20 @@ def _visible(principal: Principal, document: PreparerDocument) -> bool:
     return document.sent_at is not None and document.superseded_at is None
 
 
-async def _for_taxpayer(principal: Principal, portal_id: int) -> list[PreparerDocument]:
-    portal = await Portal.get_or_none(id=portal_id)
-    if portal is None:
-        return []
-    return await PreparerDocument.filter(
-        tax_return_id=portal.tax_return_id,  # type: ignore[attr-defined]
+def _for_taxpayer(portal_id: int) -> QuerySet[PreparerDocument]:
+    """Sent, not superseded, not deleted documents of the portal's return."""
+    return PreparerDocument.filter(
+        tax_return__portal__id=portal_id,
         sent_at__isnull=False,
         superseded_at__isnull=True,
         deleted_at__isnull=True,
-    ).order_by("-sent_at", "-id")
+    )
 
 
 async def sent_to(principal: Principal, portal_id: int) -> list[PreparerDocument]:
     """What the taxpayer of ``portal_id`` sees in "Files From My Preparer", newest first."""
     await check(principal, "list", "document", portal_id=portal_id)
-    return await _for_taxpayer(principal, portal_id)
+    return await _for_taxpayer(portal_id).order_by("-sent_at", "-id")
 
 
 async def sent_count(principal: Principal) -> int:
@@ -53,7 +53,7 @@ async def sent_count(principal: Principal) -> int:
     activity log is not filled with an entry per Home visit)."""
     if principal.portal_id is None:
         return 0
-    return len(await _for_taxpayer(principal, principal.portal_id))
+    return await _for_taxpayer(principal.portal_id).count()
 
 
 async def open_document(
