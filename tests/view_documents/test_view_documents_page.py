@@ -263,3 +263,9 @@ async def test_a_client_without_a_portal_and_the_links_to_the_page(staff_client,
     assert (response.status, response.headers["Location"]) == (303, client.page)
     edit = await (await staff_client.get(f"/staff/returns/{client.tax_return.id}/edit")).text()
     assert f'<a href="{client.page}">View Documents</a>' in edit
+
+
+async def test_words_in_the_query_never_reach_the_page(staff_client, seed):
+    client = await seed()
+    page = await (await staff_client.get(f"{client.page}?done=reviewed&count=Call+555")).text()
+    assert "Call 555" not in page and "marked as reviewed" not in page

@@ -56,7 +56,8 @@ async def view_documents(request: web.Request) -> web.Response:
             "view": view,
             "base": page_url(view.tax_return.id),
             "done": request.query.get("done", ""),
-            "count": request.query.get("count", ""),
+            # only a number from the query reaches the page: no words typed into a URL
+            "count": count if (count := request.query.get("count", "")).isdecimal() else "",
         },
     )
 
