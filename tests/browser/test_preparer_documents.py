@@ -63,6 +63,7 @@ async def test_the_preparer_sends_a_return_pdf_and_the_taxpayer_views_it(
     row = desktop.get_by_role("row").filter(has_text=FILE_NAME)
     await expect(row).to_contain_text("Sent on")
     await expect(row).to_contain_text("Taxpayer: signature pending")
+    await desktop.screenshot(path=screenshots / "signed-document-manager.png", full_page=True)
     [notice] = [
         m
         for m in portal_server.emails_to(client.primary_email)
