@@ -121,6 +121,11 @@ def shown(row: Any) -> tuple[Any, ...]:
         {"search": "_"},
         {"search": "o'brien"},
         {"per_page": 2, "page": 2},
+        {"per_page": 2, "page": 3},  # the last pages are read backwards: same rows
+        {"per_page": 4, "page": 2},  # a short last page
+        {"per_page": 4, "page": 2, "descending": True, "sort": "city"},
+        {"per_page": 5, "page": 2, "tax_year": 2025},
+        {"per_page": 1, "page": 6, "search": "example"},
         {"per_page": 2, "page": 99},
     ],
 )

@@ -91,14 +91,23 @@ async def page(
     counted = await sql.rows(f"SELECT COUNT(*) AS n FROM tax_return{where}")  # noqa: S608
     total = int(counted[0]["n"])
     page = max(1, page)
-    direction = " DESC" if descending else ""
-    order = ", ".join(f"{name}{direction}" for name in SORTABLE.get(sort, SORTABLE["last_name"]))
+    offset = (page - 1) * per_page
+    limit = max(0, min(per_page, total - offset))
+    # a deep page is read from the other end of the index: page 200 of 200 costs as
+    # little as page 1 (OFFSET walks every row it skips)
+    backwards = offset > total // 2
+    if backwards:
+        offset = max(0, total - offset - per_page)
+    reverse = descending != backwards
+    names = SORTABLE.get(sort, SORTABLE["last_name"])
+    order = ", ".join(f"{name}{' DESC' if reverse else ''}" for name in names)
     where = _where(sql, search, tax_year)
-    limit, offset = sql.param(per_page), sql.param((page - 1) * per_page)
     returns = await sql.rows(
         f"SELECT {', '.join(COLUMNS)} FROM tax_return{where} ORDER BY {order} "  # noqa: S608
-        f"LIMIT {limit} OFFSET {offset}"
+        f"LIMIT {sql.param(limit)} OFFSET {sql.param(offset)}"
     )
+    if backwards:
+        returns.reverse()
     portals = await _portals(sql, [r["id"] for r in returns])
     rows = []
     for values in returns:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -37,6 +38,7 @@ TOO_LARGE = "the file is larger than 10 MB; split it into smaller files"
 NOT_CSV = "this is not a CSV file"
 REQUIRED = ("tax_year", "last_name", "ssn")
 CHUNK_ROWS = 500
+ANALYZE_AFTER = 1000  # new rows: past this, refresh the planner statistics at the end
 
 # File Viewer captions and common spellings, besides the field names themselves.
 CAPTIONS = {
@@ -337,6 +339,9 @@ async def import_parsed(core: Core, parsed: ParsedFile, actor: str) -> ImportRep
             else:
                 setattr(report, outcome, getattr(report, outcome) + 1)
     report.errors.sort(key=lambda e: e.line)
+    if report.created >= ANALYZE_AFTER:
+        await _refresh_statistics()
+    returns_service.forget_tax_years()
     await activity.record(
         "returns_imported",
         actor=actor,
@@ -346,6 +351,13 @@ async def import_parsed(core: Core, parsed: ParsedFile, actor: str) -> ImportRep
         errors=len(report.errors),
     )
     return report
+
+
+async def _refresh_statistics() -> None:
+    """Tell the database about the new rows now: until autovacuum gets to it, PostgreSQL
+    plans the client list for an empty table (a sort of every row for each page)."""
+    conn = connections.get("default")
+    await conn.execute_script("ANALYZE tax_return")
 
 
 def _merged(

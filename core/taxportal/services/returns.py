@@ -115,7 +115,7 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
         else:
             return existing, "unchanged"
     await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
-    _forget_tax_years()
+    forget_tax_years()
     return tax_return, outcome
 
 
@@ -125,7 +125,7 @@ async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
         raise ValueError(f"ssn: a {fields.tax_year} return with this SSN already exists")
     tax_return = await TaxReturn.create(**_column_values(core, fields))
     await activity.record("return_created", actor=actor, subject=f"return:{tax_return.id}")
-    _forget_tax_years()
+    forget_tax_years()
     return tax_return
 
 
@@ -139,7 +139,7 @@ async def update(core: Core, return_id: int, fields: ReturnFields, actor: str) -
             raise ValueError(f"ssn: another {fields.tax_year} return has this SSN")
     await TaxReturn.filter(id=tax_return.id).update(**values)
     await activity.record("return_updated", actor=actor, subject=f"return:{return_id}")
-    _forget_tax_years()
+    forget_tax_years()
     return await get(return_id)
 
 
@@ -301,7 +301,8 @@ async def tax_years() -> list[int]:
     return list(cached[2])
 
 
-def _forget_tax_years() -> None:
+def forget_tax_years() -> None:
+    """After writing returns: this process shows a new year in the filter at once."""
     global _years_cache
     _years_cache = None
 
