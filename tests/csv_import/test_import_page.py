@@ -248,3 +248,17 @@ async def test_column_names_ignore_case_spaces_underscores_and_hyphens(staff_cli
         "Accepted",
         "+17065550101",
     )
+
+
+async def test_a_big_import_leaves_the_client_list_ready(staff_client):
+    """1,000 new rows: the import refreshes the planner statistics (VACUUM ANALYZE on
+    PostgreSQL, outside any transaction) and the list shows the new year at once."""
+    rows = [
+        row(f"Big{n:04d}", f"5{n // 100:02d}-{10 + n % 90:02d}-{1000 + n:04d}") for n in range(1000)
+    ]
+    status, page = await upload(staff_client, csv_file(*rows))
+    assert status == 200 and "1000 created, 0 updated" in page, page[:2000]
+    listed = await staff_client.get("/staff/?q=big0999")
+    text = await listed.text()
+    assert "Big0999" in text and "1 return matching" in text
+    assert f'<option value="{YEAR}"' in (await (await staff_client.get("/staff/")).text())
