@@ -1,4 +1,10 @@
-"""Who is asking, as the documents access check (services.document_access) sees it."""
+"""Who is asking, as the documents access check (services.document_access) sees it.
+
+One function per side, never a guess: a browser may hold a console session and a
+taxpayer session at once (a preparer testing the portal), and an API call may carry a
+console cookie. Taxpayer pages always act for the taxpayer, console pages for the staff
+user, API views for the token's owner, and the activity log says so.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,25 @@ from taxportal.web.auth import client_address, current_staff
 from taxportal.web.keys import ACCOUNT, API_STAFF
 
 
-def principal_of(request: web.Request) -> Principal | None:
-    """The signed-in staff user, the API token's owner, or the signed-in taxpayer."""
-    address = client_address(request)
+def staff_principal(request: web.Request) -> Principal:
+    """The signed-in staff user of a console page (behind ``staff_required``)."""
     staff = current_staff(request)
-    if staff is not None:
-        return Principal("staff", staff.id, address)
-    api_user = request.get(API_STAFF)
-    if api_user is not None:
-        return Principal("api", api_user.id, address)
-    account = request.get(ACCOUNT)
-    if account is not None:
-        return Principal("taxpayer", account.id, address, portal_id=account.portal_id)
-    return None
+    if staff is None:  # staff_required runs first: a wiring mistake, not a user's
+        raise web.HTTPForbidden()
+    return Principal("staff", staff.id, client_address(request))
+
+
+def api_principal(request: web.Request) -> Principal:
+    """The owner of the API token in use (behind ``api_token_required``)."""
+    return Principal("api", request[API_STAFF].id, client_address(request))
+
+
+def taxpayer_principal(request: web.Request) -> Principal:
+    """The signed-in taxpayer of a portal page (behind ``taxpayer_required``)."""
+    account = request[ACCOUNT]
+    return Principal(
+        "taxpayer",
+        account.id,
+        client_address(request),
+        portal_id=account.portal_id,  # type: ignore[attr-defined]
+    )

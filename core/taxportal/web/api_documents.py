@@ -10,11 +10,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from taxportal.services import preparer_documents as documents
-from taxportal.services.document_access import Denied, Principal
-from taxportal.web.access import principal_of
+from taxportal.services.document_access import Denied
+from taxportal.web.access import api_principal
 from taxportal.web.api_io import ApiError, api_view, json_object
-from taxportal.web.auth import client_address
-from taxportal.web.keys import API_STAFF, CORE
+from taxportal.web.keys import CORE
 
 CHUNK = 64 * 1024
 MAX_ID = 2**31 - 1
@@ -70,15 +69,6 @@ def document_json(row: documents.DocumentRow) -> dict[str, Any]:
     }
 
 
-def _principal(request: web.Request) -> Principal:
-    """The token's owner. principal_of prefers a console cookie the caller may also send;
-    an API call acts (and is logged) as the token."""
-    principal = principal_of(request)
-    if principal is not None and principal.kind == "api":
-        return principal
-    return Principal("api", request[API_STAFF].id, client_address(request))
-
-
 def _return_id(request: web.Request) -> int:
     return_id = int(request.match_info["return_id"])
     if return_id > MAX_ID:
@@ -94,7 +84,7 @@ def _refusal(exc: documents.DocumentError) -> ApiError:
 async def list_documents(request: web.Request) -> web.Response:
     return_id = _return_id(request)
     try:
-        _, rows = await documents.documents_of_return(_principal(request), return_id)
+        _, rows = await documents.documents_of_return(api_principal(request), return_id)
     except (documents.NotFound, Denied):
         raise ApiError(404, f"no return with id {return_id}") from None
     return web.json_response({"items": [document_json(row) for row in rows]})
@@ -121,7 +111,7 @@ async def add_document(request: web.Request) -> web.Response:
     name = _file_name(request)
     try:
         row = await documents.add(
-            request.app[CORE], _principal(request), return_id, name, _body(request)
+            request.app[CORE], api_principal(request), return_id, name, _body(request)
         )
     except (documents.NotFound, Denied):
         raise ApiError(404, f"no return with id {return_id}") from None
@@ -142,7 +132,7 @@ async def send_documents(request: web.Request) -> web.Response:
         raise ApiError(400, "the request is not valid", fields) from None
     picks = [documents.Pick(item.id, tuple(item.signers)) for item in wanted.documents]
     try:
-        result = await documents.send(request.app[CORE], _principal(request), return_id, picks)
+        result = await documents.send(request.app[CORE], api_principal(request), return_id, picks)
     except documents.NotFound as exc:
         raise ApiError(404, f"no return {return_id} or no document {exc} on it") from None
     except Denied:

@@ -9,11 +9,10 @@ from aiohttp import web
 
 from taxportal.models import UploadedFile
 from taxportal.services import upload_review, uploads
-from taxportal.services.document_access import Principal
 from taxportal.web import file_download
+from taxportal.web.access import api_principal
 from taxportal.web.api_io import ApiError, api_view
-from taxportal.web.auth import client_address
-from taxportal.web.keys import API_STAFF, CORE
+from taxportal.web.keys import CORE
 
 BASE = "/api/v1/returns/{return_id:\\d+}/uploads"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
@@ -41,11 +40,6 @@ def upload_json(row: UploadedFile) -> dict[str, Any]:
     }
 
 
-def _principal(request: web.Request) -> Principal:
-    # the token's owner, even when the same browser also holds a console session
-    return Principal("api", request[API_STAFF].id, client_address(request))
-
-
 def _id(request: web.Request, name: str, what: str) -> int:
     value = int(request.match_info[name])
     if value > MAX_ID:
@@ -57,7 +51,7 @@ def _id(request: web.Request, name: str, what: str) -> int:
 async def list_uploads(request: web.Request) -> web.Response:
     return_id = _id(request, "return_id", "return")
     try:
-        view = await upload_review.client_uploads(_principal(request), return_id)
+        view = await upload_review.client_uploads(api_principal(request), return_id)
     except upload_review.NotFound:
         raise ApiError(404, f"no return with id {return_id}") from None
     return web.json_response({"items": [upload_json(f) for f in view.files]})
@@ -70,7 +64,7 @@ async def download_upload(request: web.Request) -> web.StreamResponse:
     try:
         portal_id = await upload_review.portal_id_of(return_id)
         row, chunks = await uploads.open_stream(
-            request.app[CORE], _principal(request), portal_id, file_id
+            request.app[CORE], api_principal(request), portal_id, file_id
         )
     except uploads.NotFound:
         raise ApiError(404, f"no upload with id {file_id} for return {return_id}") from None

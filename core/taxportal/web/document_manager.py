@@ -11,9 +11,9 @@ from yarl import URL
 
 from taxportal.services import preparer_documents as documents
 from taxportal.services import sent_documents
-from taxportal.services.document_access import Denied, Principal
+from taxportal.services.document_access import Denied
 from taxportal.services.preparer_documents import is_joint
-from taxportal.web.access import principal_of
+from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
 from taxportal.web.keys import CORE
 from taxportal.web.pdf_response import stream_pdf
@@ -40,17 +40,10 @@ def _ids(request: web.Request, name: str) -> int:
     return value
 
 
-def _principal(request: web.Request) -> Principal:
-    principal = principal_of(request)
-    if principal is None:  # staff_required ran first: cannot happen
-        raise web.HTTPNotFound()
-    return principal
-
-
 async def _render(
     request: web.Request, return_id: int, status: int = 200, **context: Any
 ) -> web.Response:
-    principal = _principal(request)
+    principal = staff_principal(request)
     try:
         tax_return, rows = await documents.documents_of_return(principal, return_id)
     except (documents.NotFound, Denied):
@@ -83,7 +76,7 @@ async def add_documents(request: web.Request) -> web.Response:
     return_id = _ids(request, "return_id")
     if request.content_type != "multipart/form-data":
         return await _render(request, return_id, 400, error="Choose PDF files with the form.")
-    principal = _principal(request)
+    principal = staff_principal(request)
     added: list[str] = []
     refused: list[tuple[str, str]] = []
     reader = await request.multipart()
@@ -144,7 +137,7 @@ async def send_documents(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         result = await documents.send(
-            request.app[CORE], _principal(request), return_id, _picks(form)
+            request.app[CORE], staff_principal(request), return_id, _picks(form)
         )
     except (documents.NotFound, Denied):
         raise web.HTTPNotFound() from None
@@ -169,7 +162,7 @@ async def view_document(request: web.Request) -> web.StreamResponse:
     try:
         document, chunks = await sent_documents.open_document(
             request.app[CORE],
-            _principal(request),
+            staff_principal(request),
             _ids(request, "document_id"),
             return_id=_ids(request, "return_id"),
         )
@@ -183,7 +176,7 @@ async def delete_document(request: web.Request) -> web.Response:
     return_id = _ids(request, "return_id")
     try:
         await documents.delete(
-            request.app[CORE], _principal(request), return_id, _ids(request, "document_id")
+            request.app[CORE], staff_principal(request), return_id, _ids(request, "document_id")
         )
     except (documents.NotFound, Denied):
         raise web.HTTPNotFound() from None

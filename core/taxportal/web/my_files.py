@@ -11,9 +11,8 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from taxportal.services import uploads
-from taxportal.services.document_access import Principal
 from taxportal.web import my_files_view as view
-from taxportal.web.auth import client_address
+from taxportal.web.access import taxpayer_principal
 from taxportal.web.keys import ACCOUNT, CORE, LANG
 from taxportal.web.security import is_tls
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
@@ -36,13 +35,6 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-def taxpayer(request: web.Request) -> Principal:
-    """Always the signed-in taxpayer: a console session in the same browser must not turn
-    these pages into the preparer's (a staff download marks the file opened)."""
-    account = request[ACCOUNT]
-    return Principal("taxpayer", account.id, client_address(request), portal_id=account.portal_id)
-
-
 def _portal_id(request: web.Request) -> int:
     return int(request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
 
@@ -57,13 +49,13 @@ def _wants_json(request: web.Request) -> bool:
 
 async def uploaded_count(request: web.Request) -> int:
     """For Home's "My Files" card."""
-    return len(await uploads.list_files(taxpayer(request), _portal_id(request)))
+    return len(await uploads.list_files(taxpayer_principal(request), _portal_id(request)))
 
 
 @taxpayer_required
 async def files_page(request: web.Request) -> web.Response:
     core, language = request.app[CORE], request[LANG]
-    rows = await uploads.list_files(taxpayer(request), _portal_id(request))
+    rows = await uploads.list_files(taxpayer_principal(request), _portal_id(request))
     notes = view.decode_notes(request.cookies.get(view.NOTE_COOKIE, ""))
     response = await render_signed_in(
         request,
@@ -89,7 +81,9 @@ async def _store(
     """One file into the service; the note to show, and the result when it was kept."""
     core = request.app[CORE]
     try:
-        result = await uploads.upload(core, taxpayer(request), _portal_id(request), name, chunks)
+        result = await uploads.upload(
+            core, taxpayer_principal(request), _portal_id(request), name, chunks
+        )
     except uploads.UploadError as refusal:
         return {"kind": refusal.kind, "name": name}, None
     if result.status == "duplicate":
@@ -154,7 +148,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     try:
         row, chunks = await uploads.open_stream(
-            core, taxpayer(request), _portal_id(request), _file_id(request)
+            core, taxpayer_principal(request), _portal_id(request), _file_id(request)
         )
     except uploads.NotFound:
         raise web.HTTPNotFound() from None
@@ -197,7 +191,9 @@ async def download(request: web.Request) -> web.StreamResponse:
 async def remove_page(request: web.Request) -> web.Response:
     """The confirmation, for a browser without JavaScript (the list opens a dialog)."""
     try:
-        row = await uploads.get_file(taxpayer(request), _portal_id(request), _file_id(request))
+        row = await uploads.get_file(
+            taxpayer_principal(request), _portal_id(request), _file_id(request)
+        )
     except uploads.NotFound:
         raise web.HTTPNotFound() from None
     return await render_signed_in(
@@ -208,7 +204,7 @@ async def remove_page(request: web.Request) -> web.Response:
 @taxpayer_required
 async def remove(request: web.Request) -> web.Response:
     core, language = request.app[CORE], request[LANG]
-    principal, portal_id = taxpayer(request), _portal_id(request)
+    principal, portal_id = taxpayer_principal(request), _portal_id(request)
     try:
         row = await uploads.get_file(principal, portal_id, _file_id(request))
         await uploads.remove(core, principal, portal_id, row.id)

@@ -7,7 +7,7 @@ from aiohttp import web
 from taxportal.i18n import N_
 from taxportal.services import sent_documents
 from taxportal.web import my_files
-from taxportal.web.preparer_files import taxpayer_principal
+from taxportal.web.access import taxpayer_principal
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 COMING = {

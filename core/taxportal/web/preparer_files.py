@@ -9,9 +9,8 @@ from babel.dates import format_date
 
 from taxportal.i18n import N_
 from taxportal.services import document_notice, sent_documents
-from taxportal.services.document_access import Denied, Principal
-from taxportal.web.access import principal_of
-from taxportal.web.auth import client_address
+from taxportal.services.document_access import Denied
+from taxportal.web.access import taxpayer_principal
 from taxportal.web.keys import ACCOUNT, CORE, LANG
 from taxportal.web.pdf_response import stream_pdf
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
@@ -26,16 +25,6 @@ def routes() -> list[web.RouteDef]:
         web.post(PAGE + "/notify", choose_channel),
         web.get(PAGE + "/{document_id:\\d+}", view_file),
     ]
-
-
-def taxpayer_principal(request: web.Request) -> Principal:
-    """The signed-in taxpayer, also when the browser holds a console session too
-    (principal_of prefers staff; these pages always act for the taxpayer)."""
-    principal = principal_of(request)
-    if principal is not None and principal.kind == "taxpayer":
-        return principal
-    account = request[ACCOUNT]
-    return Principal("taxpayer", account.id, client_address(request), portal_id=account.portal_id)
 
 
 async def _page(request: web.Request, status: int = 200, **context: Any) -> web.Response:

@@ -7,9 +7,8 @@ from aiohttp import web
 from yarl import URL
 
 from taxportal.services import upload_review, uploads
-from taxportal.services.document_access import Principal
 from taxportal.web import file_download
-from taxportal.web.access import principal_of
+from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
 from taxportal.web.keys import CORE
 
@@ -37,16 +36,12 @@ def _id(request: web.Request, name: str) -> int:
     return value
 
 
-def _principal(request: web.Request) -> Principal:
-    principal = principal_of(request)
-    assert principal is not None  # staff_required ran first
-    return principal
-
-
 @staff_required
 async def view_documents(request: web.Request) -> web.Response:
     try:
-        view = await upload_review.client_uploads(_principal(request), _id(request, "return_id"))
+        view = await upload_review.client_uploads(
+            staff_principal(request), _id(request, "return_id")
+        )
     except upload_review.NotFound:
         raise web.HTTPNotFound() from None
     return aiohttp_jinja2.render_template(
@@ -68,7 +63,7 @@ async def download_one(request: web.Request) -> web.StreamResponse:
     try:
         portal_id = await upload_review.portal_id_of(_id(request, "return_id"))
         row, chunks = await uploads.open_stream(
-            core, _principal(request), portal_id, _id(request, "file_id")
+            core, staff_principal(request), portal_id, _id(request, "file_id")
         )
     except uploads.NotFound:
         raise web.HTTPNotFound() from None
@@ -81,7 +76,7 @@ async def download_one(request: web.Request) -> web.StreamResponse:
 
 @staff_required
 async def download_all(request: web.Request) -> web.StreamResponse:
-    principal = _principal(request)
+    principal = staff_principal(request)
     try:
         view = await upload_review.client_uploads(principal, _id(request, "return_id"))
     except upload_review.NotFound:
@@ -108,7 +103,7 @@ async def mark_reviewed(request: web.Request) -> web.StreamResponse:
         chosen = sorted({int(v) for v in form.getall("file", []) if str(v).isdecimal()})
         chosen = [i for i in chosen if i <= MAX_ID]
     try:
-        changed = await upload_review.mark_reviewed(_principal(request), return_id, chosen)
+        changed = await upload_review.mark_reviewed(staff_principal(request), return_id, chosen)
     except upload_review.NotFound:
         raise web.HTTPNotFound() from None
     raise web.HTTPSeeOther(URL(page_url(return_id)).with_query(done="reviewed", count=changed))
