@@ -9,15 +9,18 @@ seeded through the services, then the real server (`taxportal serve`) in a subpr
 file (random bytes behind a PDF header, written to the data directory's disk first) goes
 up as the raw body of `PUT /portal/files/upload` from an aiohttp client on the same
 machine. Printed: MB/s of the upload (request start to the answer, so the server's fsync
-and database work are in), MB/s of a plain copy of the same file on the same disk (with and
-without fsync), and the server's memory growth: its peak RSS (VmHWM, reset through
-/proc/<pid>/clear_refs just before the upload) minus its RSS before. Loopback only.
+and database work are in), MB/s of a plain copy of the same file on the same disk (with
+fsync, without, and with fsync and a SHA-256 computed on the way), the ratio of the upload
+to the fsynced copy, the server's memory growth: its peak RSS (VmHWM, reset through
+/proc/<pid>/clear_refs just before the upload) minus its RSS before, and the server's CPU
+seconds for the upload (user + system, all threads). Loopback only.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import shutil
 import socket
@@ -64,6 +67,12 @@ def memory_kib(pid: int) -> dict[str, int]:
     return values
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS (Linux 4.0+)
 
@@ -81,12 +90,17 @@ def write_sample(path: Path, size: int) -> None:
         os.fsync(out.fileno())
 
 
-def plain_copy(source: Path, target: Path, sync: bool) -> float:
-    """Seconds to copy the file on the same disk (1 MiB blocks), optionally fsynced."""
+def plain_copy(source: Path, target: Path, sync: bool, digest: bool = False) -> float:
+    """Seconds to copy the file on the same disk (1 MiB blocks), optionally fsynced and
+    optionally computing its SHA-256 on the way (what an upload must do too)."""
     target.unlink(missing_ok=True)
     began = time.perf_counter()
     with source.open("rb") as src, target.open("wb") as dst:
-        shutil.copyfileobj(src, dst, MB)
+        sha256 = hashlib.sha256()
+        while block := src.read(MB):
+            if digest:
+                sha256.update(block)
+            dst.write(block)
         if sync:
             dst.flush()
             os.fsync(dst.fileno())
@@ -205,7 +219,7 @@ async def bench_storage(
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    seconds, growth = [], []
+    seconds, growth, cpu = [], [], []
     try:
         wait_for_port(port, server, "taxportal serve")
         await upload(base, token, csrf, small, "warm-up.pdf")  # imports, pools, first queries
@@ -216,21 +230,26 @@ async def bench_storage(
             await asyncio.sleep(0.5)
             before = memory_kib(server.pid)["VmRSS"]
             reset_peak(server.pid)
+            used = cpu_seconds(server.pid)
             seconds.append(await upload(base, token, csrf, sample, f"big-{n}.pdf"))
             growth.append((memory_kib(server.pid)["VmHWM"] - before) / 1024)
+            cpu.append(cpu_seconds(server.pid) - used)
     finally:
         server.terminate()
         server.wait(timeout=20)
     copies = [plain_copy(sample, work / "data" / "copy.bin", sync=True) for _ in range(repeat)]
     cached = [plain_copy(sample, work / "data" / "copy.bin", sync=False) for _ in range(repeat)]
+    hashed = [plain_copy(sample, work / "data" / "copy.bin", True, True) for _ in range(repeat)]
     shutil.rmtree(work, ignore_errors=True)
     return {
         "upload": size_mb / statistics.median(seconds),
         "upload_best": size_mb / min(seconds),
         "copy_fsync": size_mb / statistics.median(copies),
         "copy_cached": size_mb / statistics.median(cached),
+        "copy_hashed": size_mb / statistics.median(hashed),
         "growth": statistics.median(growth),
         "growth_max": max(growth),
+        "cpu": statistics.median(cpu),
     }
 
 
@@ -252,17 +271,17 @@ async def main() -> None:
         if moto is not None:
             moto.terminate()
             moto.wait(timeout=10)
-    print(f"\n{args.size_mb} MB upload, median of {args.repeat} (best in brackets)")
+    print(f"\n{args.size_mb} MB upload, median of {args.repeat} (best in brackets); MB/s")
     print(
-        f"{'storage':<14} {'upload MB/s':>16} {'copy+fsync MB/s':>16} {'copy MB/s':>10} "
-        f"{'ratio':>6} {'server RSS growth MB':>21}"
+        f"{'storage':<8} {'upload MB/s':>16} {'copy+fsync':>11} {'copy':>6} "
+        f"{'copy+sha256+fsync':>18} {'ratio':>6} {'server RSS growth MB':>21} {'CPU s':>6}"
     )
     for storage, r in results.items():
         print(
-            f"{storage:<14} {r['upload']:>8.0f} ({r['upload_best']:>5.0f}) "
-            f"{r['copy_fsync']:>16.0f} {r['copy_cached']:>10.0f} "
+            f"{storage:<8} {r['upload']:>8.0f} ({r['upload_best']:>5.0f}) "
+            f"{r['copy_fsync']:>11.0f} {r['copy_cached']:>6.0f} {r['copy_hashed']:>18.0f} "
             f"{r['upload'] / r['copy_fsync']:>6.2f} "
-            f"{r['growth']:>12.1f} (max {r['growth_max']:.1f})"
+            f"{r['growth']:>12.1f} (max {r['growth_max']:.1f}) {r['cpu']:>6.2f}"
         )
 
 

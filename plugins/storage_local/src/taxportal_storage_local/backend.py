@@ -49,24 +49,18 @@ class LocalStorage:
         temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}{PART_SUFFIX}")
         file = await asyncio.to_thread(_open_temp, temp)
         total = 0
-        # one write in flight on a thread while the next MiB arrives
-        writing: asyncio.Future[None] | None = None
         try:
             buffer = bytearray()
             async for chunk in chunks:
                 buffer += chunk
                 total += len(chunk)
                 if len(buffer) >= WRITE_BUFFER:
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.ensure_future(asyncio.to_thread(_write, file, bytes(buffer)))
+                    await asyncio.to_thread(file.write, bytes(buffer))
                     buffer.clear()
-            if writing is not None:
-                await writing
             await asyncio.to_thread(_commit, file, bytes(buffer), temp, target)
         except BaseException:
             # shielded: a second cancellation must not leave the temporary file behind
-            await asyncio.shield(_abandon(writing, file, temp))
+            await asyncio.shield(asyncio.to_thread(_discard, file, temp))
             raise
         return total
 
@@ -133,21 +127,6 @@ def _open_temp(temp: Path) -> BinaryIO:
     # 0o600: these are taxpayers' documents; O_EXCL: never share a temporary file
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     return open(fd, "wb")  # closed by _commit or _discard
-
-
-def _write(file: BinaryIO, data: bytes) -> None:
-    start = file.tell()
-    file.write(data)
-    if hasattr(os, "sync_file_range"):  # Linux: start writing back now, so the final fsync
-        file.flush()  # has little left to do (it is what makes a copy slow)
-        os.sync_file_range(file.fileno(), start, len(data), os.SYNC_FILE_RANGE_WRITE)
-
-
-async def _abandon(writing: asyncio.Future[None] | None, file: BinaryIO, temp: Path) -> None:
-    if writing is not None:
-        with contextlib.suppress(BaseException):  # the put's own error is the one raised
-            await writing
-    await asyncio.to_thread(_discard, file, temp)
 
 
 def _commit(file: BinaryIO, rest: bytes, temp: Path, target: Path) -> None:
