@@ -50,14 +50,17 @@ class LocalStorage:
         file = await asyncio.to_thread(_open_temp, temp)
         total = 0
         try:
-            buffer = bytearray()
+            # the chunks themselves go to the thread: no copying on the event loop
+            pending: list[bytes] = []
+            pending_size = 0
             async for chunk in chunks:
-                buffer += chunk
+                pending.append(chunk)
+                pending_size += len(chunk)
                 total += len(chunk)
-                if len(buffer) >= WRITE_BUFFER:
-                    await asyncio.to_thread(file.write, bytes(buffer))
-                    buffer.clear()
-            await asyncio.to_thread(_commit, file, bytes(buffer), temp, target)
+                if pending_size >= WRITE_BUFFER:
+                    await asyncio.to_thread(file.writelines, pending)
+                    pending, pending_size = [], 0
+            await asyncio.to_thread(_commit, file, pending, temp, target)
         except BaseException:
             # shielded: a second cancellation must not leave the temporary file behind
             await asyncio.shield(asyncio.to_thread(_discard, file, temp))
@@ -129,9 +132,9 @@ def _open_temp(temp: Path) -> BinaryIO:
     return open(fd, "wb")  # closed by _commit or _discard
 
 
-def _commit(file: BinaryIO, rest: bytes, temp: Path, target: Path) -> None:
+def _commit(file: BinaryIO, rest: list[bytes], temp: Path, target: Path) -> None:
     with file:
-        file.write(rest)
+        file.writelines(rest)
         file.flush()
         os.fsync(file.fileno())
     os.replace(temp, target)
