@@ -8,12 +8,14 @@ For each storage: a fresh data directory (SQLite), a taxpayer with a signed-in s
 seeded through the services, then the real server (`taxportal serve`) in a subprocess. The
 file (random bytes behind a PDF header, written to the data directory's disk first) goes
 up as the raw body of `PUT /portal/files/upload` from an aiohttp client on the same
-machine. Printed: MB/s of the upload (request start to the answer, so the server's fsync
-and database work are in), MB/s of a plain copy of the same file on the same disk (with
-fsync, without, and with fsync and a SHA-256 computed on the way), the ratio of the upload
-to the fsynced copy, the server's memory growth: its peak RSS (VmHWM, reset through
-/proc/<pid>/clear_refs just before the upload) minus its RSS before, and the server's CPU
-seconds for the upload (user + system, all threads). Loopback only.
+machine. Printed, in MB/s: the upload (request start to the answer, so the server's
+fsync and database work are in); the storage backend alone taking the same file (its
+put() called in this process: no HTTP, no service); a plain copy of the same file on the
+same disk with fsync, without, and with fsync and a SHA-256 computed on the way. Then
+the ratio of the upload to the fsynced copy, the server's memory growth (its peak RSS,
+VmHWM, reset through /proc/<pid>/clear_refs just before the upload, minus its RSS
+before) and the server's CPU seconds for the upload (user + system, all threads).
+Loopback only.
 """
 
 from __future__ import annotations
@@ -155,6 +157,24 @@ async def upload(base: str, token: str, csrf: str, path: Path, name: str) -> flo
     return seconds
 
 
+async def backend_put(env: dict[str, str], storage: str, path: Path, key: str) -> float:
+    """Seconds for the storage backend alone to take the file (in this process, no HTTP,
+    no service): what the plugin and the store cost."""
+    from taxportal.testing.plugins import plugins_with
+
+    name = "storage_s3" if storage == "s3" else "storage_local"
+    settings = {k: v for k, v in env.items() if k.startswith("TAXPORTAL_STORAGE_S3__")}
+    plugins = await plugins_with(Path(env["TAXPORTAL_SERVER__DATA_DIR"]), name, None, **settings)
+    backend = plugins.storage
+    began = time.perf_counter()
+    await backend.put(key, file_chunks(path))
+    seconds = time.perf_counter() - began
+    await backend.delete(key)
+    if callable(getattr(backend, "close", None)):
+        await backend.close()
+    return seconds
+
+
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     moto = subprocess.Popen(
@@ -237,6 +257,7 @@ async def bench_storage(
     finally:
         server.terminate()
         server.wait(timeout=20)
+    direct = [await backend_put(env, storage, sample, f"direct-{n}") for n in range(repeat)]
     copies = [plain_copy(sample, work / "data" / "copy.bin", sync=True) for _ in range(repeat)]
     cached = [plain_copy(sample, work / "data" / "copy.bin", sync=False) for _ in range(repeat)]
     hashed = [plain_copy(sample, work / "data" / "copy.bin", True, True) for _ in range(repeat)]
@@ -244,6 +265,7 @@ async def bench_storage(
     return {
         "upload": size_mb / statistics.median(seconds),
         "upload_best": size_mb / min(seconds),
+        "backend": size_mb / statistics.median(direct),
         "copy_fsync": size_mb / statistics.median(copies),
         "copy_cached": size_mb / statistics.median(cached),
         "copy_hashed": size_mb / statistics.median(hashed),
@@ -273,12 +295,12 @@ async def main() -> None:
             moto.wait(timeout=10)
     print(f"\n{args.size_mb} MB upload, median of {args.repeat} (best in brackets); MB/s")
     print(
-        f"{'storage':<8} {'upload MB/s':>16} {'copy+fsync':>11} {'copy':>6} "
+        f"{'storage':<8} {'upload MB/s':>16} {'backend':>8} {'copy+fsync':>11} {'copy':>6} "
         f"{'copy+sha256+fsync':>18} {'ratio':>6} {'server RSS growth MB':>21} {'CPU s':>6}"
     )
     for storage, r in results.items():
         print(
-            f"{storage:<8} {r['upload']:>8.0f} ({r['upload_best']:>5.0f}) "
+            f"{storage:<8} {r['upload']:>8.0f} ({r['upload_best']:>5.0f}) {r['backend']:>8.0f} "
             f"{r['copy_fsync']:>11.0f} {r['copy_cached']:>6.0f} {r['copy_hashed']:>18.0f} "
             f"{r['upload'] / r['copy_fsync']:>6.2f} "
             f"{r['growth']:>12.1f} (max {r['growth_max']:.1f}) {r['cpu']:>6.2f}"
