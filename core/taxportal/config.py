@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "TAXPORTAL_"
 DEFAULT_CONFIG_FILE = "taxportal.toml"
@@ -93,6 +93,18 @@ class ThrottleSettings(_Section):
 
 
 UPLOAD_TYPES = ["pdf", "jpeg", "png", "heic", "tiff"]  # judged by content; "heic" covers HEIF
+# how a firm may write a type in allowed_types -> the kind the upload service judges
+UPLOAD_TYPE_NAMES = {
+    **{kind: kind for kind in ("pdf", "jpeg", "png", "heic", "heif", "tiff")},
+    "jpg": "jpeg",
+    "tif": "tiff",
+    "application/pdf": "pdf",
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/heic": "heic",
+    "image/heif": "heif",
+    "image/tiff": "tiff",
+}
 
 
 class UploadSettings(_Section):
@@ -101,6 +113,21 @@ class UploadSettings(_Section):
     max_file_mb: float = Field(25, gt=0, le=10_000)
     max_portal_mb: float = Field(500, gt=0, le=1_000_000)
     allowed_types: list[str] = Field(default_factory=lambda: list(UPLOAD_TYPES))
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _known_types(cls, written: list[str]) -> list[str]:
+        """Each type by its name or MIME type; an unknown one would silently refuse files."""
+        kinds = []
+        for name in written:
+            kind = UPLOAD_TYPE_NAMES.get(name.strip().lower())
+            if kind is None:
+                known = ", ".join(sorted({k for k in UPLOAD_TYPE_NAMES if "/" not in k}))
+                raise ValueError(f"unknown file type {name!r}: use {known} (or a MIME type)")
+            kinds.append(kind)
+        if not kinds:
+            raise ValueError("list at least one file type, or taxpayers cannot upload anything")
+        return kinds
 
 
 class CoreSettings(_Section):

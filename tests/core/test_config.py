@@ -86,3 +86,14 @@ def test_a_secret_that_looks_like_json_is_taken_verbatim(tmp_path):
     settings = config.plugin_settings("notify_sms")
     assert settings.api_secret.get_secret_value() == "[not-json"
     assert settings.api_key.get_secret_value() == "{key"
+
+
+def test_upload_types_are_checked_and_written_either_way(tmp_path):
+    path = write(tmp_path, '[uploads]\nallowed_types = ["PDF", "jpg", "image/png", "tif"]\n')
+    assert load_config(path, env={}).core.uploads.allowed_types == ["pdf", "jpeg", "png", "tiff"]
+    path = write(tmp_path, '[uploads]\nallowed_types = ["pdf", "gif"]\n')
+    with pytest.raises(ConfigError, match=r"\[uploads\] allowed_types: .*unknown file type 'gif'"):
+        load_config(path, env={})
+    path = write(tmp_path, "[uploads]\nallowed_types = []\n")
+    with pytest.raises(ConfigError, match="at least one file type"):
+        load_config(path, env={})

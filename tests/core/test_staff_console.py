@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from taxportal.models import TaxReturn, WebSession
+import pytest
+
+from taxportal.models import ActivityEntry, TaxReturn, WebSession
 from tests.support import ADMIN_EMAIL, csrf_from, sign_in
 
 
@@ -158,3 +160,22 @@ async def test_client_list_searches_filters_sorts_and_pages(staff_client, core_o
     assert desc.index("Family59") < desc.index("Family58")
     second = await (await staff_client.get("/staff/?sort=last_name&page=2")).text()
     assert "Page 2 of 2" in second and "Family50" in second and "Family49" not in second
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "logged"), [("true", "203.0.113.7"), ("false", "127.0.0.1")]
+)
+async def test_the_address_logged_is_the_one_the_proxy_saw(
+    build_app, client_for, behind_proxy, logged
+):
+    """Behind the firm's proxy the last X-Forwarded-For entry is the client; the entries
+    before it are the client's own words, and without a proxy the header is ignored."""
+    client = await client_for(await build_app(TAXPORTAL_SERVER__BEHIND_TLS_PROXY=behind_proxy))
+    token = await csrf_from(client, "/staff/login")
+    await client.post(
+        "/staff/login",
+        data={"csrf_token": token, "email": "nobody@example.com", "password": "wrong password!"},
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"},
+    )
+    entry = await ActivityEntry.filter(action="staff_sign_in_failed").get()
+    assert entry.address == logged

@@ -252,6 +252,7 @@ async def test_close_then_use_again(s3):
     ("settings", "field"),
     [
         ({"part_size_mib": 4}, "part_size_mib"),
+        ({"part_size_mib": 65}, "part_size_mib"),  # one part per upload is held in memory
         ({"bucket": ""}, "bucket"),
         ({"endpoint_url": "minio.local:9000"}, "endpoint_url"),
         ({"server_side_encryption": "rot13"}, "server_side_encryption"),

@@ -84,6 +84,16 @@ def actor(request: web.Request) -> str:
 
 
 def client_address(request: web.Request) -> str:
+    """Where the request came from, for the activity log and the per-address limits.
+
+    Behind the firm's TLS proxy (``[server] behind_tls_proxy``) every connection comes
+    from the proxy, which appends the address it saw to X-Forwarded-For: the last entry
+    is the one to trust (earlier ones are whatever the client chose to send).
+    """
+    if request.app[CORE].config.core.server.behind_tls_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded[:64]
     return request.remote or ""
 
 

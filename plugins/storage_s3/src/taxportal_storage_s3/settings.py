@@ -31,7 +31,9 @@ class S3StorageSettings(BaseModel):
     secret_access_key: SecretStr | None = None  # environment only
     server_side_encryption: Literal["none", "AES256", "aws:kms"] = "none"
     kms_key_id: str | None = None  # only with "aws:kms"; none: the bucket's default key
-    part_size_mib: int = Field(8, ge=5, le=5 * 1024)  # S3 wants parts of at least 5 MiB
+    # S3 wants parts of at least 5 MiB; each upload in flight holds one part in memory,
+    # so the cap keeps "a few MB per upload" true (64 MiB parts still allow 640 GB files)
+    part_size_mib: int = Field(8, ge=5, le=64)
     ca_file: FilePath | None = None  # extra CA certificates, e.g. a MinIO with its own
     # none: "path" when endpoint_url is set (MinIO and most others), else "auto"
     addressing_style: Literal["auto", "path", "virtual"] | None = None
