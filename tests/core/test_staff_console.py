@@ -179,3 +179,23 @@ async def test_the_address_logged_is_the_one_the_proxy_saw(
     )
     entry = await ActivityEntry.filter(action="staff_sign_in_failed").get()
     assert entry.address == logged
+
+
+async def test_a_preparer_turns_the_upload_email_off_and_on(staff_client):
+    from taxportal.models import StaffUser
+
+    page = await staff_client.get("/staff/settings")
+    assert 'name="notify_uploads" checked' in await page.text()
+    token = await csrf_from(staff_client, "/staff/settings")
+    saved = await staff_client.post("/staff/settings", data={"csrf_token": token})
+    assert "Settings saved." in await saved.text()
+    assert (await StaffUser.get(email=ADMIN_EMAIL)).notify_uploads is False
+    assert 'name="notify_uploads" >' in (await saved.text()).replace("  ", " ")
+    await staff_client.post("/staff/settings", data={"csrf_token": token, "notify_uploads": "on"})
+    assert (await StaffUser.get(email=ADMIN_EMAIL)).notify_uploads is True
+    actions = await ActivityEntry.filter(action__startswith="staff_upload_digest").values_list(
+        "action", flat=True
+    )
+    assert list(actions) == ["staff_upload_digest_off", "staff_upload_digest_on"]
+    forged = await staff_client.post("/staff/settings", data={"notify_uploads": "on"})
+    assert forged.status == 403

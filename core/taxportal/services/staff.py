@@ -124,6 +124,17 @@ def status(user: StaffUser, now: dt.datetime | None = None) -> str:
     return "active"
 
 
+async def set_upload_digest(user: StaffUser, on: bool, actor: str) -> None:
+    """Whether the hourly "new uploads" email goes to this staff member."""
+    await StaffUser.filter(id=user.id).update(notify_uploads=on)
+    user.notify_uploads = on
+    await activity.record(
+        "staff_upload_digest_on" if on else "staff_upload_digest_off",
+        actor=actor,
+        subject=f"staff:{user.id}",
+    )
+
+
 async def issue_api_token(user: StaffUser, label: str = "") -> str:
     token = "tp_" + secrets.token_urlsafe(32)
     await ApiToken.create(staff=user, label=label[:100], token_hash=token_digest(token))
