@@ -109,6 +109,7 @@ class Plugins:
         self.storage: StorageBackend | None = None
         self.signer: Signer | None = None
         self._settings_checked = False
+        self._nav_items: dict[str, list[NavItem]] = {}
 
     # start-up ------------------------------------------------------------------
 
@@ -201,12 +202,19 @@ class Plugins:
         return [d for result in self.pm.hook.taxportal_static_dirs() for d in result or []]
 
     def nav_items(self, audience: str) -> list[NavItem]:
-        items = [
-            item
-            for result in self.pm.hook.taxportal_nav_items(audience=audience, config=self.config)
-            for item in result or []
-        ]
-        return sorted(items, key=lambda item: item.order)
+        """Asked once per audience: plugins and config are fixed while the app runs, and
+        every page's layout needs them."""
+        cached = self._nav_items.get(audience)
+        if cached is None:
+            items = [
+                item
+                for result in self.pm.hook.taxportal_nav_items(
+                    audience=audience, config=self.config
+                )
+                for item in result or []
+            ]
+            cached = self._nav_items[audience] = sorted(items, key=lambda item: item.order)
+        return list(cached)
 
     def messaging_enabled(self) -> bool:
         return bool(self.pm.hook.taxportal_messaging_enabled())
