@@ -101,9 +101,10 @@ async def test_an_upload_process_killed_midway_is_cleaned_at_the_next_start(
     `taxportal serve` starts on the same data directory and database."""
     core, env = await storage_core(started, kind, s3_store)
     portal = await new_portal()
-    script = [sys.executable, str(HERE / "slow_upload.py"), str(portal.id), str(64 * MiB), "7"]
+    # 190 MiB at about 5 MiB a second: still flowing when killed, however busy the machine
+    script = [sys.executable, str(HERE / "slow_upload.py"), str(portal.id), str(190 * MiB), "7"]
     uploader = subprocess.Popen(
-        [*script, "--delay", "0.02"],
+        [*script, "--delay", "0.05"],
         env=process_env(core.config, **env),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -146,8 +147,8 @@ async def test_a_server_killed_during_an_http_upload(
 
     async def slowly() -> AsyncIterator[bytes]:
         yield PDF[:9] + b"\0" * (256 * 1024 - 9)
-        for _ in range(256):  # up to 64 MiB, about 10 MiB a second
-            await asyncio.sleep(0.025)
+        for _ in range(760):  # up to 190 MiB at about 5 MiB a second: killed long before
+            await asyncio.sleep(0.05)
             yield b"\0" * (256 * 1024)
 
     async def send() -> None:
