@@ -10,7 +10,7 @@ from urllib.parse import quote
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from taxportal.models import ActivityEntry, PreparerDocument, TaxReturn
+from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxReturn
 from tests.accounts.journey import (
     code_in,
     enter_code,
@@ -212,7 +212,16 @@ async def test_taxpayer_b_gets_404_for_a_document_of_taxpayer_a(
         200,
         303,
     )  # the console sends a taxpayer to the staff sign-in, never the file
-    assert await ActivityEntry.filter(action="file_access_denied").count() == 1
+    # A's document: denied against A's portal (its real one); a missing id: against Bob's own
+    denied = await ActivityEntry.filter(action="file_access_denied").order_by("id")
+    bob = await Portal.get(tax_return__last_name="Baker")
+    assert [(e.subject, e.detail["file_id"]) for e in denied] == [
+        (f"portal:{firm.portal_id}", row.id),
+        (f"portal:{bob.id}", 999999),
+    ]
+    assert {e.actor for e in denied} == {denied[0].actor} and denied[0].actor.startswith(
+        "taxpayer:"
+    )
     # signed out, the taxpayer's View is a sign-in page, not the file
     other = await client_for(firm.staff.app)
     signed_out = await other.get(f"/portal/preparer-files/{row.id}", allow_redirects=False)

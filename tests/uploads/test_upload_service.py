@@ -28,6 +28,8 @@ from tests.uploads.helpers import (
     stored_files,
 )
 
+FILE_ACTIONS = ["file_read", "file_download", "file_delete", "file_list", "file_review"]
+
 
 @pytest.mark.parametrize(
     ("data", "content_type"),
@@ -215,11 +217,22 @@ async def test_another_portals_file_is_not_found(started: Any) -> None:
         await uploads.upload(core, owner(mine), theirs.id, "w2.pdf", chunked(PDF))
     with pytest.raises(uploads.NotFound):  # staff read and review, but never remove
         await uploads.remove(core, PREPARER, theirs.id, row.id)
+    # each attempt is a denial logged against the file's REAL portal (a missing id: against
+    # the asker's), never an allowed download of the asker's own portal
     denied = await ActivityEntry.filter(action="file_access_denied").order_by("id")
-    assert [(e.actor, e.subject, e.address) for e in denied[:1]] == [
-        (owner(mine).actor, f"portal:{theirs.id}", "203.0.113.9")
+    me, them = f"portal:{mine.id}", f"portal:{theirs.id}"
+    assert [(e.actor, e.subject, e.detail.get("wanted")) for e in denied] == [
+        (owner(mine).actor, them, "download"),
+        (owner(mine).actor, them, "delete"),
+        (owner(mine).actor, me, "read"),
+        (owner(mine).actor, them, "download"),
+        (owner(mine).actor, them, "list"),
+        (owner(mine).actor, them, "upload"),
+        (PREPARER.actor, them, "delete"),
     ]
-    assert [e.detail.get("wanted") for e in denied] == ["download", "list", "upload", "delete"]
+    assert {e.address for e in denied if e.actor == owner(mine).actor} == {"203.0.113.9"}
+    allowed = ActivityEntry.filter(actor=owner(mine).actor, action__in=FILE_ACTIONS)
+    assert await allowed.values_list("action", flat=True) == ["file_list"]  # only its own list
     assert await UploadedFile.filter(id=row.id, deleted_at__isnull=True).count() == 1
 
 

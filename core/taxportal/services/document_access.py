@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from taxportal.models import Portal
 from taxportal.services import activity
 
 PrincipalKind = Literal["staff", "api", "taxpayer"]
@@ -70,11 +71,17 @@ async def check(
     portal_id: int | None,
     file_id: int | None = None,
     return_id: int | None = None,
+    found: bool = True,
 ) -> None:
     """Allow ``action`` on a file (or on the list, ``file_id`` None) of ``portal_id`` (None:
     a return with no portal yet, staff only), or raise ``Denied``; either way the attempt is
-    written to the activity log."""
-    ok = allowed(principal, action, file_kind, portal_id)
+    written to the activity log.
+
+    Callers find the file's row first and pass its real portal (and return), never the one
+    a URL names. ``found`` False: no such file, or not where the URL puts it (another
+    portal's or return's): denied for everybody, and logged against the portal given (the
+    file's own when it exists, else the asker's)."""
+    ok = found and allowed(principal, action, file_kind, portal_id)
     detail: dict[str, int | str] = {"file_kind": file_kind}
     if file_id is not None:
         detail["file_id"] = file_id
@@ -91,3 +98,9 @@ async def check(
     )
     if not ok:
         raise Denied(file_id)
+
+
+async def portal_id_of(return_id: int) -> int | None:
+    """The portal of a return, None while it has none (documents can be added before)."""
+    ids = await Portal.filter(tax_return_id=return_id).limit(1).values_list("id", flat=True)
+    return int(ids[0]) if ids else None

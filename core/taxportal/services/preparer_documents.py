@@ -1,11 +1,15 @@
 """ "Files From My Preparer": PDFs the preparer adds to a return and sends to the taxpayer.
 
-A PDF is spooled to a temporary file while it arrives (size cap, SHA-256), judged by pypdf
-off the event loop (services/pdf_check.py), and only then streamed into the storage plugin
-under a key the core makes: a refused file never reaches the storage. Every function calls
-``document_access.check`` first, so no handler can skip it; ``Denied`` is answered as 404.
-Sending a new version of a document (same name, any case, same return) supersedes the old
-one for the taxpayer and voids its pending signature requests.
+A PDF is spooled to a file under ``<data_dir>/spool`` while it arrives (size cap, SHA-256
+hashed on a worker thread), judged by pypdf off the event loop (services/pdf_check.py), and
+only then streamed into the storage plugin under a key the core makes: a refused file never
+reaches the storage. The row is created before the bytes are stored, marked as being added
+(``ADDING``), so a crash leaves nothing the start-up cleanup (``upload_cleanup``) cannot find.
+Every function finds the rows it needs and passes ``document_access.check`` against the
+document's REAL return and portal before handing anything out, so no handler can skip it;
+``Denied`` (and ``NotFound``) are answered as 404. Sending a new version of a document (same
+name, any case, same return) supersedes the old one for the taxpayer and voids its pending
+signature requests.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import logging
 import os
 import secrets
 import tempfile
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,16 +31,29 @@ from taxportal.context import Core
 from taxportal.contracts import StorageBackend
 from taxportal.models import PreparerDocument, SignatureRequest, TaxReturn
 from taxportal.services import activity, pdf_check
-from taxportal.services.document_access import Action, Principal, check
+from taxportal.services.document_access import Action, Denied, Principal, check, portal_id_of
 from taxportal.services.document_notice import notify_taxpayer
-from taxportal.services.sent_documents import portal_id_of
+from taxportal.services.uploads_stream import (
+    HASH_BATCH,
+    MB,
+    UploadError,
+    clean_name,
+    forget,
+    hash_batch,
+)
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
 MAX_BYTES = 50 * MB  # a whole return with its schedules is a few MB; this leaves room
-NAME_MAX = 255
 READ_BLOCK = 256 * 1024
 SIGNERS = ("taxpayer", "spouse")
+SPOOL = "spool"  # under the data directory, 0700; the start-up cleanup clears what a crash left
+SPOOL_PREFIX = "doc-"
+# deleted_at of a document whose bytes are being stored. There is no state column on
+# preparer_document (and no migration for one): the row is made first with this marker, so it
+# is invisible everywhere (every query wants deleted_at null), then cleared once the bytes
+# are in. The start-up cleanup takes rows carrying exactly this marker (bytes and row); a
+# preparer's delete writes the real time, so a document deleted on purpose is never taken.
+ADDING = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class DocumentError(Exception):
@@ -83,16 +99,6 @@ def is_joint(tax_return: TaxReturn) -> bool:
     return bool(tax_return.spouse_first_name.strip() or tax_return.spouse_last_name.strip())
 
 
-def clean_name(file_name: str) -> str:
-    """The name as given (only ever displayed, escaped), cut to 255; control characters refused."""
-    if any(unicodedata.category(c) == "Cc" for c in file_name):
-        raise DocumentError("name", "The file name contains control characters.")
-    name = file_name.strip()[:NAME_MAX]
-    if not name:
-        raise DocumentError("name", "The file has no name.")
-    return name
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -105,28 +111,61 @@ def _storage(core: Core) -> StorageBackend:
     return core.plugins.storage
 
 
-async def _return(return_id: int) -> TaxReturn:
-    tax_return = await TaxReturn.get_or_none(id=return_id)
-    if tax_return is None:
-        raise NotFound(return_id)
-    return tax_return
-
-
 async def _check(
     principal: Principal,
     action: Action,
-    tax_return: TaxReturn,
+    return_id: int,
     portal_id: int | None,
     file_id: int | None = None,
+    *,
+    found: bool = True,
 ) -> None:
-    await check(
-        principal,
-        action,
-        "document",
-        portal_id=portal_id,
-        file_id=file_id,
-        return_id=tax_return.id,
+    """The access check (logged); what does not exist, or is not where the URL puts it, is
+    ``NotFound``, a refusal of what does is ``Denied``."""
+    try:
+        await check(
+            principal,
+            action,
+            "document",
+            portal_id=portal_id,
+            file_id=file_id,
+            return_id=return_id,
+            found=found,
+        )
+    except Denied:
+        if found:
+            raise
+        raise NotFound(file_id if file_id is not None else return_id) from None
+
+
+async def _return(
+    principal: Principal, action: Action, return_id: int
+) -> tuple[TaxReturn, int | None]:
+    """The return and its portal (None before one is made). A missing return is a logged
+    denial and ``NotFound``; for an existing one the caller makes the check."""
+    tax_return = await TaxReturn.get_or_none(id=return_id)
+    if tax_return is None:
+        await _check(principal, action, return_id, None, found=False)
+    assert tax_return is not None  # _check raised otherwise
+    return tax_return, await portal_id_of(return_id)
+
+
+async def _document(
+    principal: Principal, action: Action, tax_return: TaxReturn, portal_id: int | None, doc_id: int
+) -> PreparerDocument:
+    """A document found by its id alone and checked against its REAL return and portal
+    (logged), then pinned to ``tax_return``: another return's document is ``NotFound``."""
+    document = await PreparerDocument.get_or_none(id=doc_id, deleted_at__isnull=True)
+    if document is None:
+        await _check(principal, action, tax_return.id, portal_id, doc_id, found=False)
+    assert document is not None  # _check raised otherwise
+    real_return: int = document.tax_return_id  # type: ignore[attr-defined]
+    if real_return != tax_return.id:
+        portal_id = await portal_id_of(real_return)
+    await _check(
+        principal, action, real_return, portal_id, doc_id, found=real_return == tax_return.id
     )
+    return document
 
 
 # --- adding a PDF -------------------------------------------------------------------------
@@ -139,15 +178,38 @@ class _Spooled:
     sha256: str
 
 
-async def _spool(chunks: AsyncIterator[bytes]) -> _Spooled:
-    """Write the incoming bytes to a temporary file, counting and hashing; refuse early what
-    is too large or does not start like a PDF. The caller removes the file."""
-    handle = await asyncio.to_thread(
-        tempfile.NamedTemporaryFile, prefix="taxportal-doc-", delete=False
-    )
+def spool_dir(data_dir: Path) -> Path:
+    """Where PDFs wait while they arrive: inside the data directory (never the system's
+    temporary folder, where a crash would leave a tax return for anyone), owner only."""
+    return data_dir / SPOOL
+
+
+def _open_spool(data_dir: Path) -> tempfile._TemporaryFileWrapper[bytes]:
+    folder = spool_dir(data_dir)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; an older folder is kept tight
+    # the file itself is created 0600 by tempfile
+    return tempfile.NamedTemporaryFile(dir=folder, prefix=SPOOL_PREFIX, delete=False)
+
+
+def _write(
+    handle: tempfile._TemporaryFileWrapper[bytes], sha256: hashlib._Hash, batch: list[bytes]
+) -> None:
+    """On a worker thread: hash a batch and write it (both let go of the GIL)."""
+    hash_batch(sha256, batch)
+    handle.writelines(batch)
+
+
+async def _spool(data_dir: Path, chunks: AsyncIterator[bytes]) -> _Spooled:
+    """Write the incoming bytes to a spool file, counting, and hashing and writing on a
+    worker thread a MiB at a time; refuse early what is too large or does not start like a
+    PDF. The caller removes the file."""
+    handle = await asyncio.to_thread(_open_spool, data_dir)
     path = Path(handle.name)
     digest = hashlib.sha256()
     size = 0
+    batch: list[bytes] = []
+    batched = 0
     try:
         async for chunk in chunks:
             if not chunk:
@@ -160,8 +222,12 @@ async def _spool(chunks: AsyncIterator[bytes]) -> _Spooled:
             size += len(chunk)
             if size > MAX_BYTES:
                 raise DocumentError("too_large", f"The file is larger than {MAX_BYTES // MB} MB.")
-            digest.update(chunk)
-            await asyncio.to_thread(handle.write, chunk)
+            batch.append(chunk)
+            batched += len(chunk)
+            if batched >= HASH_BATCH:
+                await asyncio.to_thread(_write, handle, digest, batch)
+                batch, batched = [], 0
+        await asyncio.to_thread(_write, handle, digest, batch)
         await asyncio.to_thread(handle.flush)
     except BaseException:
         handle.close()
@@ -185,13 +251,15 @@ async def add(
 ) -> PreparerDocument:
     """Add one PDF to the return's Signed Document Manager (not sent yet), or raise
     DocumentError leaving nothing stored."""
-    tax_return = await _return(return_id)
-    portal_id = await portal_id_of(tax_return.id)
-    await _check(principal, "upload", tax_return, portal_id)
+    tax_return, portal_id = await _return(principal, "upload", return_id)
+    await _check(principal, "upload", tax_return.id, portal_id)
     storage = _storage(core)
     try:
-        name = clean_name(file_name)
-        spooled = await _spool(chunks)
+        try:
+            name = clean_name(file_name)
+        except UploadError as exc:
+            raise DocumentError(exc.kind, exc.message) from None
+        spooled = await _spool(core.config.data_dir, chunks)
     except (DocumentError, pdf_check.PdfProblem) as exc:
         raise await _refused(principal, tax_return, exc) from None
     try:
@@ -199,23 +267,9 @@ async def add(
             pages = await asyncio.to_thread(pdf_check.inspect, spooled.path)
         except pdf_check.PdfProblem as exc:
             raise await _refused(principal, tax_return, exc) from None
-        key = f"d/{tax_return.id}/{secrets.token_hex(16)}"
-        await _store(storage, key, spooled.path, principal, tax_return)
+        row = await _store(storage, spooled, name, pages, principal, tax_return)
     finally:
         await asyncio.to_thread(os.unlink, spooled.path)
-    try:
-        row = await PreparerDocument.create(
-            tax_return=tax_return,
-            storage_key=key,
-            file_name=name,
-            size=spooled.size,
-            sha256=spooled.sha256,
-            pages=pages,
-            added_by=principal.actor,
-        )
-    except BaseException:
-        await _forget(storage, key)  # no bytes without a row
-        raise
     await activity.record(
         "document_added",
         actor=principal.actor,
@@ -242,12 +296,36 @@ async def _refused(
 
 
 async def _store(
-    storage: StorageBackend, key: str, path: Path, principal: Principal, tax_return: TaxReturn
-) -> None:
+    storage: StorageBackend,
+    spooled: _Spooled,
+    name: str,
+    pages: int,
+    principal: Principal,
+    tax_return: TaxReturn,
+) -> PreparerDocument:
+    """The row first (marked ``ADDING``: invisible), then the bytes, then the mark cleared; a
+    failure removes both, a crash in between is the start-up cleanup's. Never bytes
+    without a row to find them by."""
+    row = await PreparerDocument.create(
+        tax_return=tax_return,
+        storage_key=f"d/{tax_return.id}/{secrets.token_hex(16)}",
+        file_name=name,
+        size=spooled.size,
+        sha256=spooled.sha256,
+        pages=pages,
+        added_by=principal.actor,
+        deleted_at=ADDING,
+    )
     try:
-        await storage.put(key, _read_back(path))
-    except Exception as exc:
-        log.exception("storage %s failed to store %s", storage.name, key)
+        await storage.put(row.storage_key, _read_back(spooled.path))
+        # conditional: a start-up cleanup of another server may have taken the row
+        if not await PreparerDocument.filter(id=row.id, deleted_at=ADDING).update(deleted_at=None):
+            raise RuntimeError(f"the row of document {row.id} was removed while it was stored")
+    except BaseException as exc:
+        await asyncio.shield(_discard(storage, row))  # a cancelled add leaves nothing either
+        if not isinstance(exc, Exception):
+            raise
+        log.exception("storage %s failed to store %s", storage.name, row.storage_key)
         await activity.record(
             "document_store_failed",
             actor=principal.actor,
@@ -258,13 +336,17 @@ async def _store(
         raise DocumentError(
             "storage", "The file could not be stored. Please try again in a few minutes."
         ) from exc
+    row.deleted_at = None
+    return row
 
 
-async def _forget(storage: StorageBackend, key: str) -> None:
+async def _discard(storage: StorageBackend, row: PreparerDocument) -> None:
+    """Remove a failed add: its bytes (if any arrived), then its row."""
+    await forget(storage, row.storage_key)
     try:
-        await storage.delete(key)
-    except Exception:  # already failing: keep the first error
-        log.exception("could not delete %s after a failed add", key)
+        await PreparerDocument.filter(id=row.id, deleted_at=ADDING).delete()
+    except Exception:  # already failing: the start-up cleanup removes the row later
+        log.exception("could not remove the row of the failed add %s", row.id)
 
 
 # --- the preparer's list, send and delete ---------------------------------------------------
@@ -274,10 +356,9 @@ async def documents_of_return(
     principal: Principal, return_id: int
 ) -> tuple[TaxReturn, list[DocumentRow]]:
     """The return and its documents (deleted ones left out), newest first, with their state."""
-    tax_return = await _return(return_id)
+    tax_return, portal_id = await _return(principal, "list", return_id)
     # drafts included: staff only (checked as nobody's portal); a taxpayer's list is sent_to()
-    portal_id = await portal_id_of(tax_return.id) if principal.is_staff else None
-    await _check(principal, "list", tax_return, portal_id)
+    await _check(principal, "list", tax_return.id, portal_id if principal.is_staff else None)
     documents = await PreparerDocument.filter(
         tax_return_id=tax_return.id, deleted_at__isnull=True
     ).order_by("-added_at", "-id")
@@ -297,9 +378,9 @@ def _state(document: PreparerDocument) -> str:
 async def send(core: Core, principal: Principal, return_id: int, picks: list[Pick]) -> SendResult:
     """Send the picked documents to the taxpayer, asking the given signers to sign each; older
     sent versions of the same names are superseded. Then the taxpayer is told, once."""
-    tax_return = await _return(return_id)
-    portal_id = await portal_id_of(tax_return.id)
+    tax_return, portal_id = await _return(principal, "send", return_id)
     if not picks:
+        await _check(principal, "send", tax_return.id, portal_id)
         raise DocumentError("nothing", "Tick at least one document to send.")
     documents = await _picked(principal, tax_return, portal_id, picks)
     if portal_id is None:
@@ -348,12 +429,7 @@ async def _picked(
     documents = []
     names: set[str] = set()
     for pick in picks:
-        document = await PreparerDocument.get_or_none(
-            id=pick.document_id, tax_return_id=tax_return.id, deleted_at__isnull=True
-        )
-        if document is None:
-            raise NotFound(pick.document_id)
-        await _check(principal, "send", tax_return, portal_id, document.id)
+        document = await _document(principal, "send", tax_return, portal_id, pick.document_id)
         if document.sent_at is not None:
             raise DocumentError(
                 "already_sent",
@@ -409,13 +485,8 @@ async def _supersede(
 
 async def delete(core: Core, principal: Principal, return_id: int, document_id: int) -> None:
     """Remove a document that was not sent (a sent one stays: the taxpayer has seen it)."""
-    tax_return = await _return(return_id)
-    document = await PreparerDocument.get_or_none(
-        id=document_id, tax_return_id=tax_return.id, deleted_at__isnull=True
-    )
-    if document is None:
-        raise NotFound(document_id)
-    await _check(principal, "delete", tax_return, await portal_id_of(tax_return.id), document.id)
+    tax_return, portal_id = await _return(principal, "delete", return_id)
+    document = await _document(principal, "delete", tax_return, portal_id, document_id)
     changed = await PreparerDocument.filter(
         id=document.id, sent_at__isnull=True, deleted_at__isnull=True
     ).update(deleted_at=_now())

@@ -1,7 +1,9 @@
 """The taxpayer's side of "Files From My Preparer": the list, the count, and opening a file.
 
 A taxpayer sees a document once it is sent, until a newer version supersedes it; staff see
-every document of a return that was not deleted. Each read goes through the access check.
+every document of a return that was not deleted. Each read goes through the access check,
+made against the document's real return and portal (Home's count, of the asker's own portal
+only, is the one exception: see ``sent_count``).
 """
 
 from __future__ import annotations
@@ -12,18 +14,14 @@ from collections.abc import AsyncIterator
 from tortoise.queryset import QuerySet
 
 from taxportal.context import Core
-from taxportal.models import Portal, PreparerDocument
-from taxportal.services.document_access import Denied, Principal, check
+from taxportal.models import PreparerDocument
+from taxportal.services.document_access import Denied, Principal, check, portal_id_of
+
+__all__ = ["NotFound", "open_document", "portal_id_of", "sent_count", "sent_to"]
 
 
 class NotFound(LookupError):
     """No such document, or not this principal's to see: a 404."""
-
-
-async def portal_id_of(return_id: int) -> int | None:
-    """The portal of a return, None while it has none (documents can be added before)."""
-    ids = await Portal.filter(tax_return_id=return_id).limit(1).values_list("id", flat=True)
-    return int(ids[0]) if ids else None
 
 
 def _visible(principal: Principal, document: PreparerDocument) -> bool:
@@ -49,8 +47,10 @@ async def sent_to(principal: Principal, portal_id: int) -> list[PreparerDocument
 
 
 async def sent_count(principal: Principal) -> int:
-    """Home's card: counted only for the asker's own portal, so no check is needed (and the
-    activity log is not filled with an entry per Home visit)."""
+    """Home's card: a plain COUNT scoped to the principal's own ``portal_id`` (staff and a
+    taxpayer without a portal get 0). It is the one read here without ``check``: it can only
+    count the asker's own portal, hands out no file, and Home must not write an activity
+    entry on every visit."""
     if principal.portal_id is None:
         return 0
     return await _for_taxpayer(principal.portal_id).count()
@@ -62,18 +62,30 @@ async def open_document(
     """The row and its bytes (streamed) for View; a taxpayer's first View is recorded.
     ``return_id`` pins the document to a return (the console's URL names both)."""
     document = await PreparerDocument.get_or_none(id=document_id, deleted_at__isnull=True)
-    if document is None or (return_id is not None and document.tax_return_id != return_id):  # type: ignore[attr-defined]
-        raise NotFound(document_id)
-    portal_id = await portal_id_of(document.tax_return_id)  # type: ignore[attr-defined]
     try:
-        # a document the taxpayer may not see yet is checked as nobody's: denied and logged
+        if document is None:  # logged against the asker's own portal (or the URL's return)
+            await check(
+                principal,
+                "read",
+                "document",
+                portal_id=principal.portal_id,
+                file_id=document_id,
+                return_id=return_id,
+                found=False,
+            )
+        assert document is not None  # check raised otherwise
+        real_return: int = document.tax_return_id  # type: ignore[attr-defined]
+        # checked against the document's real return and portal; a document the taxpayer
+        # may not see yet is checked as nobody's: denied and logged
+        portal_id = await portal_id_of(real_return)
         await check(
             principal,
             "read",
             "document",
             portal_id=portal_id if _visible(principal, document) else None,
             file_id=document.id,
-            return_id=document.tax_return_id,  # type: ignore[attr-defined]
+            return_id=real_return,
+            found=return_id is None or real_return == return_id,
         )
     except Denied:
         raise NotFound(document_id) from None

@@ -1,8 +1,9 @@
 """View Documents: a client's uploads as the preparer sees them, marked reviewed, or zipped.
 
 Every file handed out goes through ``services.uploads`` (and so through the one access
-check, which writes the activity log); this module only finds the portal of a return and
-puts the files in the shape the preparer's page and the zip need.
+check, which writes the activity log); this module only finds the portal of a return
+(``portal_id_of``, None before the return has one: ``uploads`` then finds no file) and puts
+the files in the shape the preparer's page and the zip need.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO
 from taxportal.context import Core
 from taxportal.models import Portal, TaxReturn, UploadedFile
 from taxportal.services import uploads
-from taxportal.services.document_access import Principal
+from taxportal.services.document_access import Principal, portal_id_of
 
 NotFound = uploads.NotFound
 STORED_TYPES = ("application/pdf", "image/")  # already compressed: deflating gains nothing
@@ -46,14 +47,6 @@ async def client_uploads(principal: Principal, return_id: int) -> ClientUploads:
     return ClientUploads(tax_return, portal, files)
 
 
-async def portal_id_of(return_id: int) -> int:
-    """The id of the return's portal; NotFound when the return has none (or does not exist)."""
-    portal = await Portal.get_or_none(tax_return_id=return_id).only("id")
-    if portal is None:
-        raise NotFound(return_id)
-    return portal.id
-
-
 async def _stored(principal: Principal, portal_id: int) -> list[UploadedFile]:
     # an upload still streaming (or left by a crash) has no bytes to show yet
     return [f for f in await uploads.list_files(principal, portal_id) if f.state == "stored"]
@@ -62,6 +55,8 @@ async def _stored(principal: Principal, portal_id: int) -> list[UploadedFile]:
 async def mark_reviewed(principal: Principal, return_id: int, file_ids: list[int] | None) -> int:
     """Mark the chosen files (None: every new file) as reviewed; returns how many changed."""
     portal_id = await portal_id_of(return_id)
+    if portal_id is None:
+        raise NotFound(return_id)
     if file_ids is None:
         file_ids = [f.id for f in await _stored(principal, portal_id) if f.reviewed_at is None]
     return await uploads.mark_reviewed(principal, portal_id, file_ids)

@@ -40,6 +40,7 @@ from taxportal.services.uploads_stream import (
     UploadError,
     allowed_kinds,
     clean_name,
+    forget,
     quota_error,
     sniff,
 )
@@ -50,7 +51,9 @@ __all__ = [
     "NotFound",
     "UploadError",
     "UploadResult",
+    "allowed_kinds",
     "clean_name",
+    "count_files",
     "get_file",
     "list_files",
     "mark_reviewed",
@@ -125,7 +128,7 @@ async def upload(
     quota = int(settings.max_portal_mb * MB)
     # an early cut-off only: the binding quota check is _finish's, under the portal lock
     room = quota - await _used_bytes(portal_id)
-    stream = Stream(chunks, allowed_kinds(core), int(settings.max_file_mb * MB), room)
+    stream = Stream(chunks, allowed_kinds(core.config), int(settings.max_file_mb * MB), room)
     row = await UploadedFile.create(
         portal_id=portal_id,
         storage_key=f"u/{portal_id}/{secrets.token_hex(16)}",
@@ -216,18 +219,11 @@ async def _record(principal: Principal, portal_id: int, action: str, **detail: o
 
 async def _discard(storage: StorageBackend, row: UploadedFile) -> None:
     """Remove a failed or losing upload: its bytes (if any arrived), then its row."""
-    await _forget(storage, row.storage_key)
+    await forget(storage, row.storage_key)
     try:
         await UploadedFile.filter(id=row.id, state=UPLOADING).delete()
     except Exception:  # already failing: the start-up cleanup removes the row later
         log.exception("could not remove the unfinished upload row %s", row.id)
-
-
-async def _forget(storage: StorageBackend, key: str) -> None:
-    try:
-        await storage.delete(key)
-    except Exception:  # already failing: keep the first error
-        log.exception("could not delete %s after a failed upload", key)
 
 
 async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]:
@@ -236,23 +232,43 @@ async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]
     return await _visible(portal_id).order_by("-uploaded_at", "-id")
 
 
-async def _get_file(portal_id: int, file_id: int) -> UploadedFile:
-    row = await _visible(portal_id, id=file_id).first()
-    if row is None:
-        raise NotFound(file_id)
+async def count_files(principal: Principal, portal_id: int) -> int:
+    """How many files the taxpayer's own portal holds, for Home's "My Files" card: one
+    COUNT, and no activity entry (a number is not a file handed out, and Home is visited
+    all the time). Only the principal's own portal: any other is ``NotFound``."""
+    if principal.is_staff or principal.portal_id != portal_id:
+        raise NotFound(None)
+    return await _visible(portal_id).count()
+
+
+async def _checked(
+    principal: Principal, action: document_access.Action, portal_id: int | None, file_id: int
+) -> UploadedFile:
+    """The file, found by its id alone and checked against its REAL portal, so that
+    taxpayer A asking for B's file is a denial in the log (not an allowed read of A's own
+    portal), then pinned to ``portal_id`` (the asker's, or the return's in a console URL).
+    No such file: the denial is logged against ``portal_id``; either way ``NotFound``."""
+    row = await UploadedFile.filter(id=file_id, state=STORED, deleted_at__isnull=True).first()
+    where = row.portal_id if row is not None else portal_id  # type: ignore[attr-defined]
+    found = row is not None and where == portal_id
+    try:
+        await document_access.check(
+            principal, action, "upload", portal_id=where, file_id=file_id, found=found
+        )
+    except document_access.Denied:
+        raise NotFound(file_id) from None
+    assert row is not None  # found
     return row
 
 
-async def get_file(principal: Principal, portal_id: int, file_id: int) -> UploadedFile:
+async def get_file(principal: Principal, portal_id: int | None, file_id: int) -> UploadedFile:
     """One file's row (no bytes), for a page that shows it."""
-    await _check(principal, "read", portal_id, file_id=file_id)
-    return await _get_file(portal_id, file_id)
+    return await _checked(principal, "read", portal_id, file_id)
 
 
-async def remove(core: Core, principal: Principal, portal_id: int, file_id: int) -> None:
+async def remove(core: Core, principal: Principal, portal_id: int | None, file_id: int) -> None:
     """Remove a file the preparer has not opened yet (its bytes go, the row stays marked)."""
-    await _check(principal, "delete", portal_id, file_id=file_id)
-    row = await _get_file(portal_id, file_id)
+    row = await _checked(principal, "delete", portal_id, file_id)
     if row.opened_by_preparer_at is not None:
         raise UploadError("opened", "Your preparer has already opened this file.")
     # conditional: a preparer opening it at the same moment wins
@@ -269,12 +285,12 @@ async def remove(core: Core, principal: Principal, portal_id: int, file_id: int)
 
 
 async def open_stream(
-    core: Core, principal: Principal, portal_id: int, file_id: int
+    core: Core, principal: Principal, portal_id: int | None, file_id: int
 ) -> tuple[UploadedFile, AsyncIterator[bytes]]:
     """The row and its bytes (streamed) for a download; staff's first open is recorded
-    (from then on the taxpayer can no longer remove the file)."""
-    await _check(principal, "download", portal_id, file_id=file_id)
-    row = await _get_file(portal_id, file_id)
+    (from then on the taxpayer can no longer remove the file). ``portal_id`` None (a
+    return with no portal) finds nothing."""
+    row = await _checked(principal, "download", portal_id, file_id)
     storage = _storage(core)
     if principal.is_staff and row.opened_by_preparer_at is None:
         row.opened_by_preparer_at = _now()
@@ -285,11 +301,16 @@ async def open_stream(
 
 
 async def mark_reviewed(principal: Principal, portal_id: int, file_ids: list[int]) -> int:
-    """Staff mark files as reviewed (no longer "new"); returns how many changed."""
+    """Staff mark files as reviewed (no longer "new"); returns how many changed. An id that
+    is not a stored file of ``portal_id`` (removed a moment ago, another portal's) or that
+    the principal may not review is skipped, its denial logged."""
     changed = 0
     for file_id in file_ids:
-        await _check(principal, "review", portal_id, file_id=file_id)
-        changed += await _visible(portal_id, id=file_id, reviewed_at__isnull=True).update(
+        try:
+            row = await _checked(principal, "review", portal_id, file_id)
+        except NotFound:
+            continue
+        changed += await _visible(portal_id, id=row.id, reviewed_at__isnull=True).update(
             reviewed_at=_now()
         )
     return changed

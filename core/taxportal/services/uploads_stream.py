@@ -1,17 +1,22 @@
 """The checks an upload passes while its bytes stream: name, type from content, caps, SHA-256.
 
-Split from ``uploads.py`` (which re-exports these names); nothing here touches the
-database or the storage.
+Split from ``uploads.py`` (which re-exports these names); ``preparer_documents.py`` uses
+the name check, the hashing off the event loop and ``forget``. Nothing here touches the
+database; the storage only in ``forget``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 
-from taxportal.context import Core
+from taxportal.config import AppConfig
+from taxportal.contracts import StorageBackend
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 NAME_MAX = 255
@@ -58,31 +63,50 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def allowed_kinds(core: Core) -> set[str]:
+def allowed_kinds(config: AppConfig) -> list[str]:
+    """The accepted kinds ("pdf", "jpeg", ...), each once, in the order [uploads]
+    allowed_types lists them (written as a kind or a MIME type); "heic" brings "heif" (one
+    family: "HEIC/HEIF"). The service judges by it, the page's picker and texts show it."""
     by_mime = {mime: kind for kind, mime in CONTENT_TYPES.items()}
-    allowed = set()
-    for written in core.config.core.uploads.allowed_types:
+    kinds: list[str] = []
+    for written in config.core.uploads.allowed_types:
         name = written.strip().lower()
-        allowed.add(by_mime.get(name, name))  # "pdf" or "application/pdf"
-    if "heic" in allowed:
-        allowed.add("heif")  # one family: "HEIC/HEIF"
-    return allowed
+        kind = by_mime.get(name, name)
+        if kind in CONTENT_TYPES and kind not in kinds:
+            kinds.append(kind)
+    if "heic" in kinds and "heif" not in kinds:
+        kinds.append("heif")
+    return kinds
 
 
 def clean_name(file_name: str) -> str:
-    """The name as given, cut to 255 characters; control characters are refused."""
+    """The name as given (only ever displayed, escaped; the bytes are stored by key) without
+    surrounding white space, cut to 255 characters; a name with control characters, or with
+    nothing but white space, is refused (``UploadError`` "name"). For uploads and for the
+    preparer's documents alike (whose versions are matched by name)."""
     if any(unicodedata.category(c) == "Cc" for c in file_name):
         raise UploadError("name", "The file name contains control characters.")
-    name = file_name[:NAME_MAX]
-    if not name.strip():
+    name = file_name.strip()[:NAME_MAX]
+    if not name:
         raise UploadError("name", "The file has no name.")
     return name
+
+
+async def forget(storage: StorageBackend, key: str) -> None:
+    """Delete bytes that must not stay (a failed or refused store), keeping the first error:
+    a failure here is only logged (the start-up cleanup or a stray key is the lesser harm)."""
+    try:
+        await storage.delete(key)
+    except Exception:  # already failing: keep the first error
+        log.exception("could not delete %s after a failed store", key)
 
 
 class Stream:
     """Wraps the incoming chunks: sniffs, counts, hashes; raises UploadError to stop put()."""
 
-    def __init__(self, chunks: AsyncIterator[bytes], allowed: set[str], file_cap: int, room: int):
+    def __init__(
+        self, chunks: AsyncIterator[bytes], allowed: Collection[str], file_cap: int, room: int
+    ):
         self.chunks = chunks
         self.allowed = allowed
         self.file_cap = file_cap
@@ -120,7 +144,7 @@ class Stream:
         if self._unhashed_size >= HASH_BATCH:
             await self._wait_for_hashing()
             batch, self._unhashed, self._unhashed_size = self._unhashed, [], 0
-            self._hashing = asyncio.ensure_future(asyncio.to_thread(_update, self.sha256, batch))
+            self._hashing = asyncio.ensure_future(asyncio.to_thread(hash_batch, self.sha256, batch))
 
     async def _wait_for_hashing(self) -> None:
         if self._hashing is not None:
@@ -132,7 +156,7 @@ class Stream:
         await self._wait_for_hashing()
         if self._unhashed:
             batch, self._unhashed, self._unhashed_size = self._unhashed, [], 0
-            await asyncio.to_thread(_update, self.sha256, batch)
+            await asyncio.to_thread(hash_batch, self.sha256, batch)
         return self.sha256.hexdigest()
 
     def _judge(self, head: bytes) -> None:
@@ -166,6 +190,7 @@ class Stream:
             yield head
 
 
-def _update(sha256: hashlib._Hash, batch: Sequence[bytes]) -> None:
+def hash_batch(sha256: hashlib._Hash, batch: Sequence[bytes]) -> None:
+    """Run on a worker thread (hashlib lets go of the GIL for large buffers)."""
     for chunk in batch:
         sha256.update(chunk)

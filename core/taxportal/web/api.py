@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 
-from taxportal.models import TaxReturn
+from taxportal.models import MAX_ID, TaxReturn
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields, field_errors
 from taxportal.web import api_documents
@@ -19,7 +19,6 @@ from taxportal.web.keys import CORE
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 INVALID = "the return is not valid"
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def routes() -> list[web.RouteDef]:

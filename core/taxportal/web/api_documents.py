@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from taxportal.models import MAX_ID
 from taxportal.services import preparer_documents as documents
 from taxportal.services.document_access import Denied
 from taxportal.web.access import api_principal
@@ -16,7 +17,6 @@ from taxportal.web.api_io import ApiError, api_view, json_object
 from taxportal.web.keys import CORE
 
 CHUNK = 64 * 1024
-MAX_ID = 2**31 - 1
 BASE = "/api/v1/returns/{return_id:\\d+}/documents"
 # DocumentError kind -> HTTP status; anything else is 400
 STATUS = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from taxportal.models import UploadedFile
+from taxportal.models import MAX_ID, UploadedFile
 from taxportal.services import upload_review, uploads
 from taxportal.web import file_download
 from taxportal.web.access import api_principal
@@ -15,7 +15,6 @@ from taxportal.web.api_io import ApiError, api_view
 from taxportal.web.keys import CORE
 
 BASE = "/api/v1/returns/{return_id:\\d+}/uploads"
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def routes() -> list[web.RouteDef]:

@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 from yarl import URL
 
+from taxportal.models import MAX_ID
 from taxportal.services import preparer_documents as documents
 from taxportal.services import sent_documents
 from taxportal.services.document_access import Denied
@@ -35,7 +36,7 @@ def routes() -> list[web.RouteDef]:
 
 def _ids(request: web.Request, name: str) -> int:
     value = int(request.match_info[name])
-    if value > 2**31 - 1:  # beyond the database's ids: no such row
+    if value > MAX_ID:  # beyond the database's ids: no such row
         raise web.HTTPNotFound()
     return value
 

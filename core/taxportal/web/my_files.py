@@ -48,8 +48,8 @@ def _wants_json(request: web.Request) -> bool:
 
 
 async def uploaded_count(request: web.Request) -> int:
-    """For Home's "My Files" card."""
-    return len(await uploads.list_files(taxpayer_principal(request), _portal_id(request)))
+    """For Home's "My Files" card: a COUNT of the taxpayer's own portal, no activity entry."""
+    return await uploads.count_files(taxpayer_principal(request), _portal_id(request))
 
 
 @taxpayer_required

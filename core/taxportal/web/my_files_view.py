@@ -67,25 +67,12 @@ JS_TEXTS = {
 STATUS = {"name": 400, "empty": 400, "type": 415, "too_large": 413, "quota": 413, "opened": 409}
 
 
-def allowed_kinds(config: AppConfig) -> list[str]:
-    """The accepted kinds, as the service reads [uploads] allowed_types ("pdf" or a MIME)."""
-    by_mime = {mime: kind for kind, mime in uploads.CONTENT_TYPES.items()}
-    kinds: list[str] = []
-    for written in config.core.uploads.allowed_types:
-        kind = by_mime.get(written.strip().lower(), written.strip().lower())
-        if kind in PICKER and kind not in kinds:
-            kinds.append(kind)
-    if "heic" in kinds and "heif" not in kinds:
-        kinds.append("heif")  # one family for the service too
-    return kinds
-
-
 def picker_accept(config: AppConfig) -> str:
-    return ",".join(PICKER[kind] for kind in allowed_kinds(config))
+    return ",".join(PICKER[kind] for kind in uploads.allowed_kinds(config))
 
 
 def shown_types(config: AppConfig) -> str:
-    names = [SHOWN_KIND.get(kind, kind.upper()) for kind in allowed_kinds(config)]
+    names = [SHOWN_KIND.get(kind, kind.upper()) for kind in uploads.allowed_kinds(config)]
     return ", ".join(dict.fromkeys("HEIC" if n == "HEIF" and "HEIC" in names else n for n in names))
 
 

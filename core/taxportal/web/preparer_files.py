@@ -8,6 +8,7 @@ from aiohttp import web
 from babel.dates import format_date
 
 from taxportal.i18n import N_
+from taxportal.models import MAX_ID
 from taxportal.services import document_notice, sent_documents
 from taxportal.services.document_access import Denied
 from taxportal.web.access import taxpayer_principal
@@ -68,7 +69,7 @@ async def choose_channel(request: web.Request) -> web.Response:
 @taxpayer_required
 async def view_file(request: web.Request) -> web.StreamResponse:
     document_id = int(request.match_info["document_id"])
-    if document_id > 2**31 - 1:
+    if document_id > MAX_ID:
         raise web.HTTPNotFound()
     try:
         document, chunks = await sent_documents.open_document(

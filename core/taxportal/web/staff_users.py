@@ -5,13 +5,11 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import StaffUser
+from taxportal.models import MAX_ID, StaffUser
 from taxportal.services import second_factor
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import actor, admin_required
 from taxportal.web.keys import CORE
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def routes() -> list[web.RouteDef]:

@@ -7,10 +7,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from taxportal.models import MAX_ID
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import current_staff, staff_required
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def routes() -> list[web.RouteDef]:

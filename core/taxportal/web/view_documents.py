@@ -6,6 +6,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
+from taxportal.models import MAX_ID
 from taxportal.services import upload_review, uploads
 from taxportal.web import file_download
 from taxportal.web.access import staff_principal
@@ -13,7 +14,6 @@ from taxportal.web.auth import staff_required
 from taxportal.web.keys import CORE
 
 BASE = "/staff/returns/{return_id:\\d+}/uploads"
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def routes() -> list[web.RouteDef]:
