@@ -62,7 +62,7 @@ async def test_download_is_streamed_with_safe_headers(signed_in: Any) -> None:
         "../../etc/passwd.pdf": ("_.._etc_passwd.pdf", "_.._etc_passwd.pdf"),
         'say "hi"; x=evil.exe.pdf': ("say _hi__ x=evil.exe.pdf", 'say "hi"; x=evil.exe.pdf'),
         "recibo 🧾 año.pdf": ("recibo _ a_o.pdf", "recibo 🧾 año.pdf"),
-        "é" * 251 + ".pdf": ("_" * 251 + ".pdf", "é" * 251 + ".pdf"),
+        "é" * 251 + ".pdf": ("_" * 98 + ".pdf", "é" * 98 + ".pdf"),  # 200 bytes, as zipped
     }
     for index, (name, (fallback, utf8)) in enumerate(names.items()):
         file_id = await uploaded(client, name, PDF + bytes([index]))

@@ -19,6 +19,7 @@ from taxportal.context import Core
 from taxportal.models import Portal, TaxReturn, UploadedFile
 from taxportal.services import uploads
 from taxportal.services.document_access import Principal, portal_id_of
+from taxportal.services.file_names import typed_name
 
 NotFound = uploads.NotFound
 STORED_TYPES = ("application/pdf", "image/")  # already compressed: deflating gains nothing
@@ -137,7 +138,9 @@ async def zip_chunks(
     sink = _Sink()
     # no tell()/seek() on the sink: zipfile writes sizes after each entry (data descriptors)
     archive = zipfile.ZipFile(sink, "w", allowZip64=True)  # type: ignore[arg-type]
-    for name, listed in zip(unique_names([f.file_name for f in files]), files, strict=True):
+    # each ends with the extension of its judged type: no "W-2.bat" that is a PDF
+    names = unique_names([typed_name(safe_name(f.file_name), f.content_type) for f in files])
+    for name, listed in zip(names, files, strict=True):
         try:
             row, chunks = await uploads.open_stream(core, principal, portal_id, listed.id)
         except uploads.NotFound:

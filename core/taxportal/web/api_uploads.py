@@ -69,6 +69,9 @@ async def download_upload(request: web.Request) -> web.StreamResponse:
         raise ApiError(404, f"no upload with id {file_id} for return {return_id}") from None
     except uploads.UploadError as exc:  # no storage plugin enabled
         raise ApiError(503, exc.message) from None
-    return await file_download.stream(
-        request, chunks, file_name=row.file_name, content_type=row.content_type, size=row.size
-    )
+    try:
+        return await file_download.stream_file(
+            request, chunks, row.content_type, row.file_name, size=row.size
+        )
+    except file_download.StorageUnavailable:
+        raise ApiError(503, "the file's bytes could not be read from storage") from None

@@ -14,10 +14,10 @@ from taxportal.services import preparer_documents as documents
 from taxportal.services import sent_documents
 from taxportal.services.document_access import Denied
 from taxportal.services.preparer_documents import is_joint
+from taxportal.web import file_download
 from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
 from taxportal.web.keys import CORE
-from taxportal.web.pdf_response import stream_pdf
 
 FILE_FIELD = "file"
 CHUNK = 64 * 1024
@@ -169,7 +169,9 @@ async def view_document(request: web.Request) -> web.StreamResponse:
         )
     except (sent_documents.NotFound, Denied):
         raise web.HTTPNotFound() from None
-    return await stream_pdf(request, document, chunks)
+    return await file_download.stream_file(
+        request, chunks, "application/pdf", document.file_name, inline=True, size=document.size
+    )
 
 
 @staff_required

@@ -1,72 +1,116 @@
-"""Streamed downloads of uploaded files (one, or a zip): attachment headers safe for any name."""
+"""Every file the portal hands out, in one place: the Content-Disposition header (any name,
+RFC 6266/5987) and the streamed response with its security headers. My Files, View
+Documents (one file and the zip), the API's downloads and both PDF Views use it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import string
+import unicodedata
+from collections.abc import AsyncIterable
 from urllib.parse import quote
 
 from aiohttp import web
 
-from taxportal.services.upload_review import safe_name
+from taxportal.services.file_names import typed_name
+from taxportal.services.upload_review import NAME_BYTES  # as in the zip: room for " (2)"
 
 log = logging.getLogger(__name__)
 SAFE_TYPES = ("application/pdf", "image/", "application/zip")  # uploads are sniffed on arrival
-# the bytes are a download, never a page: no scripts, no framing, no referrer
-DOWNLOAD_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+# The bytes are a file, never a page: no scripts, forms, plugins or framing by anyone; an
+# inline PDF is rendered by the browser's own viewer only.
+CSP = "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+# what the ASCII fallback keeps; anything else (quotes, %, ;, \, controls, non-ASCII) is "_"
+FALLBACK_CHARS = frozenset(string.ascii_letters + string.digits + " .-_()+,=@[]~")
 
 
-def attachment(file_name: str) -> str:
-    """RFC 6266 ``attachment``: a plain-ASCII fallback and the name as UTF-8 in ``filename*``,
-    both made from a name with no folders or controls, so no name can break the header."""
-    name = safe_name(file_name)
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+def download_name(name: str, content_type: str = "") -> str:
+    """The name as the browser is told it: NFC, without controls or bidi/format characters
+    (category C: U+202E cannot turn "fdp.exe" around), path separators as "_", no leading
+    or trailing dots or spaces, ending with the extension of ``content_type``, at most
+    ``NAME_BYTES`` of UTF-8 (a longer name is cut before its extension)."""
+    name = "".join(
+        "_" if c in "/\\" else c
+        for c in unicodedata.normalize("NFC", name)
+        if unicodedata.category(c)[0] != "C"
+    ).strip(". ")
+    name = typed_name(name or "file", content_type)
+    if len(name.encode()) > NAME_BYTES:
+        _, dot, ext = name.rpartition(".")
+        ext = dot + ext if dot and len(ext.encode()) <= 16 else ""
+        stem = name[: len(name) - len(ext)]
+        while len((stem + ext).encode()) > NAME_BYTES:
+            stem = stem[:-1]
+        name = stem.rstrip(". ") + ext
+    return name
 
 
-def download_headers(file_name: str, content_type: str) -> dict[str, str]:
+def content_disposition(name: str, inline: bool = False, content_type: str = "") -> str:
+    """``inline`` or ``attachment`` with an ASCII fallback of safe characters only and the
+    name as UTF-8 in ``filename*`` (percent-encoded): no name can break out of the header."""
+    shown = download_name(name, content_type)
+    fallback = "".join(c if c in FALLBACK_CHARS else "_" for c in shown)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown, safe='')}"
+
+
+def download_headers(name: str, content_type: str, inline: bool = False) -> dict[str, str]:
+    """Set before prepare(): the security middleware runs after it, too late to add any."""
     safe = content_type.startswith(SAFE_TYPES)
-    # set before prepare(): the security middleware runs after it, too late to add any
+    sent_type = content_type if safe else "application/octet-stream"
     return {
-        "Content-Type": content_type if safe else "application/octet-stream",
-        "Content-Disposition": attachment(file_name),
+        "Content-Type": sent_type,
+        "Content-Disposition": content_disposition(name, inline, sent_type),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
-        "Content-Security-Policy": DOWNLOAD_CSP,
-        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": CSP,
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Resource-Policy": "same-origin",
     }
 
 
-async def stream(
+class StorageUnavailable(web.HTTPServiceUnavailable):
+    """The first bytes could not be read: nothing was sent, an error page still can be."""
+
+
+async def stream_file(
     request: web.Request,
-    chunks: AsyncIterator[bytes],
-    *,
-    file_name: str,
+    chunks: AsyncIterable[bytes],
     content_type: str,
+    name: str,
+    inline: bool = False,
     size: int | None = None,
 ) -> web.StreamResponse:
-    """Send ``chunks`` as they come; ``size`` None means chunked (a zip made on the fly)."""
-    # the first chunk before the headers: a storage fault then is still an error page
+    """Send ``chunks`` as they come; ``size`` None means chunked (a zip made on the fly).
+
+    The first chunk is read before the headers go out, so a storage fault then is a 503
+    page (``StorageUnavailable``), never a 200 with an error page for a body. A fault after
+    that closes the connection: the browser sees a broken download, never a short file
+    that looks whole."""
     iterator = aiter(chunks)
-    first = await anext(iterator, b"")
-    response = web.StreamResponse(headers=download_headers(file_name, content_type))
-    if size is not None:
-        response.content_length = size
-    await response.prepare(request)
     try:
-        if first:
-            await response.write(first)
-        async for chunk in iterator:
-            if chunk:
+        first = await anext(iterator, b"")
+    except Exception:
+        log.exception("the bytes for %s could not be read from storage", request.path)
+        raise StorageUnavailable() from None  # the error page says it in the page's words
+    response = web.StreamResponse(headers=download_headers(name, content_type, inline))
+    if size is not None:
+        response.content_length = int(size)
+    await response.prepare(request)
+    chunk: bytes | None = first
+    while chunk is not None:
+        if chunk:
+            try:
                 await response.write(chunk)
-    except ConnectionResetError:  # the browser went away: nothing left to answer
-        return response
-    except Exception:  # too late for an error page: cut the download short, log why
-        log.exception("download of %s broke off", request.path)
-        if request.transport is not None:
-            request.transport.close()
-        return response
+            except ConnectionResetError:  # the browser went away: nothing left to answer
+                return response
+        try:
+            chunk = await anext(iterator, None)
+        except Exception:  # a storage fault (even a reset connection to S3): cut it short
+            log.exception("the bytes for %s stopped coming from storage", request.path)
+            if request.transport is not None:
+                request.transport.close()
+            return response
     await response.write_eof()
     return response

@@ -3,7 +3,6 @@ upload window, or a plain multipart form without JavaScript), download and remov
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from taxportal.services import uploads
+from taxportal.web import file_download
 from taxportal.web import my_files_view as view
 from taxportal.web.access import taxpayer_principal
 from taxportal.web.keys import ACCOUNT, CORE, LANG
@@ -154,37 +154,9 @@ async def download(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except uploads.UploadError:
         raise web.HTTPServiceUnavailable() from None
-    stream = aiter(chunks)
-    try:
-        first = await anext(stream, b"")  # before the headers: a storage fault is still a page
-    except Exception:
-        log.exception("the bytes of file %s could not be read from storage", row.id)
-        raise web.HTTPServiceUnavailable() from None
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": row.content_type,
-            "Content-Disposition": view.attachment(row.file_name),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        }
+    return await file_download.stream_file(
+        request, chunks, row.content_type, row.file_name, size=int(row.size)
     )
-    response.content_length = int(row.size)
-    await response.prepare(request)
-    try:
-        await response.write(first)
-        async for chunk in stream:
-            await response.write(chunk)
-    except (ConnectionError, asyncio.CancelledError):
-        raise  # the browser went away
-    except Exception:
-        # the headers are out: cut the connection so the browser sees a broken download
-        log.exception("the bytes of file %s stopped coming from storage", row.id)
-        if request.transport is not None:
-            request.transport.close()
-        return response
-    await response.write_eof()
-    return response
 
 
 @taxpayer_required

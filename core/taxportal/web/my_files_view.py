@@ -1,14 +1,12 @@
 """What the "My Files" pages show: the messages (English and Spanish), sizes, dates, the
-note a no-JavaScript upload leaves for the next page, and a safe download header."""
+note a no-JavaScript upload leaves for the next page."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import unicodedata
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from babel.dates import format_date
@@ -129,17 +127,6 @@ def file_view(row: UploadedFile, language: str) -> dict[str, Any]:
         "url": f"{PAGE}/{row.id}",
         "remove": f"{PAGE}/{row.id}/remove",
     }
-
-
-def attachment(name: str) -> str:
-    """Content-Disposition for a download: an ASCII fallback and the UTF-8 name, with path
-    separators, quotes and control characters unable to reach the header or a path."""
-    plain = "".join(
-        "_" if c in "/\\" or unicodedata.category(c).startswith("C") else c for c in name
-    ).lstrip(". ")
-    plain = plain or "file"
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"%;\\' else "_" for c in plain)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(plain, safe='')}"
 
 
 def encode_notes(notes: list[dict[str, str]]) -> str:

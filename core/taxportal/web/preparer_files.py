@@ -11,9 +11,9 @@ from taxportal.i18n import N_
 from taxportal.models import MAX_ID
 from taxportal.services import document_notice, sent_documents
 from taxportal.services.document_access import Denied
+from taxportal.web import file_download
 from taxportal.web.access import taxpayer_principal
 from taxportal.web.keys import ACCOUNT, CORE, LANG
-from taxportal.web.pdf_response import stream_pdf
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PAGE = "/portal/preparer-files"
@@ -77,4 +77,6 @@ async def view_file(request: web.Request) -> web.StreamResponse:
         )
     except (sent_documents.NotFound, Denied):
         raise web.HTTPNotFound() from None
-    return await stream_pdf(request, document, chunks)
+    return await file_download.stream_file(
+        request, chunks, "application/pdf", document.file_name, inline=True, size=document.size
+    )

@@ -69,8 +69,8 @@ async def download_one(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     except uploads.UploadError as exc:  # no storage plugin
         raise web.HTTPServiceUnavailable(text=exc.message) from None
-    return await file_download.stream(
-        request, chunks, file_name=row.file_name, content_type=row.content_type, size=row.size
+    return await file_download.stream_file(
+        request, chunks, row.content_type, row.file_name, size=row.size
     )
 
 
@@ -86,11 +86,8 @@ async def download_all(request: web.Request) -> web.StreamResponse:
     if request.app[CORE].plugins.storage is None:
         raise web.HTTPServiceUnavailable(text="File storage is not set up.")
     chunks = upload_review.zip_chunks(request.app[CORE], principal, view.portal.id, view.files)
-    return await file_download.stream(
-        request,
-        chunks,
-        file_name=upload_review.archive_name(view.tax_return),
-        content_type="application/zip",
+    return await file_download.stream_file(
+        request, chunks, "application/zip", upload_review.archive_name(view.tax_return)
     )
 
 
