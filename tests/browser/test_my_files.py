@@ -50,7 +50,7 @@ DROPPED = """() => {
   data.items.add(new File([jpeg], "1099-INT photo.jpg", { type: "image/jpeg" }));
   return data;
 }""".replace("PDF_BYTES", str(PDF_BYTES))
-PICKED = "Recibo año 2025 ✓.pdf"
+PICKED = "Recibo año 2025 ✓ $& $'.pdf"  # "$&" and "$'" mean something to String.replace
 
 
 def seed(server: PortalServer, client: Client) -> None:
@@ -159,6 +159,16 @@ async def test_drag_two_pick_one_reload_and_remove(
         await expect(item.get_by_role("button", name=f"Remove {name}")).to_be_visible()
     await expect(window.get_by_role("status")).to_contain_text("Uploaded.")
     await page.screenshot(path=screenshots / "my-files-uploaded-desktop.png")
+
+    # Remove in the window asks first, in the same dialog as the list; keeping it changes nothing.
+    await uploads.filter(has_text=PICKED).get_by_role("button", name=f"Remove {PICKED}").click()
+    confirm = page.get_by_role("dialog", name="Remove this file?")
+    await expect(confirm).to_contain_text(PICKED)
+    await expect(confirm.get_by_role("button", name="Keep this file")).to_be_focused()
+    await confirm.get_by_role("button", name="Keep this file").click()
+    await expect(confirm).to_be_hidden()
+    await expect(window).to_be_visible()
+    await expect(uploads.filter(has_text=PICKED).get_by_role("button")).to_be_visible()
 
     # Closing the window brings the list behind it up to date; a reload shows the same.
     await window.get_by_role("button", name="Close").click()

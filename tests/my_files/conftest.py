@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aiohttp import CookieJar, FormData
@@ -64,15 +65,18 @@ async def token(client: TestClient) -> str:
 async def put_file(
     client: TestClient, name: str, data: bytes, csrf: str | None = None
 ) -> tuple[int, Any]:
-    """What the upload window sends: the raw bytes, the name in the query, the token in a header."""
-    headers = {"Accept": "application/json", "Content-Type": "application/octet-stream"}
+    """What the upload window sends: the raw bytes, the name (percent-encoded UTF-8) and the
+    token in headers."""
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/octet-stream",
+        "X-File-Name": quote(name, safe=""),
+    }
     if csrf is None:
         csrf = await token(client)
     if csrf:
         headers["X-CSRF-Token"] = csrf
-    response = await client.put(
-        "/portal/files/upload", params={"name": name}, data=data, headers=headers
-    )
+    response = await client.put("/portal/files/upload", data=data, headers=headers)
     body = await response.json() if response.content_type == "application/json" else None
     return response.status, body
 
@@ -97,7 +101,8 @@ async def page(client: TestClient, path: str = "/portal/files") -> str:
 
 
 def listed_names(html: str) -> list[str]:
-    return re.findall(r'<a class="file-name" href="/portal/files/\d+" download>(.*?)</a>', html)
+    link = r'<a class="file-name" href="/portal/files/\d+" download><bdi>(.*?)</bdi></a>'
+    return re.findall(link, html)
 
 
 def stored_files(client: TestClient) -> list[Path]:

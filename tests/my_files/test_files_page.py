@@ -47,7 +47,7 @@ async def test_the_list_shows_name_date_and_size(signed_in: Any) -> None:
     row = await UploadedFile.get(id=file_id)
     date = row.uploaded_at.strftime("%b %-d, %Y")
     assert re.search(
-        rf'href="/portal/files/{file_id}" download>W-2 Núñez ✓\.pdf</a>\s*'
+        rf'href="/portal/files/{file_id}" download><bdi>W-2 Núñez ✓\.pdf</bdi></a>\s*'
         rf'<span class="file-meta"><time datetime="[^"]+">{date}</time> · {len(PDF)} B</span>',
         html,
     ), html

@@ -236,9 +236,9 @@ async def test_the_console_refuses_what_is_not_a_readable_pdf(firm: Firm) -> Non
     )
     page = await response.text()
     assert response.status == 400
-    assert "setup.pdf</strong>: This file is not a PDF" in page
-    assert "Form 8879.pdf</strong>: This PDF is encrypted" in page
-    assert "Added: Form 1040.pdf" in page
+    assert "setup.pdf</bdi></strong>: This file is not a PDF" in page
+    assert "Form 8879.pdf</bdi></strong>: This PDF is encrypted" in page
+    assert "Added: <bdi>Form 1040.pdf</bdi>." in page
     assert [d.file_name for d in await PreparerDocument.all()] == ["Form 1040.pdf"]
     assert len(firm.stored()) == 1
 

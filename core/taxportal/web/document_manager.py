@@ -59,7 +59,8 @@ async def _render(
         "refused": [],
         "error": "",
         "done": request.query.get("done", ""),
-        "count": request.query.get("n", ""),
+        # only a number from the query reaches the page: no words typed into a URL
+        "count": count if (count := request.query.get("n", "")).isdecimal() else "",
         "told": request.query.get("told", ""),
         "problem": "",
     }

@@ -2,11 +2,35 @@
 // own progress bar) and the remove confirmation. Without this script the plain form works.
 const dataBlock = document.getElementById("my-files-data");
 const uploadDialog = document.getElementById("upload-dialog");
+const removeDialog = document.getElementById("remove-dialog");
+const removeForm = document.getElementById("remove-form");
+let confirmed = null; // what Remove in the dialog does when the upload window asked
+
+// Remove asks first, from the list and from the upload window alike: the same dialog.
+const askRemove = (name, action, onConfirm = null) => {
+  removeForm.action = action; // the list's removal posts the form
+  document.getElementById("remove-name").textContent = name;
+  confirmed = onConfirm;
+  removeDialog.showModal();
+  removeDialog.querySelector("button.secondary").focus(); // Cancel first: removing is final
+};
+if (removeDialog) {
+  removeForm.addEventListener("submit", (event) => {
+    if (!confirmed) return;
+    event.preventDefault(); // the upload window removes with fetch and stays open
+    const remove = confirmed;
+    confirmed = null;
+    removeDialog.close();
+    remove();
+  });
+  removeDialog.addEventListener("close", () => { confirmed = null; });
+}
 
 if (dataBlock && uploadDialog) {
   const data = JSON.parse(dataBlock.textContent);
   const texts = data.texts;
-  const fill = (text, name) => text.replace("%(name)s", name);
+  // a function replacement: "$&", "$`" and "$'" in a file name stay as typed
+  const fill = (text, name) => text.replace("%(name)s", () => name);
   const list = document.getElementById("upload-list");
   const announce = document.getElementById("upload-announce");
   const opener = document.getElementById("open-upload");
@@ -57,13 +81,13 @@ if (dataBlock && uploadDialog) {
   };
 
   const showError = (row, name, message) => {
-    row.replaceChildren(element("span", "file-name", name), element("p", "upload-error", message));
+    row.replaceChildren(element("bdi", "file-name", name), element("p", "upload-error", message));
     row.classList.add("failed");
     say(`${name}: ${message}`);
   };
 
   const showNote = (row, name, message) => {
-    row.replaceChildren(element("span", "file-name", name), element("p", "upload-note", message));
+    row.replaceChildren(element("bdi", "file-name", name), element("p", "upload-note", message));
     say(`${name}: ${message}`);
   };
 
@@ -71,9 +95,11 @@ if (dataBlock && uploadDialog) {
     const remove = element("button", "secondary small", texts.remove);
     remove.type = "button";
     remove.setAttribute("aria-label", fill(texts.removeNamed, file.name));
-    remove.addEventListener("click", () => removeUploaded(row, file));
+    remove.addEventListener("click", () => {
+      askRemove(file.name, file.remove, () => removeUploaded(row, file));
+    });
     row.replaceChildren(
-      element("span", "file-name", file.name),
+      element("bdi", "file-name", file.name),
       element("span", "file-meta", file.size),
       remove,
     );
@@ -91,7 +117,8 @@ if (dataBlock && uploadDialog) {
 
   const send = (file, row, bar) => new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("PUT", `${data.uploadUrl}?name=${encodeURIComponent(file.name)}`);
+    xhr.open("PUT", data.uploadUrl); // the name rides in a header, never in the URL
+    xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
     xhr.setRequestHeader("X-CSRF-Token", data.csrf);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
@@ -193,18 +220,12 @@ if (dataBlock && uploadDialog) {
   });
 }
 
-// Remove from the list: a confirmation dialog (without this script, a confirmation page).
-const removeDialog = document.getElementById("remove-dialog");
+// Remove from the list: the confirmation dialog (without this script, a confirmation page).
 if (removeDialog) {
-  const form = document.getElementById("remove-form");
-  const name = document.getElementById("remove-name");
   for (const link of document.querySelectorAll("a[data-remove]")) {
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      form.action = link.getAttribute("href");
-      name.textContent = link.dataset.name;
-      removeDialog.showModal();
-      removeDialog.querySelector("button.secondary").focus(); // Cancel first: removing is final
+      askRemove(link.dataset.name, link.getAttribute("href"));
     });
   }
 }
