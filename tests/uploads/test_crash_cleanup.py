@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.util
 import os
 import secrets
 import subprocess
@@ -127,10 +126,6 @@ async def test_an_upload_process_killed_midway_is_cleaned_at_the_next_start(
         server.stop()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("taxportal.web.my_files") is None,
-    reason="the My Files upload endpoint is not in this checkout",
-)
 @pytest.mark.parametrize("kind", ["local", "s3"])
 async def test_a_server_killed_during_an_http_upload(
     started: Any, s3_store: Any, tmp_path: Path, kind: str
