@@ -15,23 +15,12 @@ from typing import Any
 import pytest
 
 from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxReturn
+from taxportal.services import document_spool, sent_documents
 from taxportal.services import preparer_documents as documents
-from taxportal.services import sent_documents
-from taxportal.services.document_access import Principal
 from taxportal.services.upload_cleanup import remove_unfinished
 from tests.preparer_documents.conftest import Firm
 from tests.preparer_documents.pdfs import pdf
-
-PREPARER = Principal("staff", 1, "198.51.100.4")
-
-
-def owner(firm: Firm) -> Principal:
-    return Principal("taxpayer", 1, "203.0.113.9", portal_id=firm.portal_id)
-
-
-async def chunked(data: bytes, size: int = 1000) -> AsyncIterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
+from tests.preparer_documents.test_service import PREPARER, chunked, owner
 
 
 async def add(firm: Firm, name: str, data: bytes, return_id: int | None = None) -> Any:
@@ -110,9 +99,9 @@ async def test_sent_count_is_the_own_portals_and_writes_nothing(firm: Firm) -> N
 async def test_the_spool_is_in_the_data_directory_and_hashed_off_the_loop(
     firm: Firm, monkeypatch: Any
 ) -> None:
-    spool = documents.spool_dir(firm.core.config.data_dir)
+    spool = document_spool.spool_dir(firm.core.config.data_dir)
     threads: list[tuple[bool, int]] = []
-    original = documents.hash_batch
+    original = document_spool.hash_batch
 
     def watched(sha256: Any, batch: list[bytes]) -> None:
         threads.append((threading.current_thread() is threading.main_thread(), len(batch)))
@@ -130,9 +119,9 @@ async def test_the_spool_is_in_the_data_directory_and_hashed_off_the_loop(
         seen_during_put.append(rows)
         return await put(key, chunks)
 
-    monkeypatch.setattr(documents, "hash_batch", watched)
+    monkeypatch.setattr(document_spool, "hash_batch", watched)
     monkeypatch.setattr(storage, "put", watching_put)
-    monkeypatch.setattr(documents, "HASH_BATCH", 1024)  # batches of 1 KiB instead of a MiB
+    monkeypatch.setattr(document_spool, "HASH_BATCH", 1024)  # batches of 1 KiB instead of a MiB
     data = pdf(40)
     assert len(data) > 3 * 1024
 
@@ -150,34 +139,32 @@ async def test_the_spool_is_in_the_data_directory_and_hashed_off_the_loop(
 
 async def test_a_crash_during_an_add_is_cleared_at_the_next_start(firm: Firm) -> None:
     storage = firm.core.plugins.storage
+
+    async def adding(name: str) -> PreparerDocument:
+        """A row as an add makes it before the bytes are stored."""
+        return await PreparerDocument.create(
+            tax_return_id=firm.return_id,
+            storage_key=f"d/{firm.return_id}/{name.lower()}",
+            file_name=f"{name}.pdf",
+            size=10,
+            sha256="",
+            deleted_at=documents.ADDING,
+        )
+
     kept = await add(firm, "Form 1040.pdf", pdf(1))
     deleted = await add(firm, "Draft.pdf", pdf(2))
     await documents.delete(firm.core, PREPARER, firm.return_id, deleted.id)
     # what a kill between storing the bytes and clearing the mark leaves
-    crashed = await PreparerDocument.create(
-        tax_return_id=firm.return_id,
-        storage_key=f"d/{firm.return_id}/crashed",
-        file_name="Form 8879.pdf",
-        size=10,
-        sha256="",
-        deleted_at=documents.ADDING,
-    )
+    crashed = await adding("Crashed")
     await storage.put(crashed.storage_key, chunked(b"%PDF-1.7 half a return"))
-    spool = documents.spool_dir(firm.core.config.data_dir)
+    spool = document_spool.spool_dir(firm.core.config.data_dir)
     spool.mkdir(mode=0o700, parents=True, exist_ok=True)
     stale = spool / "doc-crashed"
     stale.write_bytes(b"%PDF-1.7 a whole return, SSN and all")
     then = dt.datetime.now(dt.UTC).timestamp() - 60
     os.utime(stale, (then, then))
     before = dt.datetime.now(dt.UTC)
-    live = await PreparerDocument.create(  # an add of the running server, begun after
-        tax_return_id=firm.return_id,
-        storage_key=f"d/{firm.return_id}/live",
-        file_name="Live.pdf",
-        size=10,
-        sha256="",
-        deleted_at=documents.ADDING,
-    )
+    live = await adding("Live")  # an add of the running server, begun after the moment
     running = spool / "doc-live"
     running.write_bytes(b"%PDF-1.7 arriving")
 
@@ -207,7 +194,7 @@ async def test_a_failed_store_leaves_no_row_and_no_bytes(firm: Firm, monkeypatch
     assert refused.value.kind == "storage"
     assert await PreparerDocument.all().count() == 0
     assert firm.stored() == []
-    assert list(documents.spool_dir(firm.core.config.data_dir).iterdir()) == []
+    assert list(document_spool.spool_dir(firm.core.config.data_dir).iterdir()) == []
 
 
 async def test_names_lose_surrounding_white_space_like_uploads(firm: Firm) -> None:

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import os
 import secrets
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
@@ -33,21 +30,12 @@ from taxportal.models import PreparerDocument, SignatureRequest, TaxReturn
 from taxportal.services import activity, pdf_check
 from taxportal.services.document_access import Action, Denied, Principal, check, portal_id_of
 from taxportal.services.document_notice import notify_taxpayer
-from taxportal.services.uploads_stream import (
-    HASH_BATCH,
-    MB,
-    UploadError,
-    clean_name,
-    forget,
-    hash_batch,
-)
+from taxportal.services.document_spool import Spooled, read_back, spool
+from taxportal.services.uploads_stream import MB, UploadError, clean_name, forget
 
 log = logging.getLogger(__name__)
 MAX_BYTES = 50 * MB  # a whole return with its schedules is a few MB; this leaves room
-READ_BLOCK = 256 * 1024
 SIGNERS = ("taxpayer", "spouse")
-SPOOL = "spool"  # under the data directory, 0700; the start-up cleanup clears what a crash left
-SPOOL_PREFIX = "doc-"
 # deleted_at of a document whose bytes are being stored. There is no state column on
 # preparer_document (and no migration for one): the row is made first with this marker, so it
 # is invisible everywhere (every query wants deleted_at null), then cleared once the bytes
@@ -171,81 +159,6 @@ async def _document(
 # --- adding a PDF -------------------------------------------------------------------------
 
 
-@dataclass
-class _Spooled:
-    path: Path
-    size: int
-    sha256: str
-
-
-def spool_dir(data_dir: Path) -> Path:
-    """Where PDFs wait while they arrive: inside the data directory (never the system's
-    temporary folder, where a crash would leave a tax return for anyone), owner only."""
-    return data_dir / SPOOL
-
-
-def _open_spool(data_dir: Path) -> tempfile._TemporaryFileWrapper[bytes]:
-    folder = spool_dir(data_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; an older folder is kept tight
-    # the file itself is created 0600 by tempfile
-    return tempfile.NamedTemporaryFile(dir=folder, prefix=SPOOL_PREFIX, delete=False)
-
-
-def _write(
-    handle: tempfile._TemporaryFileWrapper[bytes], sha256: hashlib._Hash, batch: list[bytes]
-) -> None:
-    """On a worker thread: hash a batch and write it (both let go of the GIL)."""
-    hash_batch(sha256, batch)
-    handle.writelines(batch)
-
-
-async def _spool(data_dir: Path, chunks: AsyncIterator[bytes]) -> _Spooled:
-    """Write the incoming bytes to a spool file, counting, and hashing and writing on a
-    worker thread a MiB at a time; refuse early what is too large or does not start like a
-    PDF. The caller removes the file."""
-    handle = await asyncio.to_thread(_open_spool, data_dir)
-    path = Path(handle.name)
-    digest = hashlib.sha256()
-    size = 0
-    batch: list[bytes] = []
-    batched = 0
-    try:
-        async for chunk in chunks:
-            if not chunk:
-                continue
-            if size == 0 and len(chunk) >= len(pdf_check.PDF_MAGIC):
-                if not pdf_check.looks_like_pdf(chunk):
-                    raise pdf_check.PdfProblem(
-                        "not_pdf", "This file is not a PDF (judged by its content, not its name)."
-                    )
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise DocumentError("too_large", f"The file is larger than {MAX_BYTES // MB} MB.")
-            batch.append(chunk)
-            batched += len(chunk)
-            if batched >= HASH_BATCH:
-                await asyncio.to_thread(_write, handle, digest, batch)
-                batch, batched = [], 0
-        await asyncio.to_thread(_write, handle, digest, batch)
-        await asyncio.to_thread(handle.flush)
-    except BaseException:
-        handle.close()
-        path.unlink(missing_ok=True)
-        raise
-    handle.close()
-    return _Spooled(path, size, digest.hexdigest())
-
-
-async def _read_back(path: Path) -> AsyncIterator[bytes]:
-    handle = await asyncio.to_thread(path.open, "rb")
-    try:
-        while block := await asyncio.to_thread(handle.read, READ_BLOCK):
-            yield block
-    finally:
-        handle.close()
-
-
 async def add(
     core: Core, principal: Principal, return_id: int, file_name: str, chunks: AsyncIterator[bytes]
 ) -> PreparerDocument:
@@ -259,7 +172,7 @@ async def add(
             name = clean_name(file_name)
         except UploadError as exc:
             raise DocumentError(exc.kind, exc.message) from None
-        spooled = await _spool(core.config.data_dir, chunks)
+        spooled = await spool(core.config.data_dir, chunks, MAX_BYTES)
     except (DocumentError, pdf_check.PdfProblem) as exc:
         raise await _refused(principal, tax_return, exc) from None
     try:
@@ -297,7 +210,7 @@ async def _refused(
 
 async def _store(
     storage: StorageBackend,
-    spooled: _Spooled,
+    spooled: Spooled,
     name: str,
     pages: int,
     principal: Principal,
@@ -317,7 +230,7 @@ async def _store(
         deleted_at=ADDING,
     )
     try:
-        await storage.put(row.storage_key, _read_back(spooled.path))
+        await storage.put(row.storage_key, read_back(spooled.path))
         # conditional: a start-up cleanup of another server may have taken the row
         if not await PreparerDocument.filter(id=row.id, deleted_at=ADDING).update(deleted_at=None):
             raise RuntimeError(f"the row of document {row.id} was removed while it was stored")

@@ -20,7 +20,8 @@ from taxportal.context import Core
 from taxportal.contracts import StorageBackend
 from taxportal.models import PreparerDocument, UploadedFile
 from taxportal.runtime import build_core, started
-from taxportal.services.preparer_documents import ADDING, SPOOL_PREFIX, spool_dir
+from taxportal.services.document_spool import SPOOL_PREFIX, spool_dir
+from taxportal.services.preparer_documents import ADDING
 from taxportal.services.uploads import UPLOADING
 
 log = logging.getLogger(__name__)
