@@ -4,9 +4,11 @@ The bytes go to ``core.plugins.storage`` under a key the core makes; the file na
 kept as given (only displayed, escaped). While the bytes stream, the type is judged
 from the first bytes, the per-file and per-portal caps are enforced and the SHA-256
 is computed (``uploads_stream``). Every public function takes who is asking (a
-``Principal``) and the owning portal's id, passes the one access check
-(``document_access.check``, which also writes the activity log) and finds files by
-(portal, id): another portal's file, or a portal not the asker's, is ``NotFound``.
+``Principal``) and the owning portal's id and passes the one access check
+(``document_access.check``, which also writes the activity log); a file is found by its id
+first and checked against its REAL portal (``_checked``), so another portal's file is a
+logged denial and ``NotFound``. ``count_files`` (Home's card, the asker's own portal only)
+is the one read without a log entry.
 
 An upload is a row in state "uploading" first (never listed, never a duplicate, never
 downloadable), then the bytes, then the flip to "stored"; any failure removes the row
