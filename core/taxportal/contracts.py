@@ -83,6 +83,11 @@ class StorageBackend(Protocol):
     A backend (like a notifier or a signer) may also define ``async def start()``,
     awaited once after the database opens and before serving (e.g. to remove what a
     crash left), and ``async def close()``, awaited at shutdown.
+
+    A storage backend may also define ``async def remove_unfinished(before: datetime)
+    -> int``: ``taxportal serve`` calls it once, before any worker serves, with the start
+    time; it removes what puts begun before then left (temporary files, multipart
+    uploads), touching only keys the core could have made, and returns how many.
     """
 
     name: str
