@@ -13,7 +13,7 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from taxportal.services.returns import SORTABLE, ClientPage, ClientRow
+from taxportal.services.returns import SORTABLE, ClientPage, ClientRow, search_terms
 from taxportal.sql import Sql
 
 COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
@@ -58,12 +58,8 @@ def _where(sql: Sql, search: str, tax_year: int | None) -> str:
     clauses = []
     if tax_year:
         clauses.append(f"tax_year = {sql.param(tax_year)}")
-    for word in search.casefold().split()[:5]:
-        digits = "".join(c for c in word if c.isdigit())
-        phone_like = bool(digits) and all(c.isdigit() or c in "()-.+" for c in word)
-        clauses.append(
-            f"search_text LIKE {sql.param(_like(digits if phone_like else word))} ESCAPE '\\'"
-        )
+    for term in search_terms(search):
+        clauses.append(f"search_text LIKE {sql.param(_like(term))} ESCAPE '\\'")
     return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
 

@@ -199,6 +199,17 @@ class ClientPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
+def search_terms(search: str) -> list[str]:
+    """What each word of a search must be found as in ``search_text`` (all of them): the
+    word case-folded, or its digits when it is written like a phone number."""
+    terms = []
+    for word in search.casefold().split()[:5]:
+        digits = "".join(c for c in word if c.isdigit())
+        phone_like = bool(digits) and all(c.isdigit() or c in "()-.+" for c in word)
+        terms.append(digits if phone_like else word)
+    return terms
+
+
 async def list_clients(
     *,
     search: str = "",
@@ -217,10 +228,8 @@ async def list_clients(
     query = TaxReturn.all()
     if tax_year:
         query = query.filter(tax_year=tax_year)
-    for word in search.casefold().split()[:5]:
-        digits = "".join(c for c in word if c.isdigit())
-        phone_like = bool(digits) and all(c.isdigit() or c in "()-.+" for c in word)
-        query = query.filter(search_text__contains=digits if phone_like else word)
+    for term in search_terms(search):
+        query = query.filter(search_text__contains=term)
     order = SORTABLE.get(sort, SORTABLE["last_name"])
     if descending:
         order = tuple(f"-{name}" for name in order)
