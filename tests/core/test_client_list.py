@@ -165,3 +165,23 @@ async def test_year_filter_shows_a_new_year_after_a_write(
         "/staff/returns/new", data={"csrf_token": token, "tax_year": "2027", "last_name": "Doe"}
     )
     assert await returns.tax_years() == [2027, 2026, 2025, 2024, 2023]
+
+
+async def test_search_reads_an_index_not_the_table(
+    database: str, build_app: Any, client_for: Any
+) -> None:
+    """SQLite scans the covering name index (0006); PostgreSQL has a trigram index (0007)."""
+    from tortoise import connections
+
+    await client_for(await build_app())
+    conn = connections.get("default")
+    if database.startswith("sqlite"):
+        plan = await conn.execute_query_dict(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM tax_return WHERE search_text LIKE '%ana%'"
+        )
+        assert "COVERING INDEX" in " ".join(str(row["detail"]) for row in plan)
+    else:
+        names = await conn.execute_query_dict(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'tax_return'"
+        )
+        assert "tax_return_search_trgm" in {row["indexname"] for row in names}
