@@ -17,6 +17,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
+from taxportal.web.keys import CORE
 from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, fast_passwords, migrate, sign_in
 
 # The server's `test` database is only the door: each test run works in a database of its
@@ -142,3 +143,15 @@ def core_of() -> Callable[[TestClient], Any]:
     from taxportal.web.keys import CORE
 
     return lambda client: client.app[CORE]
+
+
+@pytest.fixture
+def started(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> Callable[..., Any]:
+    """An app core with its backends resolved (the app runs under a test client)."""
+
+    async def make(*plugins: object, **env: str) -> Any:
+        app = await build_app(*plugins, **env)
+        await client_for(app)
+        return app[CORE]
+
+    return make

@@ -1,15 +1,19 @@
-"""Helpers for tests: sign in (both factors), read CSRF tokens, migrate. Fixtures: conftest.py."""
+"""Helpers for tests: sign in (both factors), read CSRF tokens, migrate, a storage that is
+down. Fixtures: conftest.py."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pyotp
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from taxportal import hookimpl
 from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
 from taxportal.models import StaffUser
@@ -113,3 +117,43 @@ async def pass_second_factor(client: TestClient, email: str = ADMIN_EMAIL) -> No
     # Set-up answers with the recovery codes page; a sign-in goes on to the next page.
     assert response.status in (200, 303), text
     assert response.status == 303 or "Save your recovery codes" in text, text
+
+
+class BrokenStorage:
+    """A storage backend (name "broken") whose every write fails with ``error``: a full
+    disk, an S3 endpoint that refuses connections."""
+
+    name = "broken"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        async for _ in chunks:
+            raise self.error
+        return 0
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        raise KeyError(key)
+        yield b""  # pragma: no cover
+
+    async def delete(self, key: str) -> None:
+        return None
+
+    async def exists(self, key: str) -> bool:
+        return False
+
+    async def size(self, key: str) -> int:
+        raise KeyError(key)
+
+
+class BrokenStoragePlugin:
+    """Offers ``BrokenStorage``; start with storage_local disabled and
+    ``TAXPORTAL_STORAGE__BACKEND="broken"``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    @hookimpl
+    def taxportal_storage_backends(self, config: Any) -> list[Any]:
+        return [BrokenStorage(self.error)]

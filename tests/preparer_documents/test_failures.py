@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,40 +12,10 @@ from taxportal.contracts import DeliveryError
 from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxReturn
 from taxportal.services import preparer_documents as documents
 from taxportal.services.document_access import Principal
-from taxportal.web.keys import CORE
 from tests.preparer_documents.pdfs import pdf
+from tests.support import BrokenStoragePlugin
 
 PREPARER = Principal("staff", 1, "198.51.100.4")
-
-
-class RefusingStorage:
-    """A storage whose endpoint refuses every write (an S3 that is down)."""
-
-    name = "refusing"
-
-    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
-        async for _ in chunks:
-            raise ConnectionRefusedError("connection refused by 10.0.0.9:9000")
-        return 0
-
-    async def get(self, key: str) -> AsyncIterator[bytes]:
-        raise KeyError(key)
-        yield b""  # pragma: no cover
-
-    async def delete(self, key: str) -> None:
-        return None
-
-    async def exists(self, key: str) -> bool:
-        return False
-
-    async def size(self, key: str) -> int:
-        raise KeyError(key)
-
-
-class RefusingStoragePlugin:
-    @hookimpl
-    def taxportal_storage_backends(self, config: Any) -> list[Any]:
-        return [RefusingStorage()]
 
 
 class FailingEmail:
@@ -66,21 +36,11 @@ async def chunked(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-@pytest.fixture
-def started(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> Callable[..., Any]:
-    async def make(*plugins: object, **env: str) -> Any:
-        app = await build_app(*plugins, **env)
-        await client_for(app)
-        return app[CORE]
-
-    return make
-
-
 async def test_storage_down_leaves_no_row(started: Any) -> None:
     core = await started(
-        RefusingStoragePlugin(),
+        BrokenStoragePlugin(ConnectionRefusedError("connection refused by 10.0.0.9:9000")),
         TAXPORTAL_PLUGINS__DISABLED='["storage_local"]',
-        TAXPORTAL_STORAGE__BACKEND="refusing",
+        TAXPORTAL_STORAGE__BACKEND="broken",
     )
     tax_return = await TaxReturn.create(tax_year=2025, last_name="Down")
     with pytest.raises(documents.DocumentError) as caught:

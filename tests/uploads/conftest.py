@@ -8,20 +8,7 @@ from typing import Any
 
 import pytest
 
-from taxportal.web.keys import CORE
 from tests.uploads.helpers import MotoServer, s3_env
-
-
-@pytest.fixture
-def started(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> Callable[..., Any]:
-    """An app core with its backends resolved (the app runs under a test client)."""
-
-    async def make(*plugins: object, **env: str) -> Any:
-        app = await build_app(*plugins, **env)
-        await client_for(app)
-        return app[CORE]
-
-    return make
 
 
 @pytest.fixture(scope="session")

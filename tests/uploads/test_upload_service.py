@@ -13,6 +13,7 @@ from taxportal import hookimpl
 from taxportal.models import ActivityEntry, UploadedFile
 from taxportal.services import uploads
 from taxportal.services.document_access import Principal
+from tests.support import BrokenStoragePlugin
 from tests.uploads.helpers import (
     EXE,
     HEIC,
@@ -259,40 +260,6 @@ async def test_remove_refused_after_preparer_opened(started: Any) -> None:
     assert caught.value.kind == "opened"
     assert [f.id for f in await uploads.list_files(owner(portal), portal.id)] == [row.id]
     assert len(stored_files(core)) == 1
-
-
-class BrokenStorage:
-    name = "broken"
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> int:
-        async for _ in chunks:
-            raise self.error
-        return 0
-
-    async def get(self, key: str) -> AsyncIterator[bytes]:
-        raise KeyError(key)
-        yield b""  # pragma: no cover
-
-    async def delete(self, key: str) -> None:
-        return None
-
-    async def exists(self, key: str) -> bool:
-        return False
-
-    async def size(self, key: str) -> int:
-        raise KeyError(key)
-
-
-class BrokenStoragePlugin:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    @hookimpl
-    def taxportal_storage_backends(self, config: Any) -> list[Any]:
-        return [BrokenStorage(self.error)]
 
 
 @pytest.mark.parametrize("error", [OSError("disk full"), ConnectionError("refused")])
