@@ -14,6 +14,7 @@ from taxportal.services import preparer_documents as documents
 from taxportal.services.document_access import Denied
 from taxportal.web.access import api_principal
 from taxportal.web.api_io import ApiError, api_view, json_object
+from taxportal.web.api_json import iso_time
 from taxportal.web.keys import CORE
 
 CHUNK = 64 * 1024
@@ -50,9 +51,6 @@ class SendBody(BaseModel):
 def document_json(row: documents.DocumentRow) -> dict[str, Any]:
     d = row.document
 
-    def when(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
     return {
         "id": d.id,
         "file_name": d.file_name,
@@ -60,11 +58,11 @@ def document_json(row: documents.DocumentRow) -> dict[str, Any]:
         "sha256": d.sha256,
         "pages": d.pages,
         "state": row.state,
-        "added_at": when(d.added_at),
-        "sent_at": when(d.sent_at),
-        "superseded_at": when(d.superseded_at),
+        "added_at": iso_time(d.added_at),
+        "sent_at": iso_time(d.sent_at),
+        "superseded_at": iso_time(d.superseded_at),
         "replaced_by": d.replaced_by_id,  # type: ignore[attr-defined]
-        "viewed_at": when(d.viewed_at),
+        "viewed_at": iso_time(d.viewed_at),
         "signatures": row.signatures,
     }
 

@@ -7,6 +7,11 @@ from typing import Any
 from taxportal.services.returns import ClientRow, as_fields
 
 
+def iso_time(value: Any) -> str | None:
+    """A timestamp as the API writes it (ISO 8601), or null."""
+    return value.isoformat() if value is not None else None
+
+
 def return_json(row: ClientRow) -> dict[str, Any]:
     tax_return = row.tax_return
     return {

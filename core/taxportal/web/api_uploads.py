@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from taxportal.services import upload_review, uploads
 from taxportal.web import file_download
 from taxportal.web.access import api_principal
 from taxportal.web.api_io import ApiError, api_view
+from taxportal.web.api_json import iso_time
 from taxportal.web.keys import CORE
 
 BASE = "/api/v1/returns/{return_id:\\d+}/uploads"
@@ -25,17 +25,14 @@ def routes() -> list[web.RouteDef]:
 
 
 def upload_json(row: UploadedFile) -> dict[str, Any]:
-    def when(value: dt.datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
     return {
         "id": row.id,
         "file_name": row.file_name,
         "size": row.size,
         "content_type": row.content_type,
         "sha256": row.sha256,
-        "uploaded_at": when(row.uploaded_at),
-        "reviewed_at": when(row.reviewed_at),
+        "uploaded_at": iso_time(row.uploaded_at),
+        "reviewed_at": iso_time(row.reviewed_at),
     }
 
 
