@@ -9,6 +9,7 @@ from taxportal.services import client_list as client_list_service
 from taxportal.services import returns as returns_service
 from taxportal.services.portals import missing_for_portal
 from taxportal.web.auth import staff_required
+from taxportal.web.client_rows import client_rows
 
 PER_PAGE = 50
 
@@ -33,6 +34,7 @@ async def client_list(request: web.Request) -> web.Response:
         request,
         {
             "result": result,
+            "client_rows": client_rows,
             "search": search,
             "year": year,
             "sort": sort,

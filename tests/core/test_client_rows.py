@@ -1,0 +1,112 @@
+"""The File Viewer's rows, written without Jinja: every value escaped, every cell where it was."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from taxportal.services.returns import ClientRow
+from taxportal.web.client_rows import client_rows, escape_each
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+def a_row(**fields: object) -> ClientRow:
+    values = {
+        "id": 7,
+        "tax_year": 2025,
+        "return_type": "1040",
+        "efile_status": "Accepted",
+        "first_name": "Ana",
+        "last_name": "García",
+        "primary_email": "ana@example.com",
+        "secondary_email": "",
+        "mobile_phone": "+17065550197",
+        "address": "1 Main St",
+        "city": "Athens",
+        "state": "GA",
+        "zip_code": "30601",
+        "ssn_last4": "6789",
+    }
+    portal = fields.pop("portal", None)
+    invitation = fields.pop("invitation", None)
+    new_uploads = int(fields.pop("new_uploads", 0))  # type: ignore[call-overload]
+    values.update(fields)
+    return ClientRow(SimpleNamespace(**values), portal, invitation, None, new_uploads)  # type: ignore[arg-type]
+
+
+def cells(html: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+
+
+def test_each_cell_shows_its_value_in_the_column_order_of_the_header():
+    html = client_rows([a_row()])
+    assert cells(html) == [
+        "Not Sent",
+        "Accepted",
+        "",
+        "1040",
+        "2025",
+        "ana@example.com",
+        "",
+        "Ana",
+        "García",
+        "(706) 555-0197",
+        "1 Main St",
+        "Athens",
+        "GA",
+        "30601",
+        "***-**-6789",
+        '<a href="/staff/returns/7/edit">Edit</a> · '
+        '<a href="/staff/returns/7/documents">Signed Documents</a>',
+    ]
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["efile_status", "first_name", "last_name", "primary_email", "address", "city", "zip_code"],
+)
+def test_markup_in_any_text_is_shown_as_text(field):
+    html = client_rows([a_row(), a_row(**{field: HOSTILE}), a_row()])
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    # the rows around the hostile one are whole: nothing shifted into the wrong cell
+    assert html.count("<tr>") == 3 and html.count("García") == (2 if field == "last_name" else 3)
+    assert [cells(part)[9] for part in html.split("</tr>")[:3]] == ["(706) 555-0197"] * 3
+
+
+def test_a_text_holding_nul_is_still_escaped_and_keeps_every_other_cell_in_place():
+    html = client_rows([a_row(first_name="a\0<b>"), a_row(last_name="O'Brien & Sons")])
+    assert "a\0&lt;b&gt;" in html and "O&#39;Brien &amp; Sons" in html
+    assert len(cells(html)) == 32
+
+
+def test_format_characters_stay_literal():
+    html = client_rows([a_row(first_name="{id} %s {}", city="%(x)s")])
+    assert "<td>{id} %s {}</td>" in html and "<td>%(x)s</td>" in html
+
+
+def test_uploads_cell_shows_new_files_or_the_portal_documents_link_or_nothing():
+    portal = SimpleNamespace(id=3)
+    new, seen, none = client_rows(
+        [a_row(portal=portal, new_uploads=2), a_row(portal=portal), a_row()]
+    ).split("</tr>")[:3]
+    assert 'aria-label="View Documents: 2 new">2 new</a>' in new
+    assert '<a href="/staff/returns/7/uploads">View Documents</a>' in seen
+    assert cells(none)[2] == ""
+
+
+def test_email_sent_says_how_the_link_went_and_a_missing_ssn_shows_nothing():
+    by_email = SimpleNamespace(channel="email", sent_at=1)
+    by_text = SimpleNamespace(channel="sms", sent_at=1)
+    html = client_rows([a_row(invitation=by_email), a_row(invitation=by_text, ssn_last4="")])
+    first, second = html.split("</tr>")[:2]
+    assert cells(first)[0] == "Sent" and cells(second)[0] == "Sent (text)"
+    assert cells(second)[14] == ""
+
+
+def test_no_rows_is_no_markup():
+    assert client_rows([]) == ""
+    assert escape_each([]) == []
