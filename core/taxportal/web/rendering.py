@@ -28,6 +28,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
         context_processors=[page_context],
         filters={"phone": format_phone},
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # templates ship with the code: no stat() of each file per page
     )
     install_gettext(env)
 
