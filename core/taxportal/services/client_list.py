@@ -10,6 +10,7 @@ Filters and sorting are the same as ``returns.list_clients`` (the API's, with mo
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,6 +45,10 @@ SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
 FROM portal p LEFT JOIN taxpayer_account a ON a.portal_id = p.id
 WHERE p.tax_return_id IN ({ids})
 """
+# the returns' change counter, moved by triggers on every write a count could see (0008)
+VERSION = "(SELECT value FROM change_counter WHERE name = 'tax_return')"
+REMEMBERED = 1_000  # filters whose count is kept, per process (each entry is a few ints)
+_counts: OrderedDict[tuple[tuple[str, ...], int | None], tuple[int, int]] = OrderedDict()
 INVITATIONS_SQL = "SELECT id, portal_id, channel, sent_at FROM invitation WHERE id IN ({ids})"
 
 
@@ -80,12 +85,8 @@ async def page(
     page: int = 1,
     per_page: int = 50,
 ) -> ClientPage:
-    """One page of clients with portal state and new uploads: three statements at most."""
-    sql = Sql()
-    where = _where(sql, search, tax_year)
-    # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
-    counted = await sql.rows(f"SELECT COUNT(*) AS n FROM tax_return{where}")  # noqa: S608
-    total = int(counted[0]["n"])
+    """One page of clients with portal state and new uploads: four statements at most."""
+    total = await _count(search, tax_year)
     page = max(1, page)
     offset = (page - 1) * per_page
     limit = max(0, min(per_page, total - offset))
@@ -97,7 +98,9 @@ async def page(
     reverse = descending != backwards
     names = SORTABLE.get(sort, SORTABLE["last_name"])
     order = ", ".join(f"{name}{' DESC' if reverse else ''}" for name in names)
+    sql = Sql()
     where = _where(sql, search, tax_year)
+    # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
     returns = await sql.rows(
         f"SELECT {', '.join(COLUMNS)} FROM tax_return{where} ORDER BY {order} "  # noqa: S608
         f"LIMIT {sql.param(limit)} OFFSET {sql.param(offset)}"
@@ -115,6 +118,35 @@ async def page(
             portal, invitation, account, new_uploads = found
             rows.append(ClientRow(tax_return, portal, invitation, account, new_uploads))  # type: ignore[arg-type]
     return ClientPage(rows, total, page, per_page)
+
+
+async def _count(search: str, tax_year: int | None) -> int:
+    """How many returns the filters match, counted again only when the returns have changed.
+
+    Each filter's count is remembered with the returns' change counter (migration 0008).
+    One statement reads the counter and, only when it has moved since, counts anew: both
+    from one snapshot, so a count is never remembered under a counter older than its rows
+    (PostgreSQL and SQLite skip the COUNT's subquery when the CASE does not reach it)."""
+    key = (tuple(search_terms(search)), tax_year or None)
+    known = _counts.get(key)
+    sql = Sql()
+    seen = sql.param(known[0] if known else -1)
+    where = _where(sql, search, tax_year)
+    row = (
+        await sql.rows(
+            f"SELECT {VERSION} AS version, CASE WHEN {VERSION} = {seen} THEN NULL "  # noqa: S608
+            f"ELSE (SELECT COUNT(*) FROM tax_return{where}) END AS total"
+        )
+    )[0]
+    if row["total"] is None and known:
+        _counts.move_to_end(key)
+        return known[1]
+    total = int(row["total"])
+    if row["version"] is not None:
+        _counts[key] = (int(row["version"]), total)
+        if len(_counts) > REMEMBERED:
+            _counts.popitem(last=False)
+    return total
 
 
 async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
