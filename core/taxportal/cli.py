@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from taxportal import __version__
+from taxportal.commands.serving import LOG_FORMAT
 from taxportal.config import AppConfig, ConfigError, load_config
 from taxportal.crypto import EncryptionKeyError
 
@@ -25,9 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         config = load_config(args.config, overrides=_overrides(args))
         result = args.command(args, config)
