@@ -114,3 +114,23 @@ async def test_postgres_moves_the_counter_once_per_transaction_and_on_truncate(
     assert await totals() == (500, 500, 500)
     await outside_write(database, "TRUNCATE tax_return CASCADE")
     assert await totals() == (0, 0, 0)
+
+
+async def test_more_filters_at_once_than_are_remembered_all_get_their_count(
+    database: str, build_app: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many searches in flight while the oldest remembered counts are being dropped."""
+    import asyncio
+
+    await client_for(await build_app())
+    for name in ("Alpha", "Beta", "Gamma", "Delta"):
+        await add(name)
+    monkeypatch.setattr(client_list, "REMEMBERED", 2)
+    assert (await client_list.page(search="kim")).total == 4  # remembered...
+    # ...and dropped by the newer ones while its own statement is in flight
+    words = ["alpha", "beta", "gamma", "delta", "nobody", "kim alpha", "a", "kim"] * 3
+    pages = await asyncio.gather(*(client_list.page(search=word) for word in words))
+    expected = {"kim": 4, "alpha": 1, "beta": 1, "gamma": 1, "delta": 1, "nobody": 0}
+    expected |= {"kim alpha": 1, "a": 4}
+    assert [page.total for page in pages] == [expected[word] for word in words]
+    assert len(client_list._counts) <= 2

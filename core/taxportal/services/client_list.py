@@ -139,14 +139,21 @@ async def _count(search: str, tax_year: int | None) -> int:
         )
     )[0]
     if row["total"] is None and known:
-        _counts.move_to_end(key)
+        _remember(key, known)
         return known[1]
     total = int(row["total"])
     if row["version"] is not None:
-        _counts[key] = (int(row["version"]), total)
-        if len(_counts) > REMEMBERED:
-            _counts.popitem(last=False)
+        _remember(key, (int(row["version"]), total))
     return total
+
+
+def _remember(key: tuple[tuple[str, ...], int | None], entry: tuple[int, int]) -> None:
+    """Keep ``entry`` as the newest; drop the oldest past REMEMBERED. Written whole after
+    the await: other requests may have dropped or replaced the key meanwhile."""
+    _counts[key] = entry
+    _counts.move_to_end(key)
+    while len(_counts) > REMEMBERED:
+        _counts.popitem(last=False)
 
 
 async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
