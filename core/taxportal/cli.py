@@ -69,7 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument(
-        "--workers", type=int, default=1, help="processes serving the same port (default 1)"
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, dealt connections in turn (default 1)",
     )
     p.add_argument(
         "--demo",
