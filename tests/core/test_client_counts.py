@@ -134,3 +134,23 @@ async def test_more_filters_at_once_than_are_remembered_all_get_their_count(
     expected |= {"kim alpha": 1, "a": 4}
     assert [page.total for page in pages] == [expected[word] for word in words]
     assert len(client_list._counts) <= 2
+
+
+async def test_a_count_taken_inside_a_transaction_that_rolls_back_is_not_remembered(
+    database: str, build_app: Any, client_for: Any
+) -> None:
+    from tortoise.transactions import in_transaction
+
+    await client_for(await build_app())
+    for name in ("Alpha", "Beta", "Gamma"):
+        await add(name)
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack):
+        async with in_transaction():
+            await add("Delta")
+            assert await totals() == (4, 4, 4)  # the transaction sees its own row
+            raise RolledBack
+    assert await totals() == (3, 3, 3)

@@ -8,7 +8,6 @@ import asyncio
 from aiohttp import web
 
 from taxportal.commands.serving import served_app, use_uvloop
-from taxportal.commands.workers import serve_balanced
 from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
 from taxportal.runtime import build_core, database_config, started
@@ -23,6 +22,8 @@ def run(args: argparse.Namespace, config: AppConfig) -> int:
     asyncio.run(upload_cleanup.at_server_start(config))
     workers = max(1, args.workers or 1)
     if workers > 1:
+        from taxportal.commands.workers import serve_balanced  # Linux only: imported here
+
         return serve_balanced(config, workers, served_app)
     use_uvloop()
     server = config.core.server

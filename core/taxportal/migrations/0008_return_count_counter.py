@@ -10,10 +10,12 @@ writes: the ORM, plain SQL, another process or a database tool.
 The counter starts at a random value, so counts remembered for one database are never
 taken for another's (tests and firms may switch databases under one process).
 
-PostgreSQL: the triggers are deferred to the commit, and bump the counter once per
+PostgreSQL: the row triggers are deferred to the commit, and bump the counter once per
 transaction (a 10,000-row import moves it once); taking the counter's row lock only at
-commit means two transactions writing returns can never deadlock over it. SQLite has one
-writer at a time: plain row triggers.
+commit means two transactions writing returns can never deadlock over it (TRUNCATE's
+trigger is a statement trigger, at once). Writers must use READ COMMITTED, PostgreSQL's
+default: two REPEATABLE READ writers committing together would fail on the counter's
+row. SQLite has one writer at a time: plain row triggers.
 """
 
 import secrets
@@ -35,7 +37,8 @@ SQLITE = [
 ]
 POSTGRES = [
     """
-CREATE FUNCTION taxportal_count_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION taxportal_count_changed() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
     -- once per transaction: the flag is transaction-local (set_config's third argument)
     IF current_setting('taxportal.counted_' || TG_ARGV[0], true) IS DISTINCT FROM 'yes' THEN

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
 
+from tortoise.backends.base.client import TransactionalDBClient
+
 from taxportal.services.returns import SORTABLE, ClientPage, ClientRow, search_terms
 from taxportal.sql import Sql
 
@@ -128,8 +130,10 @@ async def _count(search: str, tax_year: int | None) -> int:
     from one snapshot, so a count is never remembered under a counter older than its rows
     (PostgreSQL and SQLite skip the COUNT's subquery when the CASE does not reach it)."""
     key = (tuple(search_terms(search)), tax_year or None)
-    known = _counts.get(key)
     sql = Sql()
+    # inside a transaction a count sees its own uncommitted rows: never remember it
+    remember = not isinstance(sql.conn, TransactionalDBClient)
+    known = _counts.get(key) if remember else None
     seen = sql.param(known[0] if known else -1)
     where = _where(sql, search, tax_year)
     row = (
@@ -142,7 +146,7 @@ async def _count(search: str, tax_year: int | None) -> int:
         _remember(key, known)
         return known[1]
     total = int(row["total"])
-    if row["version"] is not None:
+    if remember and row["version"] is not None:
         _remember(key, (int(row["version"]), total))
     return total
 
