@@ -93,24 +93,33 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str], i
         process.wait(timeout=20)
 
 
-def test_keep_alive_connections_are_dealt_evenly_between_the_workers(server):
-    process, _lines, port = server
-    workers = wait_for(lambda: len(children(process.pid)) == 2 and children(process.pid))
-    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(10)]
+def split_of(port: int, workers: list[int], count: int) -> list[int]:
+    """Open ``count`` connections that stay open (as a browser's or a proxy's do), one
+    request on each; how many each worker holds, fewest first."""
+    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(count)]
     try:
-        for client in clients:  # each stays open, as a browser's or a proxy's does
+        for client in clients:
             client.request("GET", "/portal/login")
             reply = client.getresponse()
             assert reply.status == 200 and reply.read()
-        assert sorted(connections_per_process(workers, port).values()) == [5, 5]
+        return sorted(connections_per_process(workers, port).values())
     finally:
         for client in clients:
             client.close()
 
 
+def two_workers(process: subprocess.Popen[str]) -> list[int]:
+    return wait_for(lambda: len(children(process.pid)) == 2 and children(process.pid))
+
+
+def test_keep_alive_connections_are_dealt_evenly_between_the_workers(server):
+    process, _lines, port = server
+    assert split_of(port, two_workers(process), 10) == [5, 5]
+
+
 def test_a_worker_that_dies_while_serving_is_replaced(server):
     process, lines, port = server
-    workers = wait_for(lambda: len(children(process.pid)) == 2 and children(process.pid))
+    workers = two_workers(process)
     os.kill(workers[0], signal.SIGKILL)
     replaced = wait_for(
         lambda: (now := children(process.pid)) and len(now) == 2 and workers[0] not in now and now
@@ -118,20 +127,12 @@ def test_a_worker_that_dies_while_serving_is_replaced(server):
     assert workers[1] in replaced and process.poll() is None
     assert answers(port)  # the other worker serves while the new one starts
     wait_for(lambda: sum("all 2 workers are serving" in line for line in lines) == 2)
-    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=5) for _ in range(4)]
-    try:
-        for client in clients:
-            client.request("GET", "/portal/login")
-            assert client.getresponse().read()
-        assert sorted(connections_per_process(replaced, port).values()) == [2, 2]
-    finally:
-        for client in clients:
-            client.close()
+    assert split_of(port, replaced, 4) == [2, 2]
 
 
 def test_a_stuck_worker_is_passed_over_for_new_connections(server):
     process, _lines, port = server
-    workers = wait_for(lambda: len(children(process.pid)) == 2 and children(process.pid))
+    workers = two_workers(process)
     os.kill(workers[0], signal.SIGSTOP)  # its event loop stuck, as in a long blocking call
     try:
         # one connection may reach it before its unread hand-over shows; none after that
@@ -159,7 +160,7 @@ def test_workers_that_cannot_start_stop_the_server_with_one_line(tmp_path):
 
 def test_sigterm_stops_the_parent_and_every_worker(server):
     process, _lines, port = server
-    workers = wait_for(lambda: len(children(process.pid)) == 2 and children(process.pid))
+    workers = two_workers(process)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     assert not answers(port)
