@@ -80,7 +80,11 @@ def serve_balanced(config: AppConfig, count: int, make_app: MakeApp) -> int:
     server = config.core.server
     listeners = _listen(server.host, server.port)
     context = multiprocessing.get_context("spawn")
-    slots = [Slot(_start(context, config, make_app, index == 0, True)) for index in range(count)]
+    selector = selectors.DefaultSelector()
+    slots = [
+        Slot(_start(context, config, make_app, selector, greet=index == 0, first=True))
+        for index in range(count)
+    ]
     stopping = False
 
     def stop(*_: Any) -> None:
@@ -89,10 +93,6 @@ def serve_balanced(config: AppConfig, count: int, make_app: MakeApp) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    selector = selectors.DefaultSelector()
-    for slot in slots:
-        assert slot.worker is not None
-        selector.register(slot.worker.channel, selectors.EVENT_READ, slot.worker)
     pending: collections.deque[socket.socket] = collections.deque()
     accepting = False
     turn = 0
@@ -108,11 +108,11 @@ def serve_balanced(config: AppConfig, count: int, make_app: MakeApp) -> int:
                         selector.unregister(listener)
             for key, _ in selector.select(timeout=0.05 if pending else 0.5):
                 if isinstance(key.data, Worker):
-                    if _hear(key.data, selector) and all(_ready(slot) for slot in slots):
+                    if _hear(key.data, selector) and len(_ready(slots)) == len(slots):
                         log.info("all %d workers are serving", len(slots))
                 else:
                     _accept(key.fileobj, pending)  # type: ignore[arg-type]
-            turn = _hand_out(pending, [s.worker for s in slots if _ready(s)], turn)
+            turn = _hand_out(pending, _ready(slots), turn)
             if stopping:  # Ctrl-C reached the workers too: nothing to replace
                 break
             exit_code = _tend(slots, selector, context, config, make_app)
@@ -125,8 +125,8 @@ def serve_balanced(config: AppConfig, count: int, make_app: MakeApp) -> int:
     return exit_code
 
 
-def _ready(slot: Slot) -> bool:
-    return slot.worker is not None and slot.worker.ready
+def _ready(slots: list[Slot]) -> list[Worker]:
+    return [worker for slot in slots if (worker := slot.worker) and worker.ready]
 
 
 def _listen(host: str, port: int) -> list[socket.socket]:
@@ -140,13 +140,24 @@ def _listen(host: str, port: int) -> list[socket.socket]:
     return listeners
 
 
-def _start(context: Any, config: AppConfig, make_app: MakeApp, greet: bool, first: bool) -> Worker:
+def _start(
+    context: Any,
+    config: AppConfig,
+    make_app: MakeApp,
+    selector: selectors.BaseSelector,
+    *,
+    greet: bool,
+    first: bool,
+) -> Worker:
+    """Spawn a worker; the parent listens on its end of the pair for "ready"."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     process = context.Process(target=run_worker, args=(config, make_app, greet, theirs))
     process.start()
     theirs.close()
     ours.setblocking(False)
-    return Worker(process, ours, first)
+    worker = Worker(process, ours, first)
+    selector.register(ours, selectors.EVENT_READ, worker)
+    return worker
 
 
 def _accept(listener: socket.socket, pending: collections.deque[socket.socket]) -> None:
@@ -161,9 +172,7 @@ def _accept(listener: socket.socket, pending: collections.deque[socket.socket]) 
         pending.append(connection)
 
 
-def _hand_out(
-    pending: collections.deque[socket.socket], ready: list[Worker | None], turn: int
-) -> int:
+def _hand_out(pending: collections.deque[socket.socket], ready: list[Worker], turn: int) -> int:
     """Each waiting connection to a ready worker: one that has taken every connection
     handed to it so far if there is one (a busy or stuck worker has not), in turn."""
     while pending and ready:
@@ -171,7 +180,6 @@ def _hand_out(
         order.sort(key=_unread)  # stable: the turn breaks ties
         turn += 1
         for worker in order:
-            assert worker is not None
             try:
                 socket.send_fds(worker.channel, [b"c"], [pending[0].fileno()])
             except OSError:  # its socket pair is full, or it is gone: the next one
@@ -183,9 +191,8 @@ def _hand_out(
     return turn
 
 
-def _unread(worker: Worker | None) -> int:
+def _unread(worker: Worker) -> int:
     """Bytes the parent sent ``worker`` that it has not read yet (SIOCOUTQ)."""
-    assert worker is not None
     queued = array.array("i", [0])
     fcntl.ioctl(worker.channel.fileno(), termios.TIOCOUTQ, queued)
     return queued[0]
@@ -230,8 +237,7 @@ def _tend(
             log.warning("a worker stopped (exit code %s): another in %.0f s", code, pause)
             slot.worker, slot.restart_at = None, now + pause
         if slot.worker is None and now >= slot.restart_at:
-            slot.worker = _start(context, config, make_app, False, False)
-            selector.register(slot.worker.channel, selectors.EVENT_READ, slot.worker)
+            slot.worker = _start(context, config, make_app, selector, greet=False, first=False)
     return 0
 
 
