@@ -37,6 +37,13 @@ async def add(last: str, first: str = "Kim", year: int = 2025) -> TaxReturn:
     )
 
 
+async def started_with(build_app: Any, client_for: Any, *names: str) -> None:
+    """A started app whose database holds a 2025 return of "Kim <name>" for each name."""
+    await client_for(await build_app())
+    for name in names:
+        await add(name)
+
+
 async def outside_write(database: str, statement: str) -> None:
     """A write from another process (another server worker, a database tool)."""
     if database.startswith("postgres"):
@@ -81,9 +88,7 @@ async def test_counts_follow_every_write_that_changes_them(
 async def test_a_remembered_count_is_used_while_nothing_changes(
     database: str, build_app: Any, client_for: Any
 ) -> None:
-    await client_for(await build_app())
-    for name in ("Alpha", "Beta", "Gamma"):
-        await add(name)
+    await started_with(build_app, client_for, "Alpha", "Beta", "Gamma")
     assert (await client_list.page(search="kim")).total == 3
     # the count is not taken again: a row the counter never heard of is not counted
     postgres = database.startswith("postgres")
@@ -122,9 +127,7 @@ async def test_more_filters_at_once_than_are_remembered_all_get_their_count(
     """Many searches in flight while the oldest remembered counts are being dropped."""
     import asyncio
 
-    await client_for(await build_app())
-    for name in ("Alpha", "Beta", "Gamma", "Delta"):
-        await add(name)
+    await started_with(build_app, client_for, "Alpha", "Beta", "Gamma", "Delta")
     monkeypatch.setattr(client_list, "REMEMBERED", 2)
     assert (await client_list.page(search="kim")).total == 4  # remembered...
     # ...and dropped by the newer ones while its own statement is in flight
@@ -141,9 +144,7 @@ async def test_a_count_taken_inside_a_transaction_that_rolls_back_is_not_remembe
 ) -> None:
     from tortoise.transactions import in_transaction
 
-    await client_for(await build_app())
-    for name in ("Alpha", "Beta", "Gamma"):
-        await add(name)
+    await started_with(build_app, client_for, "Alpha", "Beta", "Gamma")
 
     class RolledBack(Exception):
         pass
