@@ -223,16 +223,20 @@ class TrustedDevice(Model):
         table = "trusted_device"
 
 
-class ThrottleHit(Model):
-    """One attempt counted against a key ("sign_in:ip:1.2.3.4"): rate limits across processes."""
+class ThrottleWindow(Model):
+    """Attempts of one key ("sign_in:ip:1.2.3.4") in one window: rate limits across processes.
+
+    Counted by one conditional upsert (``services/throttle.py``), so requests in flight
+    cannot overwrite each other's counts."""
 
     id = fields.IntField(primary_key=True)
-    key = fields.CharField(max_length=128, db_index=True)
-    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    key = fields.CharField(max_length=128)
+    window_start = fields.BigIntField(db_index=True)  # ms since the epoch, a multiple of the window
+    hits = fields.IntField(default=0)
 
     class Meta:
-        table = "throttle_hit"
-        indexes = (("key", "at"),)
+        table = "throttle_window"
+        unique_together = (("key", "window_start"),)
 
 
 class ActivityEntry(Model):

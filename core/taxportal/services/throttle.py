@@ -1,27 +1,41 @@
-"""Rate limits kept in the database, so every app process sees the same counts."""
+"""Rate limits kept in the database, so every app process sees the same counts.
+
+Each key ("taxpayer_sign_in:ip:1.2.3.4") has one row per time window; an attempt bumps it
+with one conditional upsert that only counts while the row is below the limit, so requests
+in flight, in one process or several, cannot all pass: at most ``per_address`` attempts of
+an action from an address get through in a window. Windows are fixed (aligned on the
+epoch), so across a window's edge two windows' worth can pass in one window's time.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 
 from taxportal.context import Core
-from taxportal.models import ThrottleHit
+from taxportal.sql import Sql
 
 
 class Throttled(Exception):
     """Too many attempts from this address: try again later."""
 
 
-async def hit(core: Core, action: str, address: str) -> None:
+def _window_start(window_minutes: float, now: float) -> int:
+    window_ms = max(1, int(window_minutes * 60_000))
+    return int(now * 1000) // window_ms * window_ms
+
+
+async def hit(core: Core, action: str, address: str, now: float | None = None) -> None:
     """Count one attempt of ``action`` from ``address``; raise Throttled past the limit."""
     settings = core.config.core.throttle
-    key = f"{action}:ip:{address}"[:128]
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=settings.window_minutes)
-    recent = await ThrottleHit.filter(key=key, at__gte=since).count()
-    if recent >= settings.per_address:
+    start = _window_start(settings.window_minutes, time.time() if now is None else now)
+    sql = Sql()
+    rows = await sql.rows(
+        'INSERT INTO throttle_window ("key", window_start, hits) '  # noqa: S608
+        f"VALUES ({sql.param(f'{action}:ip:{address}'[:128])}, {sql.param(start)}, 1) "
+        'ON CONFLICT ("key", window_start) DO UPDATE SET hits = throttle_window.hits + 1 '
+        f"WHERE throttle_window.hits < {sql.param(settings.per_address)} RETURNING hits"
+    )
+    if not rows:
         raise Throttled(action)
-    await ThrottleHit.create(key=key)
-
-
-async def purge_older_than(window: dt.timedelta) -> int:
-    return await ThrottleHit.filter(at__lt=dt.datetime.now(dt.UTC) - window).delete()
+    if rows[0]["hits"] == 1:  # the first attempt of a new window: earlier windows are over
+        await sql.rows(f"DELETE FROM throttle_window WHERE window_start < {sql.param(start)}")  # noqa: S608
