@@ -8,7 +8,7 @@ from aiohttp import web
 
 from taxportal.config import AppConfig
 from taxportal.runtime import build_core, started
-from taxportal.services import upload_digest
+from taxportal.services import lock_notice, upload_digest
 from taxportal.services.passwords import PasswordHasher
 from taxportal.web import log_redaction
 from taxportal.web.auth import load_sessions
@@ -43,8 +43,9 @@ def create_app(
         app.router.add_static(f"/static/plugins/{prefix}/", directory)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        # the digest task runs only while the database is open, and stops before it closes
-        async with started(core), upload_digest.running(core):
+        # the digest task and lock notices run only while the database is open, and stop
+        # before it closes
+        async with started(core), upload_digest.running(core), lock_notice.sending():
             yield
 
     app.cleanup_ctx.append(lifecycle)

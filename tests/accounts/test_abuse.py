@@ -192,8 +192,9 @@ async def test_sign_in_throttled_per_address_and_locked_per_account(taxpayer, ma
         response = await sign_in(taxpayer, password="Wrong-pass1!")
         assert response.status == 401
         assert "The user name or password is not right." in await response.text()
-    locked = await sign_in(taxpayer)  # right password, locked account
-    assert locked.status == 423
+    locked = await sign_in(taxpayer)  # right password, locked account: a wrong one's answer
+    assert locked.status == 401
+    assert "The user name or password is not right." in await locked.text()
     unknown = await sign_in(taxpayer, username="nobody", password="Wrong-pass1!")
     assert unknown.status == 401  # an unknown user gets the same answer as a wrong password
     for _ in range(30):

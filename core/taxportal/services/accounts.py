@@ -9,9 +9,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from taxportal.context import Core
-from taxportal.contracts import RegistrationAttempt, ReturnIdentity
+from taxportal.contracts import RegistrationAttempt, ReturnIdentity, VerificationResult
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
-from taxportal.services import activity, lockout
+from taxportal.services import activity, lock_notice, lockout
 from taxportal.services.codes import Contact
 from taxportal.services.password_policy import failed_rules
 from taxportal.services.portals import LinkState, link_state
@@ -87,11 +87,20 @@ async def register(core: Core, token: str, form: Registration, address: str) -> 
         email=form.email,
         phone=form.phone,
     )
+    try:  # counted before the verifiers look, so requests at once cannot outrun the lock
+        slot = await lockout.reserve(registration_limit(core), portal.id)
+    except lockout.Locked:
+        raise AccountError("invitation_locked") from None
     results = await core.plugins.verify_registration(attempt, identity_of(portal.tax_return))
     if not results or not all(r.passed for r in results):
-        await _count_failed_registration(core, portal, address, results)
+        await _record_mismatch(portal, address, results, slot)
         raise AccountError("mismatch")
-    account = await _create_account(core, portal, invitation, key, form)
+    try:
+        account = await _create_account(core, portal, invitation, key, form)
+    except AccountError:
+        await lockout.give_back(slot)  # the identity matched: this was no wrong guess
+        raise
+    await lockout.succeeded(slot)
     await activity.record(
         "taxpayer_registered",
         actor=f"taxpayer:{account.id}",
@@ -101,22 +110,41 @@ async def register(core: Core, token: str, form: Registration, address: str) -> 
     return account
 
 
-async def _count_failed_registration(core, portal, address, results) -> None:  # type: ignore[no-untyped-def]
-    failures = portal.failed_registrations + 1
-    limit = core.config.core.accounts.registration_attempts
-    updates: dict[str, object] = {"failed_registrations": failures}
-    if failures >= limit:
-        updates["locked_at"] = _now()
-    await Portal.filter(id=portal.id).update(**updates)
+def registration_limit(core: Core) -> lockout.Limit:
+    """Identity mismatches count on the portal and lock its invitation until staff unlock."""
+    return lockout.Limit(
+        Portal,
+        counter="failed_registrations",
+        lock_column="locked_at",
+        attempts=core.config.core.accounts.registration_attempts,
+        lock_for=None,
+    )
+
+
+def sign_in_limit(core: Core) -> lockout.Limit:
+    """Wrong passwords count on the account, then lock it for a while."""
+    settings = core.config.core.accounts
+    return lockout.Limit(
+        TaxpayerAccount,
+        counter="failed_sign_ins",
+        lock_column="locked_until",
+        attempts=settings.sign_in_attempts,
+        lock_for=dt.timedelta(minutes=settings.lock_minutes),
+    )
+
+
+async def _record_mismatch(
+    portal: Portal, address: str, results: list[VerificationResult], slot: lockout.Slot
+) -> None:
     reasons = [f"{r.verifier}: {r.reason}" for r in results if not r.passed] or ["no verifier"]
     await activity.record(
         "registration_mismatch",
         subject=f"portal:{portal.id}",
         address=address,
         reasons=reasons,
-        failures=failures,
+        failures=slot.number,
     )
-    if "locked_at" in updates:
+    if slot.locks:
         await activity.record("invitation_locked", subject=f"portal:{portal.id}", address=address)
 
 
@@ -163,37 +191,58 @@ async def contacts(account: TaxpayerAccount) -> list[Contact]:
 
 
 async def authenticate(core: Core, username: str, password: str, address: str) -> TaxpayerAccount:
-    """The account for a user name and password, or AccountError("credentials"/"locked")."""
+    """The account for a user name and password, or AccountError("credentials"): the same
+    answer, and one password hash's cost, for an unknown name, a wrong password and a
+    locked account (whose password is not checked; the taxpayer is told by message)."""
     account = await TaxpayerAccount.get_or_none(username_key=username_key(username))
-    ok = await core.passwords.verify(account.password_hash if account else None, password)
     if account is None:
+        await core.passwords.verify(None, password)
         await activity.record("taxpayer_sign_in_failed", address=address)
         raise AccountError("credentials")
-    if account.locked_until is not None and account.locked_until > _now():
+    try:
+        slot = await lockout.reserve(sign_in_limit(core), account.id)
+    except lockout.Locked:
+        await core.passwords.verify(None, password)
         await activity.record(
             "taxpayer_sign_in_locked", actor=f"taxpayer:{account.id}", address=address
         )
-        raise AccountError("locked")
-    if not ok:
+        raise AccountError("credentials") from None
+    if not await core.passwords.verify(account.password_hash, password):
         await activity.record(
             "taxpayer_sign_in_failed",
             actor=f"taxpayer:{account.id}",
             address=address,
-            failures=account.failed_sign_ins + 1,
+            failures=slot.number,
         )
-        settings = core.config.core.accounts
-        await lockout.count_failure(
-            account,
-            "failed_sign_ins",
-            settings.sign_in_attempts,
-            settings.lock_minutes,
-            address,
-            "too many wrong passwords",
-        )
+        if slot.locks:
+            await lock_notice.taxpayer_locked(core, account, address, "too many wrong passwords")
         raise AccountError("credentials")
-    await TaxpayerAccount.filter(id=account.id).update(failed_sign_ins=0)
+    await lockout.succeeded(slot)
     await activity.record("taxpayer_signed_in", actor=f"taxpayer:{account.id}", address=address)
     return account
+
+
+async def check_current_password(
+    core: Core, account: TaxpayerAccount, password: str, address: str
+) -> bool:
+    """A signed-in taxpayer's current password (to change it), counted like a sign-in."""
+    try:
+        slot = await lockout.reserve(sign_in_limit(core), account.id)
+    except lockout.Locked:
+        await core.passwords.verify(None, password)
+        return False
+    if await core.passwords.verify(account.password_hash, password):
+        await lockout.succeeded(slot)
+        return True
+    await activity.record(
+        "taxpayer_current_password_wrong",
+        actor=f"taxpayer:{account.id}",
+        address=address,
+        failures=slot.number,
+    )
+    if slot.locks:
+        await lock_notice.taxpayer_locked(core, account, address, "too many wrong passwords")
+    return False
 
 
 async def mark_verified(account: TaxpayerAccount, address: str) -> None:

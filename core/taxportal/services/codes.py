@@ -7,10 +7,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from tortoise.expressions import F
+
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError
 from taxportal.models import OneTimeCode, TaxpayerAccount
-from taxportal.services import activity, lockout
+from taxportal.services import activity, lock_notice, lockout
 from taxportal.services.messages import code_message
 
 
@@ -93,11 +95,22 @@ async def send(
     )
 
 
+def code_limit(core: Core) -> lockout.Limit:
+    """Wrong codes of any purpose count on the account, across resends, then lock it."""
+    settings = core.config.core.accounts
+    return lockout.Limit(
+        TaxpayerAccount,
+        counter="failed_codes",
+        lock_column="locked_until",
+        attempts=settings.code_attempts,
+        lock_for=dt.timedelta(minutes=settings.lock_minutes),
+    )
+
+
 async def check(
     core: Core, account: TaxpayerAccount, purpose: str, typed: str, address: str = ""
 ) -> None:
-    """Accept the code or raise CodeError; wrong tries count across resends and lock."""
-    settings = core.config.core.accounts
+    """Accept the code or raise CodeError; each try is counted before it is checked."""
     if is_locked(account):
         raise CodeError("locked")
     code = (
@@ -109,31 +122,36 @@ async def check(
     )
     if code is None or code.expires_at <= _now():
         raise CodeError("expired")
+    try:
+        slot = await lockout.reserve(code_limit(core), account.id)
+    except lockout.Locked:
+        raise CodeError("locked") from None
+    await OneTimeCode.filter(id=code.id).update(attempts=F("attempts") + 1)
     candidate = _digest(core, account, purpose, "".join(c for c in typed if c.isdigit()))
     if hmac.compare_digest(candidate, code.code_hash):
-        await OneTimeCode.filter(id=code.id).update(used_at=_now())
-        await TaxpayerAccount.filter(id=account.id).update(failed_codes=0)
+        # conditional: of two right tries at once, one uses the code
+        used = await OneTimeCode.filter(
+            id=code.id, used_at__isnull=True, voided_at__isnull=True
+        ).update(used_at=_now())
+        if not used:
+            await lockout.give_back(slot)
+            raise CodeError("expired")
+        await lockout.succeeded(slot)
         account.failed_codes = 0
         await activity.record(
             "code_accepted", actor=f"taxpayer:{account.id}", address=address, purpose=purpose
         )
         return
-    await OneTimeCode.filter(id=code.id).update(attempts=code.attempts + 1)
     await activity.record(
         "code_rejected",
         actor=f"taxpayer:{account.id}",
         address=address,
         purpose=purpose,
-        failures=account.failed_codes + 1,
+        failures=slot.number,
     )
-    if await lockout.count_failure(
-        account,
-        "failed_codes",
-        settings.code_attempts,
-        settings.lock_minutes,
-        address,
-        "too many wrong codes",
-    ):
+    if slot.locks:
         await OneTimeCode.filter(id=code.id).update(voided_at=_now())
+        account.locked_until = slot.locked_until
+        await lock_notice.taxpayer_locked(core, account, address, "too many wrong codes")
         raise CodeError("locked")
     raise CodeError("wrong")

@@ -21,7 +21,7 @@ class ChannelError(ValueError):
     """The taxpayer's choice of channel was not one of the offered ones."""
 
 
-def _contact(tax_return: TaxReturn, channel: str) -> str:
+def contact_of(tax_return: TaxReturn, channel: str) -> str:
     return tax_return.primary_email if channel == "email" else tax_return.mobile_phone
 
 
@@ -31,7 +31,7 @@ def pick_channel(tax_return: TaxReturn, account: TaxpayerAccount | None) -> str:
     wanted = account.notify_channel if account and account.notify_channel in CHANNELS else "email"
     other = "sms" if wanted == "email" else "email"
     for channel in (wanted, other):
-        if _contact(tax_return, channel):
+        if contact_of(tax_return, channel):
             return channel
     return ""
 
@@ -56,7 +56,7 @@ async def notify_taxpayer(
     message = documents_message(
         core,
         channel,
-        _contact(tax_return, channel),
+        contact_of(tax_return, channel),
         language,
         first_name=tax_return.first_name,
         count=count,

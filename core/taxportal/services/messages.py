@@ -19,6 +19,7 @@ SUBJECTS = {
     "code": N_("Your security code"),
     "username": N_("Your portal user name"),
     "documents": N_("New documents from your preparer"),
+    "locked": N_("Your portal account is locked for a while"),
 }
 
 
@@ -93,6 +94,16 @@ def code_message(core: Core, channel: str, to: str, code: str, language: str) ->
         language,
         {"code": code, "minutes": core.config.core.accounts.code_minutes},
     )
+
+
+def locked_message(core: Core, channel: str, to: str, language: str) -> OutgoingMessage:
+    """The account was locked after too many wrong tries: how to get back in, nothing secret."""
+    context = {
+        "minutes": core.config.core.accounts.lock_minutes,
+        "link": f"{core.config.base_url}/portal/forgot-password",
+        "phone": core.config.core.firm.phone,
+    }
+    return _build(core, "locked", channel, to, language, context)
 
 
 def username_message(

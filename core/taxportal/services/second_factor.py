@@ -15,7 +15,7 @@ import segno
 
 from taxportal.context import Core
 from taxportal.models import StaffRecoveryCode, StaffUser
-from taxportal.services import activity, sessions
+from taxportal.services import activity, lockout, sessions
 from taxportal.services import staff as staff_service
 
 CIPHER_CONTEXT = "totp"  # associated data of the encrypted secret
@@ -97,7 +97,9 @@ def _clean_code(code: str) -> str:
 async def check_code(
     core: Core, user: StaffUser, code: str, address: str, now: float | None = None
 ) -> bool:
-    """True once per time step for a right code; a wrong or reused one counts as a failure."""
+    """True once per time step for a right code; a wrong or reused one counts as a failure.
+    Counted before it is checked: raises lockout.Locked when the account is locked."""
+    slot = await lockout.reserve(staff_service.SIGN_IN_LIMIT, user.id)
     code = _clean_code(code)
     secret = (
         core.cipher.decrypt(user.totp_secret_encrypted, CIPHER_CONTEXT)
@@ -117,9 +119,10 @@ async def check_code(
         )
         if claimed:
             user.totp_last_step = step
+            await lockout.succeeded(slot)
             return True
         reason = "code already used"
-    await _failed(user, address, reason)
+    await _failed(core, user, slot, address, reason)
     return False
 
 
@@ -173,15 +176,18 @@ async def new_recovery_codes(core: Core, user: StaffUser) -> list[str]:
 
 
 async def use_recovery_code(core: Core, user: StaffUser, code: str, address: str) -> bool:
-    """True when the code is one of the user's unused recovery codes; it is used up now."""
+    """True when the code is one of the user's unused recovery codes; it is used up now.
+    Counted before it is checked: raises lockout.Locked when the account is locked."""
+    slot = await lockout.reserve(staff_service.SIGN_IN_LIMIT, user.id)
     used = 0
     if is_enrolled(user) and code.strip():
         used = await StaffRecoveryCode.filter(
             staff_id=user.id, code_hash=_recovery_digest(core, code), used_at__isnull=True
         ).update(used_at=_now())
     if not used:
-        await _failed(user, address, "wrong recovery code")
+        await _failed(core, user, slot, address, "wrong recovery code")
         return False
+    await lockout.succeeded(slot)
     left = await StaffRecoveryCode.filter(staff_id=user.id, used_at__isnull=True).count()
     await activity.record(
         "staff_recovery_code_used",
@@ -205,7 +211,9 @@ async def passed(user: StaffUser, address: str, method: str) -> None:
     )
 
 
-async def _failed(user: StaffUser, address: str, reason: str) -> None:
+async def _failed(
+    core: Core, user: StaffUser, slot: lockout.Slot, address: str, reason: str
+) -> None:
     await activity.record(
         "staff_second_factor_failed",
         actor=f"staff:{user.id}",
@@ -213,7 +221,7 @@ async def _failed(user: StaffUser, address: str, reason: str) -> None:
         address=address,
         reason=reason,
     )
-    await staff_service.count_failure(user, address, "too many wrong second-factor codes")
+    await staff_service.failed(core, user, slot, address, "too many wrong second-factor codes")
 
 
 async def reset(core: Core, user: StaffUser, actor: str) -> None:

@@ -6,12 +6,11 @@ import datetime as dt
 import secrets
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from taxportal.context import Core
 from taxportal.crypto import token_digest
 from taxportal.models import ApiToken, StaffUser
-from taxportal.services import activity
+from taxportal.services import activity, lock_notice, lockout
 from taxportal.text import InvalidValue, normalize_email
 
 ROLES = ("admin", "preparer")
@@ -59,15 +58,28 @@ async def any_admin() -> bool:
     return await StaffUser.filter(role="admin", is_active=True).exists()
 
 
+SIGN_IN_LIMIT = lockout.Limit(
+    StaffUser,
+    counter="failed_sign_ins",
+    lock_column="locked_until",
+    attempts=SIGN_IN_ATTEMPTS,
+    lock_for=LOCK_TIME,
+)
+
+
 async def authenticate(core: Core, email: str, password: str, address: str) -> StaffUser | None:
     """The user when email and password match and the account is not locked; None otherwise,
-    with the same cost and answer for unknown emails, wrong passwords and locked accounts."""
+    with the same cost and answer for unknown emails, wrong passwords and locked accounts
+    (whose password is not checked: the attempt is counted before the check)."""
     user = await StaffUser.get_or_none(email=email.strip().lower(), is_active=True)
-    ok = await core.passwords.verify(user.password_hash if user else None, password)
     if user is None:
+        await core.passwords.verify(None, password)
         await activity.record("staff_sign_in_failed", address=address)
         return None
-    if is_locked(user):
+    try:
+        slot = await lockout.reserve(SIGN_IN_LIMIT, user.id)
+    except lockout.Locked:
+        await core.passwords.verify(None, password)
         await activity.record(
             "staff_sign_in_locked",
             actor=f"staff:{user.id}",
@@ -75,11 +87,12 @@ async def authenticate(core: Core, email: str, password: str, address: str) -> S
             address=address,
         )
         return None
-    if not ok:
+    if not await core.passwords.verify(user.password_hash, password):
         await activity.record("staff_sign_in_failed", subject=f"staff:{user.id}", address=address)
-        await count_failure(user, address, "too many wrong passwords")
+        await failed(core, user, slot, address, "too many wrong passwords")
         return None
-    # The failure count is cleared only when the second factor passes too.
+    # The password gives back its attempt; the count is cleared when the second factor passes.
+    await lockout.give_back(slot)
     await activity.record("staff_password_accepted", actor=f"staff:{user.id}", address=address)
     return user
 
@@ -88,23 +101,14 @@ def is_locked(user: StaffUser, now: dt.datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > (now or dt.datetime.now(dt.UTC))
 
 
-async def count_failure(user: StaffUser, address: str, reason: str) -> bool:
-    """One more failed password or code; True when this one locks the account."""
-    await StaffUser.filter(id=user.id).update(failed_sign_ins=F("failed_sign_ins") + 1)
-    locked_until = dt.datetime.now(dt.UTC) + LOCK_TIME
-    locked = await StaffUser.filter(id=user.id, failed_sign_ins__gte=SIGN_IN_ATTEMPTS).update(
-        failed_sign_ins=0, locked_until=locked_until
-    )
-    await user.refresh_from_db(fields=["failed_sign_ins", "locked_until"])
-    if locked:
-        await activity.record(
-            "staff_locked",
-            subject=f"staff:{user.id}",
-            address=address,
-            reason=reason,
-            minutes=int(LOCK_TIME.total_seconds() // 60),
-        )
-    return bool(locked)
+async def failed(
+    core: Core, user: StaffUser, slot: lockout.Slot, address: str, reason: str
+) -> None:
+    """A wrong password or code spent ``slot``; the one that spent the last slot tells the lock."""
+    if slot.locks:
+        user.locked_until = slot.locked_until
+        minutes = int(LOCK_TIME.total_seconds() // 60)
+        await lock_notice.staff_locked(core, user, address, reason, minutes)
 
 
 async def unlock(user: StaffUser, actor: str) -> None:

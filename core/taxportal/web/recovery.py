@@ -25,10 +25,6 @@ USERNAME_SENT = N_(
 )
 ERRORS = {
     "code": N_("The code is not right or has expired. Ask for a new one."),
-    "locked": N_(
-        "Too many wrong codes. For your security the account is locked for a while; "
-        "your preparer can unlock it."
-    ),
     "password": N_("The password does not meet the rules shown beside it."),
     "mismatch": N_("The two passwords are not the same."),
     "current": N_("Your current password is not right."),
@@ -111,9 +107,8 @@ async def reset_password(request: web.Request) -> web.StreamResponse:
     try:
         await codes.check(core, account, "reset_password", str(form.get("code", ""))[:20], address)
         await accounts.change_password(core, account, password, address)
-    except CodeError as exc:
-        kind = "locked" if exc.kind == "locked" else "code"
-        return _reset_form(request, identifier, error=ERRORS[kind], status=400)
+    except CodeError:  # wrong, expired or locked: one answer (a lock is told by message)
+        return _reset_form(request, identifier, error=ERRORS["code"], status=400)
     except AccountError as exc:
         return _reset_form(
             request,
@@ -185,7 +180,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
             400,
         )
 
-    if not await core.passwords.verify(account.password_hash, str(form.get("current", ""))):
+    current = str(form.get("current", ""))
+    if not await accounts.check_current_password(core, account, current, client_address(request)):
         return await again("current")
     if password != str(form.get("password_again", "")):
         return await again("mismatch")

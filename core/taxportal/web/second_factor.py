@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal.models import StaffUser
-from taxportal.services import activity, second_factor, sessions, throttle
+from taxportal.services import activity, lockout, second_factor, sessions, throttle
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import (
     SESSION_COOKIE,
@@ -107,22 +107,26 @@ async def check_code(request: web.Request) -> web.StreamResponse:
         return _render(request, user, next_path, recovery=recovery, error=message, status=429)
     if staff_service.is_locked(user):
         return await _locked(request, user, next_path)
-
-    if not second_factor.is_enrolled(user):
-        codes = await second_factor.confirm_enrolment(
-            core, user, str(form.get("code", "")), address
-        )
-        if codes is not None:
-            # The recovery codes are shown in this response only (no-store), never again.
-            context = {"codes": codes, "next": next_path}
-            page = aiohttp_jinja2.render_template("staff/recovery_codes.html", request, context)
-            set_session_cookie(request, page, SESSION_COOKIE, await _passed(request, user, "totp"))
-            return page
-    elif recovery:
-        if await second_factor.use_recovery_code(core, user, recovery_code, address):
-            await _redirect_signed_in(request, user, "recovery code", next_path)
-    elif await second_factor.verify(core, user, str(form.get("code", "")), address):
-        await _redirect_signed_in(request, user, "totp", next_path)
+    try:
+        if not second_factor.is_enrolled(user):
+            codes = await second_factor.confirm_enrolment(
+                core, user, str(form.get("code", "")), address
+            )
+            if codes is not None:
+                # The recovery codes are shown in this response only (no-store), never again.
+                context = {"codes": codes, "next": next_path}
+                page = aiohttp_jinja2.render_template("staff/recovery_codes.html", request, context)
+                token = await _passed(request, user, "totp")
+                set_session_cookie(request, page, SESSION_COOKIE, token)
+                return page
+        elif recovery:
+            if await second_factor.use_recovery_code(core, user, recovery_code, address):
+                await _redirect_signed_in(request, user, "recovery code", next_path)
+        elif await second_factor.verify(core, user, str(form.get("code", "")), address):
+            await _redirect_signed_in(request, user, "totp", next_path)
+    except lockout.Locked:  # locked by another request since this one began: nothing checked
+        await user.refresh_from_db(fields=["locked_until"])
+        return await _locked(request, user, next_path)
 
     if staff_service.is_locked(user):  # this failure was the last one allowed
         return await _locked(request, user, next_path)

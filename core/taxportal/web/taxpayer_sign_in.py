@@ -12,12 +12,10 @@ from taxportal.web.keys import CORE
 from taxportal.web.taxpayer import leave_portal, render
 from taxportal.web.verify import is_trusted_device
 
+# One answer for an unknown name, a wrong password and a locked account (the taxpayer
+# hears of a lock by email or text message): the page tells nobody that an account exists.
 SIGN_IN_ERRORS = {
     "credentials": N_("The user name or password is not right."),
-    "locked": N_(
-        "For your security this account is locked for a while after too many "
-        "attempts. Try again later, or ask your preparer to unlock it."
-    ),
     "throttled": N_(
         "Too many attempts from this connection. Please wait a few minutes and try again."
     ),
@@ -46,8 +44,8 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         )
     except throttle.Throttled:
         return _refused(request, username, "throttled", 429)
-    except AccountError as exc:
-        return _refused(request, username, exc.kind, 423 if exc.kind == "locked" else 401)
+    except AccountError:
+        return _refused(request, username, "credentials", 401)
     trusted = account.verified_at is not None and await is_trusted_device(request, account)
     token, _ = await sessions.start(core, account=account, address=address, second_factor=trusted)
     response = web.HTTPSeeOther("/portal/" if trusted else "/portal/verify")
