@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise import connections
+from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -95,35 +96,47 @@ def _changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnFields) 
 async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxReturn, str]:
     """Create or update the return of (tax year, SSN).
 
-    Returns it and what happened: "created", "updated" or "unchanged".
+    Returns it and what happened: "created", "updated" or "unchanged". Two upserts of one
+    new return at once: the unique key lets one create it, and the other, refused, reads
+    it again and updates it (PostgreSQL's row lock cannot hold a row that is not there yet).
     """
     if not fields.ssn:
         raise MissingSsn("ssn: required (returns are matched by tax year and SSN)")
     values = _column_values(core, fields)
+    try:
+        tax_return, outcome = await _upsert_once(values, fields)
+    except IntegrityError:  # created by another request since this one looked
+        tax_return, outcome = await _upsert_once(values, fields)
+    if outcome != "unchanged":
+        await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
+        forget_tax_years()
+    return tax_return, outcome
+
+
+async def _upsert_once(values: dict[str, Any], fields: ReturnFields) -> tuple[TaxReturn, str]:
+    values = dict(values)
     async with in_transaction():
         existing = await TaxReturn.select_for_update().get_or_none(
             tax_year=fields.tax_year, ssn_digest=values["ssn_digest"]
         )
         if existing is None:
-            tax_return = await TaxReturn.create(**values)
-            outcome = "created"
-        elif _changed(existing, values, fields):
-            values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
-            await TaxReturn.filter(id=existing.id).update(**values)
-            tax_return = await TaxReturn.get(id=existing.id)
-            outcome = "updated"
-        else:
+            return await TaxReturn.create(**values), "created"
+        if not _changed(existing, values, fields):
             return existing, "unchanged"
-    await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
-    forget_tax_years()
-    return tax_return, outcome
+        values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
+        await TaxReturn.filter(id=existing.id).update(**values)
+        return await TaxReturn.get(id=existing.id), "updated"
 
 
 async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
     """Add one return from the console (the SSN may come later)."""
+    duplicate = f"ssn: a {fields.tax_year} return with this SSN already exists"
     if fields.ssn and await find_by_key(core, fields.tax_year, fields.ssn):
-        raise ValueError(f"ssn: a {fields.tax_year} return with this SSN already exists")
-    tax_return = await TaxReturn.create(**_column_values(core, fields))
+        raise ValueError(duplicate)
+    try:  # the unique key decides between two adds of one return at once
+        tax_return = await TaxReturn.create(**_column_values(core, fields))
+    except IntegrityError:
+        raise ValueError(duplicate) from None
     await activity.record("return_created", actor=actor, subject=f"return:{tax_return.id}")
     forget_tax_years()
     return tax_return
@@ -133,11 +146,15 @@ async def update(core: Core, return_id: int, fields: ReturnFields, actor: str) -
     """Replace one return's fields; an empty SSN keeps the one on file."""
     tax_return = await get(return_id)
     values = _column_values(core, fields)
+    taken = f"ssn: another {fields.tax_year} return has this SSN"
     if fields.ssn:
         other = await find_by_key(core, fields.tax_year, fields.ssn)
         if other is not None and other.id != return_id:
-            raise ValueError(f"ssn: another {fields.tax_year} return has this SSN")
-    await TaxReturn.filter(id=tax_return.id).update(**values)
+            raise ValueError(taken)
+    try:  # the unique key decides between two returns given one SSN at once
+        await TaxReturn.filter(id=tax_return.id).update(**values)
+    except IntegrityError:
+        raise ValueError(taken) from None
     await activity.record("return_updated", actor=actor, subject=f"return:{return_id}")
     forget_tax_years()
     return await get(return_id)
