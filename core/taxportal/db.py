@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from tortoise import Tortoise
@@ -16,6 +17,9 @@ from taxportal.contracts import ModelModule
 CORE_MODELS = ModelModule(
     app_label="taxportal", models=("taxportal.models",), migrations="taxportal.migrations"
 )
+
+
+SQLITE_NEEDED = (3, 35)  # RETURNING
 
 
 class UnmigratedDatabase(ConfigError):
@@ -37,12 +41,23 @@ def tortoise_config(config: AppConfig, extra: list[ModelModule]) -> dict[str, An
 def _connection(config: AppConfig) -> str | dict[str, Any]:
     url = config.database_url
     if url.startswith("sqlite://"):
+        _check_sqlite_version()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         return url
     connection = expand_db_url(url)
     if connection["engine"] == "tortoise.backends.asyncpg":
         connection["credentials"]["reset"] = _skip_session_reset
     return connection
+
+
+def _check_sqlite_version() -> None:
+    """Lockouts and throttles count in one UPDATE/INSERT ... RETURNING: SQLite 3.35 or newer."""
+    if sqlite3.sqlite_version_info < SQLITE_NEEDED:
+        needed = ".".join(map(str, SQLITE_NEEDED))
+        raise ConfigError(
+            f"SQLite {needed} or newer is needed (this Python has {sqlite3.sqlite_version}): "
+            "use a newer Python, or PostgreSQL"
+        )
 
 
 async def _skip_session_reset(connection: Any) -> None:

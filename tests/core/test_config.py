@@ -97,3 +97,14 @@ def test_upload_types_are_checked_and_written_either_way(tmp_path):
     path = write(tmp_path, "[uploads]\nallowed_types = []\n")
     with pytest.raises(ConfigError, match="at least one file type"):
         load_config(path, env={})
+
+
+def test_an_sqlite_without_returning_is_refused_with_the_reason(tmp_path, monkeypatch):
+    """Every lockout counts in one statement with RETURNING, which SQLite has from 3.35."""
+    from taxportal import db
+
+    config = load_config(path=None, env={"TAXPORTAL_SERVER__DATA_DIR": str(tmp_path)})
+    monkeypatch.setattr(db.sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(db.sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(ConfigError, match=r"SQLite 3\.35 or newer is needed .*3\.31\.1"):
+        db.tortoise_config(config, [])
