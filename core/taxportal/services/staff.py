@@ -17,6 +17,14 @@ ROLES = ("admin", "preparer")
 MIN_STAFF_PASSWORD = 12
 SIGN_IN_ATTEMPTS = 10  # wrong passwords or codes in a row, then the account is locked
 LOCK_TIME = dt.timedelta(minutes=15)
+# passwords, authenticator codes and recovery codes: one count, taken before each check
+SIGN_IN_LIMIT = lockout.Limit(
+    StaffUser,
+    counter="failed_sign_ins",
+    lock_column="locked_until",
+    attempts=SIGN_IN_ATTEMPTS,
+    lock_for=LOCK_TIME,
+)
 
 
 class StaffError(ValueError):
@@ -56,15 +64,6 @@ async def add_staff(
 
 async def any_admin() -> bool:
     return await StaffUser.filter(role="admin", is_active=True).exists()
-
-
-SIGN_IN_LIMIT = lockout.Limit(
-    StaffUser,
-    counter="failed_sign_ins",
-    lock_column="locked_until",
-    attempts=SIGN_IN_ATTEMPTS,
-    lock_for=LOCK_TIME,
-)
 
 
 async def authenticate(core: Core, email: str, password: str, address: str) -> StaffUser | None:
