@@ -62,7 +62,9 @@ async def any_admin() -> bool:
 async def authenticate(core: Core, email: str, password: str, address: str) -> StaffUser | None:
     """The user when email and password match and the account is not locked; None otherwise,
     with the same cost and answer for unknown emails, wrong passwords and locked accounts."""
-    user = await StaffUser.get_or_none(email=email.strip().lower(), is_active=True)
+    email = email.strip().lower()
+    # an email longer than the column is nobody's (and tortoise refuses it as a filter)
+    user = await StaffUser.get_or_none(email=email, is_active=True) if len(email) <= 254 else None
     ok = await core.passwords.verify(user.password_hash if user else None, password)
     if user is None:
         await activity.record("staff_sign_in_failed", address=address)
