@@ -13,9 +13,11 @@ from taxportal.services.passwords import PasswordHasher
 from taxportal.web import log_redaction
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
+from taxportal.web.ids import check_path_ids
 from taxportal.web.keys import CORE
 from taxportal.web.language import choose_language
 from taxportal.web.rendering import STATIC, setup_templates
+from taxportal.web.request_text import refuse_control_text
 from taxportal.web.routes import core_routes
 from taxportal.web.security import csrf_protect, security_headers
 
@@ -30,9 +32,17 @@ def create_app(
     core = build_core(config, extra_plugins, passwords)
     log_redaction.install()
     app = web.Application(
-        middlewares=[security_headers, error_pages, load_sessions, choose_language, csrf_protect],
+        middlewares=[
+            error_pages,
+            check_path_ids,
+            refuse_control_text,
+            load_sessions,
+            choose_language,
+            csrf_protect,
+        ],
         client_max_size=1024 * 1024,
     )
+    app.on_response_prepare.append(security_headers)
     app[CORE] = core
     setup_templates(app, core.plugins.template_dirs())
     app.router.add_routes(core_routes())

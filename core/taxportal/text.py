@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
+# C0 and C1 controls, DEL, and lone surrogates (bytes that were not UTF-8): no database or
+# page wants them. Text typed into a form may hold tab and line breaks; nothing else may.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def has_control(text: str, lines_allowed: bool = False) -> bool:
+    """True when ``text`` holds a control character or a lone surrogate; with
+    ``lines_allowed``, tab, line feed and carriage return are text."""
+    return (_CONTROL_BUT_LINES if lines_allowed else _CONTROL).search(text) is not None
+
+
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high`` (ASCII digits only: "²" and "٣"
+    are digits to Python), else None; never int() of thousands of digits."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
 
 
 class InvalidValue(ValueError):

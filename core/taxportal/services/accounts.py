@@ -255,7 +255,10 @@ async def mark_verified(account: TaxpayerAccount, address: str) -> None:
 async def find_for_recovery(identifier: str) -> TaxpayerAccount | None:
     """A verified account by user name, email or phone on its return (never told to the asker)."""
     text = identifier.strip()
-    account = await TaxpayerAccount.get_or_none(username_key=username_key(text))
+    if len(text) > 254:  # longer than any user name, email or phone: nobody's (not a query)
+        return None
+    key = username_key(text)
+    account = await TaxpayerAccount.get_or_none(username_key=key) if len(key) <= 64 else None
     if account is None:
         returns = TaxReturn.filter(portal__account__verified_at__isnull=False)
         try:

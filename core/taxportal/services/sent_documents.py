@@ -91,9 +91,18 @@ async def open_document(
         raise NotFound(document_id) from None
     if core.plugins.storage is None:
         raise NotFound(document_id)
+    chunks = core.plugins.storage.get(document.storage_key)
     if principal.kind == "taxpayer" and document.viewed_at is None:
-        document.viewed_at = dt.datetime.now(dt.UTC)
-        await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
-            viewed_at=document.viewed_at
-        )
-    return document, core.plugins.storage.get(document.storage_key)
+        return document, _viewed_when_read(document, chunks)
+    return document, chunks
+
+
+async def _viewed_when_read(
+    document: PreparerDocument, chunks: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """The taxpayer's first View is recorded when the bytes start to be read: not by a HEAD."""
+    await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
+        viewed_at=dt.datetime.now(dt.UTC)
+    )
+    async for chunk in chunks:
+        yield chunk

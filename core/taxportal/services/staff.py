@@ -70,7 +70,9 @@ async def authenticate(core: Core, email: str, password: str, address: str) -> S
     """The user when email and password match and the account is not locked; None otherwise,
     with the same cost and answer for unknown emails, wrong passwords and locked accounts
     (whose password is not checked: the attempt is counted before the check)."""
-    user = await StaffUser.get_or_none(email=email.strip().lower(), is_active=True)
+    email = email.strip().lower()
+    # an email longer than the column is nobody's (and tortoise refuses it as a filter)
+    user = await StaffUser.get_or_none(email=email, is_active=True) if len(email) <= 254 else None
     if user is None:
         await core.passwords.verify(None, password)
         await activity.record("staff_sign_in_failed", address=address)

@@ -290,16 +290,26 @@ async def open_stream(
     core: Core, principal: Principal, portal_id: int | None, file_id: int
 ) -> tuple[UploadedFile, AsyncIterator[bytes]]:
     """The row and its bytes (streamed) for a download; staff's first open is recorded
-    (from then on the taxpayer can no longer remove the file). ``portal_id`` None (a
-    return with no portal) finds nothing."""
+    when the bytes start to be read (from then on the taxpayer can no longer remove the
+    file), so a HEAD, which reads none, opens nothing. ``portal_id`` None (a return with
+    no portal) finds nothing."""
     row = await _checked(principal, "download", portal_id, file_id)
-    storage = _storage(core)
+    chunks = _storage(core).get(row.storage_key)
     if principal.is_staff and row.opened_by_preparer_at is None:
-        row.opened_by_preparer_at = _now()
-        await UploadedFile.filter(id=row.id, opened_by_preparer_at__isnull=True).update(
-            opened_by_preparer_at=row.opened_by_preparer_at
-        )
-    return row, storage.get(row.storage_key)
+        return row, _opened_when_read(row, chunks)
+    return row, chunks
+
+
+async def _opened_when_read(
+    row: UploadedFile, chunks: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    # marked before the first byte leaves, as a conditional update: the taxpayer's remove
+    # (conditional on "not opened") and this one cannot both win
+    await UploadedFile.filter(id=row.id, opened_by_preparer_at__isnull=True).update(
+        opened_by_preparer_at=_now()
+    )
+    async for chunk in chunks:
+        yield chunk
 
 
 async def mark_reviewed(principal: Principal, portal_id: int, file_ids: list[int]) -> int:

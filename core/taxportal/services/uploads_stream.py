@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import unicodedata
 from collections.abc import AsyncIterator, Collection, Sequence
 
 from taxportal.config import AppConfig
 from taxportal.contracts import StorageBackend
+from taxportal.text import has_control
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def clean_name(file_name: str) -> str:
     surrounding white space, cut to 255 characters; a name with control characters, or with
     nothing but white space, is refused (``UploadError`` "name"). For uploads and for the
     preparer's documents alike (whose versions are matched by name)."""
-    if any(unicodedata.category(c) == "Cc" for c in file_name):
+    if has_control(file_name):
         raise UploadError("name", "The file name contains control characters.")
     name = file_name.strip()[:NAME_MAX]
     if not name:

@@ -9,12 +9,13 @@ from aiohttp import web
 from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 
-from taxportal.models import MAX_ID, TaxReturn
+from taxportal.models import TaxReturn
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields, field_errors
 from taxportal.web import api_documents
 from taxportal.web.api_io import ApiError, api_actor, api_view, json_object, query_int
 from taxportal.web.api_json import return_json
+from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
@@ -103,10 +104,7 @@ def _fields(body: dict[str, Any]) -> ReturnFields:
 
 
 def _return_id(request: web.Request) -> int:
-    return_id = int(request.match_info["return_id"])
-    if return_id > MAX_ID:  # more than the database can hold: no such return
-        raise ApiError(404, f"no return with id {return_id}")
-    return return_id
+    return path_id(request, "return_id")  # checked by the ids middleware before this view
 
 
 async def _get(return_id: int) -> TaxReturn:

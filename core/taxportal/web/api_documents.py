@@ -15,6 +15,7 @@ from taxportal.services.document_access import Denied
 from taxportal.web.access import api_principal
 from taxportal.web.api_io import ApiError, api_view, json_object
 from taxportal.web.api_json import iso_time
+from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 
 CHUNK = 64 * 1024
@@ -68,10 +69,7 @@ def document_json(row: documents.DocumentRow) -> dict[str, Any]:
 
 
 def _return_id(request: web.Request) -> int:
-    return_id = int(request.match_info["return_id"])
-    if return_id > MAX_ID:
-        raise ApiError(404, f"no return with id {return_id}")
-    return return_id
+    return path_id(request, "return_id")  # checked by the ids middleware before this view
 
 
 def _refusal(exc: documents.DocumentError) -> ApiError:

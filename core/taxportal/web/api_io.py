@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from taxportal.text import whole_number
 from taxportal.web.auth import ViewHandler, api_token_required
 from taxportal.web.keys import API_STAFF
 
@@ -69,10 +70,11 @@ def query_int(
     text = request.query.get(name, "").strip()
     if not text:
         return default
-    if not text.isdecimal() or not low <= int(text) <= high:
+    value = whole_number(text, low, high)  # never int() of thousands of digits
+    if value is None:
         raise ApiError(
             400,
             "invalid query parameter",
             {name: f"must be a whole number from {low} to {high}"},
         )
-    return int(text)
+    return value

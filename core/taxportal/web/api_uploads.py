@@ -6,12 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from taxportal.models import MAX_ID, UploadedFile
+from taxportal.models import UploadedFile
 from taxportal.services import upload_review, uploads
 from taxportal.web import file_download
 from taxportal.web.access import api_principal
 from taxportal.web.api_io import ApiError, api_view
 from taxportal.web.api_json import iso_time
+from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 
 BASE = "/api/v1/returns/{return_id:\\d+}/uploads"
@@ -36,16 +37,9 @@ def upload_json(row: UploadedFile) -> dict[str, Any]:
     }
 
 
-def _id(request: web.Request, name: str, what: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
-        raise ApiError(404, f"no {what} with id {value}")
-    return value
-
-
 @api_view
 async def list_uploads(request: web.Request) -> web.Response:
-    return_id = _id(request, "return_id", "return")
+    return_id = path_id(request, "return_id")
     try:
         view = await upload_review.client_uploads(api_principal(request), return_id)
     except upload_review.NotFound:
@@ -55,8 +49,8 @@ async def list_uploads(request: web.Request) -> web.Response:
 
 @api_view
 async def download_upload(request: web.Request) -> web.StreamResponse:
-    return_id = _id(request, "return_id", "return")
-    file_id = _id(request, "file_id", "upload")
+    return_id = path_id(request, "return_id")
+    file_id = path_id(request, "file_id")
     try:
         portal_id = await upload_review.portal_id_of(return_id)
         row, chunks = await uploads.open_stream(

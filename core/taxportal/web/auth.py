@@ -11,6 +11,7 @@ from aiohttp import web
 from taxportal.models import StaffUser
 from taxportal.services import sessions
 from taxportal.services import staff as staff_service
+from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, API_STAFF, CORE, STAFF, STAFF_SESSION, TAXPAYER_SESSION
 from taxportal.web.security import Handler, is_tls
 
@@ -23,7 +24,7 @@ ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def load_sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the staff and taxpayer sessions named by their cookies, when still live."""
     core = request.app[CORE]
-    token = request.cookies.get(SESSION_COOKIE)
+    token = token_cookie(request, SESSION_COOKIE)
     if token:
         session = await sessions.lookup(core, token)
         if session is not None and session.staff is not None:
@@ -31,7 +32,7 @@ async def load_sessions(request: web.Request, handler: Handler) -> web.StreamRes
             # Signed in means both factors: a password-only session is not "the staff".
             if session.second_factor_at is not None:
                 request[STAFF] = session.staff
-    token = request.cookies.get(TAXPAYER_COOKIE)
+    token = token_cookie(request, TAXPAYER_COOKIE)
     if token:
         session = await sessions.lookup(core, token)
         if session is not None and session.account is not None:

@@ -8,14 +8,17 @@ from aiohttp import web
 from taxportal.services import client_list as client_list_service
 from taxportal.services import returns as returns_service
 from taxportal.services.portals import missing_for_portal
+from taxportal.text import whole_number
 from taxportal.web.auth import staff_required
 from taxportal.web.client_rows import client_rows
 
 PER_PAGE = 50
+MAX_PAGE = 1_000_000  # also bounds a year: a number any database integer holds
 
 
 def _int(value: str, default: int | None = None) -> int | None:
-    return int(value) if value.isdigit() else default
+    # a page or a year: anything else (or past what a database integer holds) is the default
+    return whole_number(value, 1, MAX_PAGE) or default
 
 
 @staff_required

@@ -9,7 +9,6 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 from yarl import URL
 
-from taxportal.models import MAX_ID
 from taxportal.services import preparer_documents as documents
 from taxportal.services import sent_documents
 from taxportal.services.document_access import Denied
@@ -17,7 +16,9 @@ from taxportal.services.preparer_documents import is_joint
 from taxportal.web import file_download
 from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
+from taxportal.web.ids import parse_id, path_id
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import file_parts, read_form
 
 FILE_FIELD = "file"
 CHUNK = 64 * 1024
@@ -32,13 +33,6 @@ def routes() -> list[web.RouteDef]:
         web.get(BASE + "/{document_id:\\d+}", view_document),
         web.post(BASE + "/{document_id:\\d+}/delete", delete_document),
     ]
-
-
-def _ids(request: web.Request, name: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:  # beyond the database's ids: no such row
-        raise web.HTTPNotFound()
-    return value
 
 
 async def _render(
@@ -70,22 +64,18 @@ async def _render(
 
 @staff_required
 async def manager_page(request: web.Request) -> web.Response:
-    return await _render(request, _ids(request, "return_id"))
+    return await _render(request, path_id(request, "return_id"))
 
 
 @staff_required
 async def add_documents(request: web.Request) -> web.Response:
-    return_id = _ids(request, "return_id")
+    return_id = path_id(request, "return_id")
     if request.content_type != "multipart/form-data":
         return await _render(request, return_id, 400, error="Choose PDF files with the form.")
     principal = staff_principal(request)
     added: list[str] = []
     refused: list[tuple[str, str]] = []
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not (isinstance(part, BodyPartReader) and part.name == FILE_FIELD and part.filename):
-            await part.release()
-            continue
+    async for part in file_parts(request, FILE_FIELD):
         try:
             name = browser_file_name(part.filename)
             row = await documents.add(request.app[CORE], principal, return_id, name, _chunks(part))
@@ -122,21 +112,22 @@ def _picks(form: Any) -> list[documents.Pick]:
     spouse = set(form.getall("spouse_signs", []))
     picks = []
     for value in dict.fromkeys(form.getall("send", [])):  # once each, in the page's order
-        if not str(value).isdecimal():
+        document_id = parse_id(str(value))
+        if document_id is None:  # no document can have it
             continue
         signers = tuple(
             signer
             for signer, ticked in (("taxpayer", taxpayer), ("spouse", spouse))
             if value in ticked
         )
-        picks.append(documents.Pick(int(value), signers))
+        picks.append(documents.Pick(document_id, signers))
     return picks
 
 
 @staff_required
 async def send_documents(request: web.Request) -> web.Response:
-    return_id = _ids(request, "return_id")
-    form = await request.post()
+    return_id = path_id(request, "return_id")
+    form = await read_form(request)
     try:
         result = await documents.send(
             request.app[CORE], staff_principal(request), return_id, _picks(form)
@@ -165,8 +156,8 @@ async def view_document(request: web.Request) -> web.StreamResponse:
         document, chunks = await sent_documents.open_document(
             request.app[CORE],
             staff_principal(request),
-            _ids(request, "document_id"),
-            return_id=_ids(request, "return_id"),
+            path_id(request, "document_id"),
+            return_id=path_id(request, "return_id"),
         )
     except (sent_documents.NotFound, Denied):
         raise web.HTTPNotFound() from None
@@ -177,10 +168,10 @@ async def view_document(request: web.Request) -> web.StreamResponse:
 
 @staff_required
 async def delete_document(request: web.Request) -> web.Response:
-    return_id = _ids(request, "return_id")
+    return_id = path_id(request, "return_id")
     try:
         await documents.delete(
-            request.app[CORE], staff_principal(request), return_id, _ids(request, "document_id")
+            request.app[CORE], staff_principal(request), return_id, path_id(request, "document_id")
         )
     except (documents.NotFound, Denied):
         raise web.HTTPNotFound() from None

@@ -88,6 +88,8 @@ async def stream_file(
     page (``StorageUnavailable``), never a 200 with an error page for a body. A fault after
     that closes the connection: the browser sees a broken download, never a short file
     that looks whole."""
+    if request.method == "HEAD":  # the headers only: no byte is read, so nothing is "opened"
+        return await _headers_only(request, chunks, content_type, name, inline, size)
     iterator = aiter(chunks)
     try:
         first = await anext(iterator, b"")
@@ -112,5 +114,24 @@ async def stream_file(
             if request.transport is not None:
                 request.transport.close()
             return response
+    await response.write_eof()
+    return response
+
+
+async def _headers_only(
+    request: web.Request,
+    chunks: AsyncIterable[bytes],
+    content_type: str,
+    name: str,
+    inline: bool,
+    size: int | None,
+) -> web.StreamResponse:
+    close = getattr(chunks, "aclose", None)
+    if close is not None:  # a generator never started: closing it runs none of its code
+        await close()
+    response = web.StreamResponse(headers=download_headers(name, content_type, inline))
+    if size is not None:
+        response.content_length = int(size)
+    await response.prepare(request)
     await response.write_eof()
     return response

@@ -12,6 +12,7 @@ from aiohttp import BodyPartReader, web
 from taxportal.services import csv_import
 from taxportal.web.auth import actor, staff_required
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import file_parts
 
 FILE_FIELD = "file"
 CHUNK = 64 * 1024
@@ -56,11 +57,8 @@ async def import_upload(request: web.Request) -> web.Response:
 
 async def _file_part(request: web.Request) -> BodyPartReader | None:
     """The file field of the form; other fields are skipped without being kept."""
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.name == FILE_FIELD and part.filename:
-            return part
-        await part.release()
+    async for part in file_parts(request, FILE_FIELD):
+        return part
     return None
 
 

@@ -7,7 +7,9 @@ from aiohttp import web
 
 from taxportal import i18n
 from taxportal.models import TaxpayerAccount, TaxReturn
+from taxportal.web.cookies import LANGUAGE, cookie
 from taxportal.web.keys import ACCOUNT, LANG
+from taxportal.web.request_text import read_form
 from taxportal.web.security import Handler, is_tls
 
 LANG_COOKIE = "tp_lang"
@@ -18,7 +20,7 @@ ONE_YEAR = 365 * 24 * 3600
 async def choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
     account = request.get(ACCOUNT)
     request[LANG] = i18n.choose_language(
-        chosen=request.cookies.get(LANG_COOKIE),
+        chosen=cookie(request, LANG_COOKIE, LANGUAGE),
         account=account.language if account else None,
         tax_return=await _return_language(account) if account else None,
         accept_language=request.headers.get("Accept-Language", ""),
@@ -35,7 +37,7 @@ async def _return_language(account: TaxpayerAccount) -> str | None:
 
 def use_return_language(request: web.Request, tax_return: TaxReturn) -> None:
     """Pages reached before sign-in (the invitation) know the return: prefer its language."""
-    if not request.cookies.get(LANG_COOKIE):
+    if not cookie(request, LANG_COOKIE, LANGUAGE):
         request[LANG] = i18n.supported(tax_return.language) or request[LANG]
         # The templates' page context was filled in before the handler ran: update its lang.
         page = request.get(aiohttp_jinja2.REQUEST_CONTEXT_KEY)
@@ -45,7 +47,7 @@ def use_return_language(request: web.Request, tax_return: TaxReturn) -> None:
 
 async def switch_language(request: web.Request) -> web.StreamResponse:
     """POST /language: remember the choice in a cookie and on the account."""
-    form = await request.post()
+    form = await read_form(request)
     language = i18n.supported(str(form.get("lang", ""))) or i18n.DEFAULT_LANGUAGE
     back = str(form.get("next", "/portal/"))
     if not back.startswith("/") or back.startswith("//"):

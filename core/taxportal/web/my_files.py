@@ -14,7 +14,10 @@ from taxportal.services import uploads
 from taxportal.web import file_download
 from taxportal.web import my_files_view as view
 from taxportal.web.access import taxpayer_principal
+from taxportal.web.cookies import NOTES, cookie
+from taxportal.web.ids import path_id
 from taxportal.web.keys import ACCOUNT, CORE, LANG
+from taxportal.web.request_text import file_parts
 from taxportal.web.security import is_tls
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
@@ -41,7 +44,7 @@ def _portal_id(request: web.Request) -> int:
 
 
 def _file_id(request: web.Request) -> int:
-    return int(request.match_info["file_id"])
+    return path_id(request, "file_id")
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -57,7 +60,7 @@ async def uploaded_count(request: web.Request) -> int:
 async def files_page(request: web.Request) -> web.Response:
     core, language = request.app[CORE], request[LANG]
     rows = await uploads.list_files(taxpayer_principal(request), _portal_id(request))
-    notes = view.decode_notes(request.cookies.get(view.NOTE_COOKIE, ""))
+    notes = view.decode_notes(cookie(request, view.NOTE_COOKIE, NOTES) or "")
     response = await render_signed_in(
         request,
         "my_files.html",
@@ -121,18 +124,6 @@ async def upload_one(request: web.Request) -> web.Response:
     return web.json_response(body, status=view.STATUS.get(kind, 503))
 
 
-async def _parts(request: web.Request) -> AsyncIterator[BodyPartReader]:
-    """The form's file parts, read one at a time (an empty picker sends a nameless part)."""
-    if request.content_type != "multipart/form-data":
-        return
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.filename:
-            yield part
-        else:
-            await part.release()
-
-
 async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
     while chunk := await part.read_chunk(CHUNK):
         yield chunk
@@ -143,7 +134,7 @@ async def upload_form(request: web.Request) -> web.Response:
     """Without JavaScript: the picked files of the plain form, then back to the list."""
     notes = [
         (await _store(request, view.form_file_name(part.filename or ""), _part_chunks(part)))[0]
-        async for part in _parts(request)
+        async for part in file_parts(request)
     ]
     raise _back(request, notes or [{"kind": "nothing"}])
 

@@ -17,11 +17,13 @@ from taxportal.config import AppConfig
 from taxportal.i18n import N_
 from taxportal.models import UploadedFile
 from taxportal.services import uploads
+from taxportal.text import whole_number
 
 PAGE = "/portal/files"
 NOTE_COOKIE = "tp_files_note"
 NOTE_BYTES = 3000  # a cookie holds about 4 KB: the rest of a long batch is only counted
 NOTE_NAME = 120
+NOTE_KEYS = ("kind", "name", "as", "count")
 UNITS = ("KB", "MB", "GB", "TB")
 # kind (as in [uploads] allowed_types) -> what the file picker offers
 PICKER = {
@@ -147,25 +149,31 @@ def _pack(notes: list[dict[str, str]]) -> str:
 
 
 def decode_notes(value: str) -> list[dict[str, str]]:
-    """The notes back; anything malformed (the cookie is the browser's) is dropped."""
+    """The notes back; anything malformed (the cookie is the browser's, anyone can forge
+    one) is dropped: only a list of objects of known kinds and plain text values is kept."""
     try:
         notes = json.loads(base64.urlsafe_b64decode(value.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return []
     if not isinstance(notes, list):
         return []
     return [
-        {k: str(v)[:NOTE_NAME] for k, v in note.items() if k in ("kind", "name", "as", "count")}
+        {k: _utf8(v[:NOTE_NAME]) for k, v in note.items() if k in NOTE_KEYS and isinstance(v, str)}
         for note in notes[:50]
-        if isinstance(note, dict) and note.get("kind") in NOTES
+        if isinstance(note, dict) and isinstance(note.get("kind"), str) and note["kind"] in NOTES
     ]
+
+
+def _utf8(text: str) -> str:
+    """JSON can carry lone surrogates ("\\ud800"), which no page can be encoded with."""
+    return text.encode("utf-8", "replace").decode()
 
 
 def shown_notes(config: AppConfig, language: str, notes: list[dict[str, str]]) -> list[dict]:
     """Each note as the page lists it: the file's name, what happened, good news or not."""
     shown = []
     for note in notes:
-        count = int(note["count"]) if note.get("count", "").isdigit() else 0
+        count = whole_number(note.get("count", ""), 0, 10_000) or 0
         text = message(config, language, note["kind"], note.get("as", ""), count)
         ok = note["kind"] in ("stored", "removed", "duplicate", "more")
         shown.append({"name": note.get("name", ""), "text": text, "ok": ok})

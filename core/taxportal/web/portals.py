@@ -12,8 +12,12 @@ from taxportal.models import Portal, TaxReturn
 from taxportal.services import accounts, client_list
 from taxportal.services import portals as portal_service
 from taxportal.services import returns as returns_service
+from taxportal.text import whole_number
 from taxportal.web.auth import actor, client_address, staff_required
+from taxportal.web.clients import MAX_PAGE
+from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import read_form
 
 
 def current_year() -> int:
@@ -47,7 +51,7 @@ async def _dialog(
 @staff_required
 async def send_link(request: web.Request) -> web.StreamResponse:
     tax_return = await _get_return(request)
-    form = await request.post()
+    form = await read_form(request)
     channel = str(form.get("channel", ""))
     try:
         outcome = await portal_service.invite(
@@ -66,14 +70,14 @@ def _back(request: web.Request) -> str:
 
 async def _get_return(request: web.Request):  # type: ignore[no-untyped-def]
     try:
-        return await returns_service.get(int(request.match_info["return_id"]))
-    except (returns_service.ReturnNotFound, ValueError):
+        return await returns_service.get(path_id(request, "return_id"))
+    except returns_service.ReturnNotFound:
         raise web.HTTPNotFound() from None
 
 
 @staff_required
 async def manage_portals(request: web.Request) -> web.Response:
-    page = int(request.query.get("page", "1")) if request.query.get("page", "1").isdigit() else 1
+    page = whole_number(request.query.get("page", ""), 1, MAX_PAGE) or 1
     search = request.query.get("q", "")[:100]
     result = await client_list.page(search=search, tax_year=current_year(), page=page, per_page=50)
     return aiohttp_jinja2.render_template(

@@ -8,12 +8,13 @@ from aiohttp import web
 from babel.dates import format_date
 
 from taxportal.i18n import N_
-from taxportal.models import MAX_ID
 from taxportal.services import document_notice, sent_documents
 from taxportal.services.document_access import Denied
 from taxportal.web import file_download
 from taxportal.web.access import taxpayer_principal
+from taxportal.web.ids import path_id
 from taxportal.web.keys import ACCOUNT, CORE, LANG
+from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PAGE = "/portal/preparer-files"
@@ -58,7 +59,7 @@ async def files_page(request: web.Request) -> web.Response:
 
 @taxpayer_required
 async def choose_channel(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     try:
         await document_notice.set_channel(taxpayer_principal(request), str(form.get("channel")))
     except document_notice.ChannelError:
@@ -68,12 +69,9 @@ async def choose_channel(request: web.Request) -> web.Response:
 
 @taxpayer_required
 async def view_file(request: web.Request) -> web.StreamResponse:
-    document_id = int(request.match_info["document_id"])
-    if document_id > MAX_ID:
-        raise web.HTTPNotFound()
     try:
         document, chunks = await sent_documents.open_document(
-            request.app[CORE], taxpayer_principal(request), document_id
+            request.app[CORE], taxpayer_principal(request), path_id(request, "document_id")
         )
     except (sent_documents.NotFound, Denied):
         raise web.HTTPNotFound() from None

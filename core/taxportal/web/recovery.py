@@ -14,6 +14,7 @@ from taxportal.services.password_policy import rules_for
 from taxportal.text import InvalidValue, normalize_email, normalize_phone
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
+from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import render, render_signed_in, taxpayer_required
 
 SENT = N_(
@@ -44,7 +45,7 @@ async def forgot_password_page(request: web.Request) -> web.Response:
 
 async def forgot_password(request: web.Request) -> web.Response:
     core = request.app[CORE]
-    form = await request.post()
+    form = await read_form(request)
     identifier = str(form.get("identifier", ""))[:254]
     channel = str(form.get("channel", "email"))
     try:
@@ -91,7 +92,7 @@ def _reset_form(
 
 async def reset_password(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
-    form = await request.post()
+    form = await read_form(request)
     identifier = str(form.get("identifier", ""))[:254]
     password = str(form.get("password", ""))
     address = client_address(request)
@@ -127,7 +128,7 @@ async def forgot_username_page(request: web.Request) -> web.Response:
 
 async def forgot_username(request: web.Request) -> web.Response:
     core = request.app[CORE]
-    form = await request.post()
+    form = await read_form(request)
     identifier = str(form.get("identifier", ""))[:254]
     try:
         await throttle.hit(core, "recovery", client_address(request))
@@ -169,7 +170,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     session = request[TAXPAYER_SESSION]
     account: TaxpayerAccount = session.account
-    form = await request.post()
+    form = await read_form(request)
     password = str(form.get("password", ""))
 
     async def again(kind: str, broken: tuple[str, ...] = ()) -> web.Response:

@@ -13,6 +13,7 @@ from taxportal.services.portals import LinkState, link_state
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE
 from taxportal.web.language import use_return_language
+from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import render
 
 FIELDS = ("username", "email", "phone", "last_name", "ssn_last4")
@@ -99,7 +100,7 @@ async def register(request: web.Request) -> web.StreamResponse:
         use_return_language(request, portal.tax_return)
     if state is not LinkState.VALID or portal is None:
         return _link_problem(request, token, state, portal)
-    form = await request.post()
+    form = await read_form(request)
     values = {name: str(form.get(name, ""))[:254] for name in FIELDS}
     address = client_address(request)
     try:

@@ -13,7 +13,9 @@ from yarl import URL
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import US_STATES, ReturnFields, describe_errors
 from taxportal.web.auth import actor, staff_required
+from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import read_form
 
 FORM_FIELDS = list(ReturnFields.model_fields)
 
@@ -60,17 +62,16 @@ async def edit_return_page(request: web.Request) -> web.Response:
 
 async def _get(request: web.Request):  # type: ignore[no-untyped-def]
     try:
-        return await returns_service.get(int(request.match_info["return_id"]))
-    except (returns_service.ReturnNotFound, ValueError):
+        return await returns_service.get(path_id(request, "return_id"))
+    except returns_service.ReturnNotFound:
         raise web.HTTPNotFound() from None
 
 
 @staff_required
 async def save_return(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     values = {name: str(form.get(name, "")) for name in FORM_FIELDS}
-    return_id = request.match_info.get("return_id")
-    existing = await _get(request) if return_id else None
+    existing = await _get(request) if "return_id" in request.match_info else None
     try:
         fields = ReturnFields.model_validate(values)
         core = request.app[CORE]

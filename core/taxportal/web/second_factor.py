@@ -19,7 +19,9 @@ from taxportal.web.auth import (
     safe_next,
     set_session_cookie,
 )
+from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import CORE, STAFF_SESSION
+from taxportal.web.request_text import read_form
 
 WRONG_CODE = (
     "That code is not right, or it was already used. Wait for the next code in your app "
@@ -84,7 +86,7 @@ async def second_factor_page(request: web.Request) -> web.Response:
 
 async def start_setup(request: web.Request) -> web.StreamResponse:
     """Make a secret to scan when the session has none (normally made at the password step)."""
-    next_path = safe_next(str((await request.post()).get("next", "")))
+    next_path = safe_next(str((await read_form(request)).get("next", "")))
     user = _pending_or_redirect(request, next_path)
     await second_factor.ensure_pending_secret(request.app[CORE], user)
     raise web.HTTPSeeOther(_with_next("/staff/2fa", next_path))
@@ -92,7 +94,7 @@ async def start_setup(request: web.Request) -> web.StreamResponse:
 
 async def check_code(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
-    form = await request.post()
+    form = await read_form(request)
     next_path = safe_next(str(form.get("next", "")))
     user = _pending_or_redirect(request, next_path)
     address = client_address(request)
@@ -150,7 +152,7 @@ async def _redirect_signed_in(
 
 async def _locked(request: web.Request, user: StaffUser, next_path: str) -> web.Response:
     # The password was right, so saying "locked" tells nothing new; the session ends here.
-    token = request.cookies.get(SESSION_COOKIE)
+    token = token_cookie(request, SESSION_COOKIE)
     if token:
         await sessions.end(token)
     response = _render(request, user, next_path, status=403)

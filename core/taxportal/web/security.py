@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from taxportal.i18n import N_
+from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import CORE, NEW_CSRF, STAFF_SESSION, TAXPAYER_SESSION
 
 CSRF_COOKIE = "tp_csrf"
@@ -27,14 +28,9 @@ def is_tls(request: web.Request) -> bool:
     return request.secure or forwarded
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    _apply_headers(request, response)
-    return response
-
-
-def _apply_headers(request: web.Request, response: web.StreamResponse) -> None:
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """An ``on_response_prepare`` signal, not a middleware: it also sees what no middleware
+    returns (raised redirects and errors, the router's own 404 and 405, streamed files)."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -52,7 +48,7 @@ def csrf_token_for(request: web.Request) -> str:
     session = request.get(STAFF_SESSION) or request.get(TAXPAYER_SESSION)
     if session is not None:
         return str(session.csrf_token)
-    token = request.cookies.get(CSRF_COOKIE) or request.get(NEW_CSRF)
+    token = token_cookie(request, CSRF_COOKIE) or request.get(NEW_CSRF)
     if not token:
         token = secrets.token_urlsafe(32)
         request[NEW_CSRF] = token
@@ -67,7 +63,7 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
             if (
                 request.get(STAFF_SESSION)
                 or request.get(TAXPAYER_SESSION)
-                or request.cookies.get(CSRF_COOKIE)
+                or token_cookie(request, CSRF_COOKIE)
             )
             else ""
         )

@@ -10,7 +10,9 @@ from aiohttp import web
 from taxportal.services import activity, second_factor, sessions, throttle
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import SESSION_COOKIE, client_address, safe_next, set_session_cookie
+from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import read_form
 
 # One answer for an unknown email, a wrong password and a locked account: no enumeration.
 NOT_RIGHT = "The email or password is not right."
@@ -40,7 +42,7 @@ async def sign_in_page(request: web.Request) -> web.Response:
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
-    form = await request.post()
+    form = await read_form(request)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
     address = client_address(request)
@@ -58,7 +60,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     if user is None:
         return _render(request, NOT_RIGHT, email, next_path, status=401)
     await second_factor.ensure_pending_secret(core, user)
-    old = request.cookies.get(SESSION_COOKIE)
+    old = token_cookie(request, SESSION_COOKIE)
     if old:
         await sessions.end(old)
     token, _session = await sessions.start(core, staff=user, address=address, second_factor=False)
@@ -68,7 +70,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = token_cookie(request, SESSION_COOKIE)
     if token:
         await sessions.end(token)
     response = web.HTTPSeeOther("/staff/login")

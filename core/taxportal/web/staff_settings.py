@@ -7,6 +7,7 @@ from aiohttp import web
 
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import actor, current_staff, staff_required
+from taxportal.web.request_text import read_form
 
 
 def routes() -> list[web.RouteDef]:
@@ -25,7 +26,7 @@ async def settings_page(request: web.Request) -> web.Response:
 
 @staff_required
 async def save_settings(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     user = current_staff(request)
     assert user is not None  # staff_required
     await staff_service.set_upload_digest(user, form.get("notify_uploads") == "on", actor(request))

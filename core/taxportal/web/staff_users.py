@@ -5,11 +5,13 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import MAX_ID, StaffUser
+from taxportal.models import StaffUser
 from taxportal.services import second_factor
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import actor, admin_required
+from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import read_form
 
 
 def routes() -> list[web.RouteDef]:
@@ -51,7 +53,7 @@ async def users_page(request: web.Request) -> web.Response:
 
 @admin_required
 async def add_user(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     values = {k: str(form.get(k, "")) for k in ("email", "name", "role")}
     try:
         await staff_service.add_staff(
@@ -68,8 +70,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
 
 
 async def _user_of(request: web.Request) -> StaffUser:
-    user_id = int(request.match_info["user_id"])
-    user = await staff_service.get_staff(user_id) if user_id <= MAX_ID else None
+    user = await staff_service.get_staff(path_id(request, "user_id"))
     if user is None:
         raise web.HTTPNotFound()
     return user

@@ -12,6 +12,7 @@ from aiohttp import web
 from taxportal.models import Portal, TaxpayerAccount
 from taxportal.services import sessions
 from taxportal.web.auth import TAXPAYER_COOKIE
+from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, LANG, TAXPAYER_SESSION
 from taxportal.web.language import remember_language
 
@@ -78,7 +79,7 @@ def clear_taxpayer_cookie(response: web.StreamResponse) -> None:
 async def leave_portal(request: web.Request, location: str) -> web.HTTPSeeOther:
     """End the taxpayer's session (a copied cookie dies too) and go to ``location``,
     keeping the page language for the signed-out page."""
-    token = request.cookies.get(TAXPAYER_COOKIE)
+    token = token_cookie(request, TAXPAYER_COOKIE)
     if token:
         await sessions.end(token)
     response = web.HTTPSeeOther(location)

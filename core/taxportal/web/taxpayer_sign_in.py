@@ -9,6 +9,7 @@ from taxportal.services import accounts, sessions, throttle
 from taxportal.services.accounts import AccountError
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import leave_portal, render
 from taxportal.web.verify import is_trusted_device
 
@@ -34,7 +35,7 @@ async def sign_in_page(request: web.Request) -> web.Response:
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
-    form = await request.post()
+    form = await read_form(request)
     username = str(form.get("username", ""))[:64]
     address = client_address(request)
     try:

@@ -7,9 +7,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import MAX_ID
 from taxportal.services import staff as staff_service
 from taxportal.web.auth import current_staff, staff_required
+from taxportal.web.ids import path_id
+from taxportal.web.request_text import read_form
 
 
 def routes() -> list[web.RouteDef]:
@@ -38,7 +39,7 @@ async def tokens_page(request: web.Request) -> web.Response:
 async def create_token(request: web.Request) -> web.Response:
     user = current_staff(request)
     assert user is not None
-    label = str((await request.post()).get("label", "")).strip()[:100]
+    label = str((await read_form(request)).get("label", "")).strip()[:100]
     token = await staff_service.issue_api_token(user, label)
     # Shown in this response only (never stored in plain, never in a URL); no-store is set.
     return await _render(request, 201, new_token=token, new_label=label)
@@ -48,7 +49,6 @@ async def create_token(request: web.Request) -> web.Response:
 async def revoke_token(request: web.Request) -> web.StreamResponse:
     user = current_staff(request)
     assert user is not None
-    token_id = int(request.match_info["token_id"])
-    if token_id > MAX_ID or not await staff_service.revoke_api_token(user, token_id):
+    if not await staff_service.revoke_api_token(user, path_id(request, "token_id")):
         return await _render(request, 404, error="No such active token of yours.")
     raise web.HTTPSeeOther("/staff/tokens?done=revoked")

@@ -14,7 +14,9 @@ from taxportal.services import accounts, codes, sessions, throttle
 from taxportal.services.codes import CodeError
 from taxportal.text import mask_email, mask_phone
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
+from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
+from taxportal.web.request_text import read_form
 from taxportal.web.security import is_tls
 from taxportal.web.taxpayer import leave_portal, pending_taxpayer_required, render
 
@@ -75,7 +77,7 @@ async def verify_page(request: web.Request) -> web.Response:
 async def send_code(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     account = request[TAXPAYER_SESSION].account
-    form = await request.post()
+    form = await read_form(request)
     channel = str(form.get("channel", ""))
     contact = next((c for c in await accounts.contacts(account) if c.channel == channel), None)
     if contact is None:
@@ -98,7 +100,7 @@ async def check_code(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     session = request[TAXPAYER_SESSION]
     account = session.account
-    form = await request.post()
+    form = await read_form(request)
     address = client_address(request)
     try:
         await throttle.hit(core, "check_code", address)
@@ -144,7 +146,7 @@ async def _remember_device(
 
 
 async def is_trusted_device(request: web.Request, account: TaxpayerAccount) -> bool:
-    token = request.cookies.get(DEVICE_COOKIE)
+    token = token_cookie(request, DEVICE_COOKIE)
     if not token:
         return False
     return await TrustedDevice.filter(

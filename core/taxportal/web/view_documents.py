@@ -6,12 +6,13 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
-from taxportal.models import MAX_ID
 from taxportal.services import upload_review, uploads
 from taxportal.web import file_download
 from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
+from taxportal.web.ids import parse_id, path_id
 from taxportal.web.keys import CORE
+from taxportal.web.request_text import read_form
 
 BASE = "/staff/returns/{return_id:\\d+}/uploads"
 
@@ -29,18 +30,11 @@ def page_url(return_id: int) -> str:
     return f"/staff/returns/{return_id}/uploads"
 
 
-def _id(request: web.Request, name: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
-        raise web.HTTPNotFound()
-    return value
-
-
 @staff_required
 async def view_documents(request: web.Request) -> web.Response:
     try:
         view = await upload_review.client_uploads(
-            staff_principal(request), _id(request, "return_id")
+            staff_principal(request), path_id(request, "return_id")
         )
     except upload_review.NotFound:
         raise web.HTTPNotFound() from None
@@ -61,9 +55,9 @@ async def view_documents(request: web.Request) -> web.Response:
 async def download_one(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     try:
-        portal_id = await upload_review.portal_id_of(_id(request, "return_id"))
+        portal_id = await upload_review.portal_id_of(path_id(request, "return_id"))
         row, chunks = await uploads.open_stream(
-            core, staff_principal(request), portal_id, _id(request, "file_id")
+            core, staff_principal(request), portal_id, path_id(request, "file_id")
         )
     except uploads.NotFound:
         raise web.HTTPNotFound() from None
@@ -78,7 +72,7 @@ async def download_one(request: web.Request) -> web.StreamResponse:
 async def download_all(request: web.Request) -> web.StreamResponse:
     principal = staff_principal(request)
     try:
-        view = await upload_review.client_uploads(principal, _id(request, "return_id"))
+        view = await upload_review.client_uploads(principal, path_id(request, "return_id"))
     except upload_review.NotFound:
         raise web.HTTPNotFound() from None
     if view.portal is None or not view.files:
@@ -93,12 +87,12 @@ async def download_all(request: web.Request) -> web.StreamResponse:
 
 @staff_required
 async def mark_reviewed(request: web.Request) -> web.StreamResponse:
-    return_id = _id(request, "return_id")
-    form = await request.post()
+    return_id = path_id(request, "return_id")
+    form = await read_form(request)
     chosen: list[int] | None = None
     if form.get("scope") != "all":
-        chosen = sorted({int(v) for v in form.getall("file", []) if str(v).isdecimal()})
-        chosen = [i for i in chosen if i <= MAX_ID]
+        picked = {parse_id(str(v)) for v in form.getall("file", [])}
+        chosen = sorted(i for i in picked if i is not None)
     try:
         changed = await upload_review.mark_reviewed(staff_principal(request), return_id, chosen)
     except upload_review.NotFound:
