@@ -11,6 +11,7 @@ from taxportal.runtime import build_core, started
 from taxportal.services import upload_digest
 from taxportal.services.passwords import PasswordHasher
 from taxportal.web import log_redaction
+from taxportal.web.api_errors import api_errors
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.keys import CORE
@@ -30,7 +31,14 @@ def create_app(
     core = build_core(config, extra_plugins, passwords)
     log_redaction.install()
     app = web.Application(
-        middlewares=[security_headers, error_pages, load_sessions, choose_language, csrf_protect],
+        middlewares=[
+            security_headers,
+            error_pages,
+            api_errors,  # inside error_pages: /api/ refusals are answered in JSON first
+            load_sessions,
+            choose_language,
+            csrf_protect,
+        ],
         client_max_size=1024 * 1024,
     )
     app[CORE] = core

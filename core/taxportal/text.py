@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
+# C0 controls, DEL and C1 controls: no name, address or search has a use for them, and
+# PostgreSQL refuses NUL in text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidValue(ValueError):
