@@ -47,18 +47,23 @@ async def test_deeply_nested_json_is_refused_before_it_is_parsed(api: Api, retur
         for body in (DEEP, '{"a":' * 50_000, '{"tax_year": ' + DEEP):
             status, content_type, answer = await raw(api, method, path, body)
             assert (status, content_type) == (400, "application/json"), (method, path)
-            assert answer == {"error": "the body nests deeper than 16 levels"}
+            assert answer == {"error": "the body is not valid JSON or nests deeper than 16 levels"}
 
 
 def test_the_depth_scan_ignores_brackets_inside_strings_and_is_exact():
-    assert api_body.nesting_depth('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[["}') == 1
-    assert api_body.nesting_depth('{"a": "\\"[[[[", "b": [[1]]}') == 3
-    assert api_body.nesting_depth("[" * 17) == 17
-    # The parser stops at an unterminated string; counting what follows only refuses earlier.
-    assert api_body.nesting_depth('"unterminated [[[') == 3
+    too_deep = api_body.nests_too_deep
+    assert not too_deep(b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[["}')
+    assert not too_deep(b'{"a": "\\"[[[[", "b": [[1]]}', limit=3)
+    assert too_deep(b'{"a": "\\"[[[[", "b": [[1]]}', limit=2)
+    assert not too_deep(b"[" * 16 + b"]" * 16) and too_deep(b"[" * 17 + b"]" * 17)
+    assert too_deep(b"{[" * 9 + b"]}" * 9)  # 18 levels, alternating
+    assert too_deep(b"[" * 17 + b"1]") and too_deep(b"[[1]", limit=1)  # never closed
+    assert not too_deep(b"[1]]]]]]]]]]]]]]]]]]]]")  # one level: the parser stops at the 2nd ]
+    assert not too_deep(b"[[1], [2], {}]" * 1000, limit=2)
     # The deepest body the API takes is well inside the limit.
     send = {"documents": [{"id": 1, "signers": ["taxpayer"]}]}
-    assert api_body.nesting_depth(json.dumps(send)) == 4
+    assert not too_deep(json.dumps(send).encode(), limit=4)
+    assert too_deep(json.dumps(send).encode(), limit=3)
 
 
 async def test_a_body_just_inside_the_depth_limit_is_parsed_and_judged(api: Api, return_id: int):

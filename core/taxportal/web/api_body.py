@@ -4,8 +4,6 @@ anything deeper reads the body, so no body can exhaust the parser or reach the d
 from __future__ import annotations
 
 import json
-import re
-from itertools import accumulate
 from typing import Any
 
 from aiohttp import web
@@ -16,34 +14,51 @@ from taxportal.web.api_io import ApiError
 
 MAX_BYTES = 1024 * 1024  # the app's client_max_size too
 MAX_DEPTH = 16  # the deepest body the API takes is 4 ({"documents": [{"signers": [...]}]})
-_ESCAPE = re.compile(r"\\.", re.S)  # inside a string; outside one it is invalid JSON anyway
-_STRING = re.compile(r'"[^"]*"')  # after escapes are gone a string has no quote inside
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# Braces count as brackets: a mismatch ([}) is where the parser stops, no deeper.
+_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+TOO_DEEP = f"the body is not valid JSON or nests deeper than {MAX_DEPTH} levels"
 CONTROL_REASON = "must not contain control characters (such as NUL, tabs or line breaks)"
 
 
-def nesting_depth(text: str) -> int:
-    """How deep [ and { nest outside strings, in linear time and without recursion.
+def _outside_strings(raw: bytes) -> bytes:
+    """The JSON text without its strings (a quote or a backslash is never part of a
+    multi-byte UTF-8 character, so this works on the raw bytes)."""
+    # Escaped backslashes first, then escaped quotes: left to right, as JSON reads them.
+    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return b"".join(unescaped.split(b'"')[::2])  # odd pieces are inside quotes
 
-    Exact up to the first byte that makes the text invalid JSON, which is as far as the
-    parser itself gets, so a text that passes here cannot make the parser recurse deeper."""
-    bare = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
-    return max(accumulate(map(_STEP.__getitem__, bare)), default=0)
+
+def nests_too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether [ and { nest deeper than `limit` outside strings, or never close: linear
+    time, no recursion, without parsing.
+
+    Each pass drops the innermost pairs, one level, so a text whose brackets are gone after
+    `limit` passes is nested at most that deep all through, including up to the first byte
+    that makes it invalid JSON, which is as far as the parser gets."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:  # most bodies: too few to nest deeper
+        return False
+    brackets = _outside_strings(raw).translate(_AS_BRACKETS, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        shorter = brackets.replace(b"[]", b"")  # one pass: the innermost pairs only
+        if len(shorter) == len(brackets):  # no pair left, yet brackets: they never close
+            return True
+        brackets = shorter
+    return bool(brackets)
 
 
 def parse_json(raw: bytes) -> Any:
     """Bytes -> JSON value, or an ApiError(400/413) saying why not; never a RecursionError."""
     if len(raw) > MAX_BYTES:
         raise ApiError(413, "the request body is too large (1 MB at most)")
+    if nests_too_deep(raw):
+        raise ApiError(400, TOO_DEEP)
     try:
-        text = raw.decode("utf-8")
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError(400, "the body is not valid JSON (it must be UTF-8)") from None
-    if nesting_depth(text) > MAX_DEPTH:
-        raise ApiError(400, f"the body nests deeper than {MAX_DEPTH} levels")
-    try:
-        return json.loads(text)
     except (ValueError, RecursionError):  # JSONDecodeError, or a number of over 4,300 digits
         raise ApiError(400, "the body is not valid JSON") from None
 
