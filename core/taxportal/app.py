@@ -11,6 +11,7 @@ from taxportal.runtime import build_core, started
 from taxportal.services import lock_notice, upload_digest
 from taxportal.services.passwords import PasswordHasher
 from taxportal.web import log_redaction
+from taxportal.web.api_errors import api_errors
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.ids import check_path_ids
@@ -34,6 +35,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             error_pages,
+            api_errors,  # inside error_pages: /api/ refusals are answered in JSON first
             check_path_ids,
             refuse_control_text,
             load_sessions,

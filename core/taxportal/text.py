@@ -10,14 +10,14 @@ from email_validator import EmailNotValidError, validate_email
 
 # C0 and C1 controls, DEL, and lone surrogates (bytes that were not UTF-8): no database or
 # page wants them. Text typed into a form may hold tab and line breaks; nothing else may.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def has_control(text: str, lines_allowed: bool = False) -> bool:
     """True when ``text`` holds a control character or a lone surrogate; with
     ``lines_allowed``, tab, line feed and carriage return are text."""
-    return (_CONTROL_BUT_LINES if lines_allowed else _CONTROL).search(text) is not None
+    return (_CONTROL_BUT_LINES if lines_allowed else CONTROL_CHARACTERS).search(text) is not None
 
 
 def whole_number(text: str, low: int, high: int) -> int | None:

@@ -120,7 +120,7 @@ async def test_no_response_ever_contains_an_ssn(api: Api):
 )
 async def test_invalid_fields_are_named_with_a_reason(api: Api, change, field, reason):
     status, body, text = await api.call("POST", "/api/v1/returns", a_return(**change))
-    assert status == 400
+    assert status == 422
     assert body["error"] == "the return is not valid"
     assert reason in body["fields"][field]
     assert_no_ssn(text)
@@ -131,10 +131,10 @@ async def test_missing_fields_and_missing_ssn_are_reported(api: Api):
     body = a_return()
     del body["last_name"]
     status, answer, _ = await api.call("POST", "/api/v1/returns", body)
-    assert status == 400 and answer["fields"] == {"last_name": "required"}
+    assert status == 422 and answer["fields"] == {"last_name": "required"}
 
     status, answer, _ = await api.call("POST", "/api/v1/returns", a_return(ssn=""))
-    assert status == 400
+    assert status == 422
     assert answer["fields"]["ssn"].startswith("required")
 
 

@@ -110,9 +110,9 @@ async def test_upload_list_and_send_with_a_token(firm: Firm, token: str) -> None
 @pytest.mark.parametrize(
     ("data", "content_type", "status", "reason"),
     [
-        (encrypted_pdf(), "application/pdf", 400, "encrypted"),
-        (EXE, "application/pdf", 400, "not_pdf"),
-        (b"", "application/pdf", 400, "empty"),
+        (encrypted_pdf(), "application/pdf", 422, "encrypted"),
+        (EXE, "application/pdf", 422, "not_pdf"),
+        (b"", "application/pdf", 422, "empty"),
         (pdf(), "application/octet-stream", 415, None),
     ],
 )
@@ -138,9 +138,9 @@ async def test_what_the_api_refuses_to_send(firm: Firm, token: str) -> None:
     status, created = await add(firm, token, "Form 8879.pdf", pdf())
     send = f"/api/v1/returns/{firm.return_id}/documents/send"
     cases = [
-        ({"documents": [{"id": created["id"], "signers": ["spouse"]}]}, 400),  # not joint
-        ({"documents": [{"id": created["id"], "signers": ["neighbour"]}]}, 400),
-        ({"documents": []}, 400),
+        ({"documents": [{"id": created["id"], "signers": ["spouse"]}]}, 422),  # not joint
+        ({"documents": [{"id": created["id"], "signers": ["neighbour"]}]}, 422),
+        ({"documents": []}, 422),
         ({"documents": [{"id": created["id"] + 100}]}, 404),
     ]
     for body, expected in cases:
@@ -150,7 +150,7 @@ async def test_what_the_api_refuses_to_send(firm: Firm, token: str) -> None:
     status, missing = await call(firm, token, "GET", "/api/v1/returns/999999/documents")
     assert status == 404 and missing == {"error": "no return with id 999999"}
     status, _ = await add(firm, token, "", pdf())
-    assert status == 400
+    assert status == 422
     assert (await PreparerDocument.get(id=created["id"])).sent_at is None
 
 

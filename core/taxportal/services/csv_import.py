@@ -30,7 +30,7 @@ from taxportal.services.return_fields import (
     ReturnFields,
     check_tin,
     field_errors,
-    redact_ssn_like,
+    shown_name,
 )
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -209,7 +209,7 @@ def _header(names: list[str]) -> _Header:
         key = header_key(name)
         target = COLUMNS.get(key)
         if target is None and name and key not in _IGNORED_KEYS:
-            unknown.append(redact_ssn_like(name)[:40])
+            unknown.append(shown_name(name))
         if target is not None and target in captions:
             raise UnusableFile(
                 f"the columns '{captions[target]}' and '{name}' are the same field ({target})"

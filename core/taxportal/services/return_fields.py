@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from taxportal.text import InvalidValue, normalize_email, normalize_phone
+from taxportal.text import CONTROL_CHARACTERS, InvalidValue, normalize_email, normalize_phone
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
@@ -16,7 +16,7 @@ US_STATES = frozenset(
     "PR VI GU AS MP AA AE AP".split()
 )
 LANGUAGES = {"en": "en", "english": "en", "es": "es", "spanish": "es", "español": "es"}
-_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_ZIP = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")  # ASCII digits only, as the schema says
 _RETURN_TYPE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,15}$")
 
 
@@ -30,7 +30,7 @@ Text = Annotated[str, BeforeValidator(_strip)]
 def check_tin(raw: str) -> str:
     """Nine digits that can be an SSN or an ITIN; dashes and spaces are allowed in input."""
     digits = re.sub(r"[\s-]", "", raw)
-    if not re.fullmatch(r"\d{9}", digits):
+    if not re.fullmatch(r"[0-9]{9}", digits):  # not \d: other scripts' digits are no SSN
         raise ValueError("SSN must be 9 digits (123-45-6789)")
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     if area.startswith("9"):
@@ -150,11 +150,17 @@ def redact_ssn_like(text: str) -> str:
     return _SSN_LIKE.sub("***-**-****", text)
 
 
+def shown_name(name: str) -> str:
+    """A name taken from the input (a column, a JSON key) as messages may repeat it: an SSN
+    in it masked, control characters replaced and the whole cut to 40 characters."""
+    return CONTROL_CHARACTERS.sub("?", redact_ssn_like(name))[:40]
+
+
 def field_errors(exc: ValidationError) -> dict[str, str]:
     """Field name -> readable reason, for the API and the CSV import; never echoes an SSN."""
     found: dict[str, list[str]] = {}
     for error in exc.errors():
-        field = ".".join(str(p) for p in error["loc"]) or "row"
+        field = ".".join(shown_name(str(p)) for p in error["loc"]) or "row"
         message = _PLAIN_MESSAGES.get(error["type"]) or str(error["msg"])
         found.setdefault(field, []).append(redact_ssn_like(message.removeprefix("Value error, ")))
     return {field: "; ".join(messages) for field, messages in found.items()}

@@ -13,7 +13,8 @@ from taxportal.models import TaxReturn
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields, field_errors
 from taxportal.web import api_documents
-from taxportal.web.api_io import ApiError, api_actor, api_view, json_object, query_int
+from taxportal.web.api_body import json_object
+from taxportal.web.api_io import ApiError, api_actor, api_view, query_int, query_text
 from taxportal.web.api_json import return_json
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
@@ -40,7 +41,7 @@ async def openapi_document(request: web.Request) -> web.StreamResponse:
 @api_view
 async def list_returns(request: web.Request) -> web.Response:
     result = await returns_service.list_clients(
-        search=request.query.get("q", "")[:100],
+        search=query_text(request, "q", 100),
         tax_year=query_int(request, "tax_year", None, 2000, 9999),
         page=query_int(request, "page", 1, 1, 1_000_000) or 1,
         per_page=query_int(request, "per_page", 50, 1, 200) or 50,
@@ -59,7 +60,7 @@ async def list_returns(request: web.Request) -> web.Response:
 async def upsert_return(request: web.Request) -> web.Response:
     fields = _fields(await json_object(request))
     if not fields.ssn:
-        raise ApiError(400, INVALID, {"ssn": "required (returns are matched by tax year and SSN)"})
+        raise ApiError(422, INVALID, {"ssn": "required (returns are matched by tax year and SSN)"})
     try:
         tax_return, outcome = await returns_service.upsert(
             request.app[CORE], fields, api_actor(request)
@@ -100,7 +101,7 @@ def _fields(body: dict[str, Any]) -> ReturnFields:
     try:
         return ReturnFields.model_validate(body)
     except ValidationError as exc:
-        raise ApiError(400, INVALID, field_errors(exc)) from None
+        raise ApiError(422, INVALID, field_errors(exc)) from None
 
 
 def _return_id(request: web.Request) -> int:

@@ -12,15 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from taxportal.models import MAX_ID
 from taxportal.services import preparer_documents as documents
 from taxportal.services.document_access import Denied
+from taxportal.services.return_fields import field_errors
 from taxportal.web.access import api_principal
-from taxportal.web.api_io import ApiError, api_view, json_object
+from taxportal.web.api_body import json_object
+from taxportal.web.api_io import ApiError, api_view
 from taxportal.web.api_json import iso_time
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 
 CHUNK = 64 * 1024
 BASE = "/api/v1/returns/{return_id:\\d+}/documents"
-# DocumentError kind -> HTTP status; anything else is 400
+# DocumentError kind -> HTTP status; anything else is 422 (a request we understood but refuse)
 STATUS = {
     "too_large": 413,
     "no_storage": 503,
@@ -73,7 +75,7 @@ def _return_id(request: web.Request) -> int:
 
 
 def _refusal(exc: documents.DocumentError) -> ApiError:
-    return ApiError(STATUS.get(exc.kind, 400), exc.message, {"reason": exc.kind})
+    return ApiError(STATUS.get(exc.kind, 422), exc.message, {"reason": exc.kind})
 
 
 @api_view
@@ -90,7 +92,7 @@ def _file_name(request: web.Request) -> str:
     """From ``?file_name=`` or the ``X-File-Name`` header (percent-encoded UTF-8)."""
     name = request.query.get("file_name") or unquote(request.headers.get("X-File-Name", ""))
     if not name:
-        raise ApiError(400, "name the file: ?file_name=Return.pdf or an X-File-Name header")
+        raise ApiError(422, "name the file: ?file_name=Return.pdf or an X-File-Name header")
     return name
 
 
@@ -124,8 +126,7 @@ async def send_documents(request: web.Request) -> web.Response:
     try:
         wanted = SendBody.model_validate(await json_object(request))
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-        raise ApiError(400, "the request is not valid", fields) from None
+        raise ApiError(422, "the request is not valid", field_errors(exc)) from None
     picks = [documents.Pick(item.id, tuple(item.signers)) for item in wanted.documents]
     try:
         result = await documents.send(request.app[CORE], api_principal(request), return_id, picks)

@@ -1,14 +1,12 @@
-"""Plumbing of the JSON API: errors as JSON, the request body, query numbers, the actor."""
+"""Plumbing of the JSON API: the error an answer carries, the token, query values, the actor."""
 
 from __future__ import annotations
 
-import functools
-import json
 from typing import Any
 
 from aiohttp import web
 
-from taxportal.text import whole_number
+from taxportal.text import has_control, whole_number
 from taxportal.web.auth import ViewHandler, api_token_required
 from taxportal.web.keys import API_STAFF
 
@@ -31,36 +29,12 @@ def error_response(status: int, error: str, fields: dict[str, str] | None = None
 
 
 def api_view(handler: ViewHandler) -> ViewHandler:
-    """A bearer token is required, and every refusal is answered in JSON."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ApiError as exc:
-            return error_response(exc.status, exc.error, exc.fields)
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(413, "the request body is too large (1 MB at most)")
-
-    return api_token_required(wrapper)
+    """A bearer token is required; refusals (ApiError) are answered in JSON by api_errors."""
+    return api_token_required(handler)
 
 
 def api_actor(request: web.Request) -> str:
     return f"api:{request[API_STAFF].id}"
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object, or an ApiError saying what is wrong with it."""
-    if request.content_type != "application/json":
-        raise ApiError(415, "send the body as JSON (Content-Type: application/json)")
-    raw = await request.read()
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return body
 
 
 def query_int(
@@ -78,3 +52,17 @@ def query_int(
             {name: f"must be a whole number from {low} to {high}"},
         )
     return value
+
+
+def query_text(request: web.Request, name: str, max_length: int) -> str:
+    """A text query parameter of at most max_length characters and no control characters."""
+    text = request.query.get(name, "")
+    if len(text) > max_length:
+        raise ApiError(
+            400, "invalid query parameter", {name: f"must be {max_length} characters at most"}
+        )
+    if has_control(text):
+        raise ApiError(
+            400, "invalid query parameter", {name: "must not contain control characters"}
+        )
+    return text

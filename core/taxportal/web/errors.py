@@ -1,4 +1,5 @@
-"""Generic error pages with a reference id; the details go to the log only."""
+"""Generic error pages with a reference id; the details go to the log only (the API answers
+in JSON instead: web/api_errors.py)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,12 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400 or request.path.startswith("/api/"):
+        if exc.status < 400:
             raise
         return await _page(request, exc.status, exc.reason, exc.text if exc.status != 404 else "")
     except Exception:  # anything else is a bug: log it, show a reference
         reference = secrets.token_hex(4)
         log.exception("unhandled error ref=%s on %s %s", reference, request.method, request.path)
-        if request.path.startswith("/api/"):
-            return web.json_response(
-                {"error": "internal error", "reference": reference}, status=500
-            )
         return await _page(request, 500, "Something went wrong", "", reference)
 
 
