@@ -47,6 +47,18 @@ def _line_clean(request: web.Request) -> bool:
     return not any(has_control(text) for text in texts)
 
 
+def _query_fields(request: web.Request) -> dict[str, str]:
+    """The API names each query parameter it refused, as its own checks do (a name that is
+    itself refused is named by its position)."""
+    fields = {}
+    for position, (name, value) in enumerate(request.query.items(), start=1):
+        if has_control(name):
+            fields[f"#{position}"] = "must not contain control characters"
+        elif has_control(value):
+            fields[name] = "must not contain control characters"
+    return fields
+
+
 @web.middleware
 async def refuse_control_text(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Before the sessions and every handler; an url-encoded body is read (and kept by
@@ -58,7 +70,11 @@ async def refuse_control_text(request: web.Request, handler: Handler) -> web.Str
             await read_form(request)
     except Refused:
         if request.path.startswith("/api/"):
-            return error_response(400, "the request holds control characters or non-UTF-8 text")
+            return error_response(
+                400,
+                "the request holds control characters or non-UTF-8 text",
+                _query_fields(request),
+            )
         raise
     return await handler(request)
 
