@@ -106,6 +106,12 @@ def _parser() -> argparse.ArgumentParser:
     returns = sub.add_parser("returns", help="tax returns").add_subparsers(title="returns commands")
     p = returns.add_parser("import", parents=[common], help="import returns from a CSV file")
     p.add_argument("file", type=Path)
+    p.add_argument(
+        "--tax-year",
+        type=int,
+        metavar="YYYY",
+        help="the tax year of rows without one (a file without a Year column, or empty cells)",
+    )
     p.set_defaults(command=import_returns.run)
 
     p = sub.add_parser("plugins", parents=[common], help="list installed and enabled plugins")

@@ -210,3 +210,99 @@ async def test_failed_delivery_is_shown_leaves_nothing_and_can_be_retried(
     assert retry.status == 303
     assert await Portal.all().count() == 1
     assert await Invitation.filter(sent_at__isnull=False).count() == 1
+
+
+async def _registered_client(staff_client, core_of, language="en"):  # type: ignore[no-untyped-def]
+    """A return whose taxpayer registered from the invitation; (return, the invitation link)."""
+    from tests.accounts.journey import register
+
+    tax_return = await add_return(core_of(staff_client), language=language)
+    await send_link(staff_client, tax_return.id, "email")
+    [message] = outbox_emails(staff_client)
+    link = link_in(message.get_body(("plain",)).get_content())
+    response = await register(
+        staff_client,
+        link,
+        username="angela.e",
+        last_name="Evans",
+        ssn_last4="3456",
+        email="angela@email.com",
+    )
+    assert response.status == 303, await response.text()
+    return tax_return, link
+
+
+async def test_resend_to_a_registered_client_sends_a_sign_in_reminder(staff_client, core_of):
+    tax_return, _ = await _registered_client(staff_client, core_of)
+    listing = await (await staff_client.get("/staff/portals")).text()
+    assert f'href="/staff/portals/{tax_return.id}/send">Send sign-in reminder<' in listing
+    dialog = await (await staff_client.get(f"/staff/portals/{tax_return.id}/send")).text()
+    assert "Send sign-in reminder: Angela Evans" in dialog
+    assert "reminder of their user name" in dialog and "No new invitation" in dialog
+
+    response = await send_link(staff_client, tax_return.id, "email")
+    assert response.status == 303
+    page = await (await staff_client.get(response.headers["Location"])).text()
+    assert "Sign-in reminder sent" in page
+
+    reminder = outbox_emails(staff_client)[-1]
+    assert reminder["Subject"] == "How to sign in to your portal"
+    text = reminder.get_body(("plain",)).get_content()
+    assert "http://portal.test/portal/login" in text and "/invite/" not in text
+    assert "Your user name is: angela.e" in text
+    assert "/portal/login" in reminder.get_body(("html",)).get_content()
+    assert await Invitation.all().count() == 1  # no new invitation to register with
+
+
+async def test_a_spanish_reminder_by_text_message(staff_client, core_of):
+    import json
+
+    tax_return, _ = await _registered_client(staff_client, core_of, language="es")
+    assert (await send_link(staff_client, tax_return.id, "sms")).status == 303
+    folder = _data_dir(staff_client) / "outbox" / "sms"
+    [sms_file] = list(folder.glob("*.json"))
+    text = json.loads(sms_file.read_text())["text"]
+    assert "http://portal.test/portal/login" in text and "angela.e" in text
+    assert "usuario" in text and "/invite/" not in text
+
+
+async def test_an_old_invitation_of_a_registered_portal_says_so_never_name_taken(
+    staff_client, core_of
+):
+    """A link still open from before the account (a resend made before this fix) must not
+    answer "This user name is taken" for every name, forever."""
+    from taxportal.crypto import token_digest
+    from taxportal.models import TaxpayerAccount
+    from tests.accounts.journey import register
+
+    _, used_link = await _registered_client(staff_client, core_of)
+    portal = await Portal.get()
+    await Invitation.create(
+        portal=portal,
+        token_hash=token_digest("still-open-old-link"),
+        channel="email",
+        sent_to="angela@email.com",
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
+        sent_at=dt.datetime.now(dt.UTC),
+    )
+    landing = await staff_client.get("/invite/still-open-old-link")
+    page = await landing.text()
+    assert landing.status == 410
+    assert "This portal already has an account" in page
+    assert 'href="/portal/login"' in page and 'href="/portal/forgot-username"' in page
+    assert "Register Your Account" not in page and "Ask for a new link" not in page
+    used = await (await staff_client.get(used_link)).text()
+    assert "already used" in used and 'href="/portal/forgot-username"' in used
+
+    response = await register(
+        staff_client,
+        "/invite/still-open-old-link",
+        username="brand-new-name",
+        last_name="Evans",
+        ssn_last4="3456",
+        email="angela@email.com",
+    )
+    page = await response.text()
+    assert response.status == 410
+    assert "already has an account" in page and "user name is taken" not in page
+    assert await TaxpayerAccount.all().count() == 1

@@ -132,6 +132,44 @@ async def test_bad_return_input_gets_a_clear_message_and_saves_nothing(staff_cli
     assert await TaxReturn.all().count() == 0
 
 
+SSN_SHAPES = ("987654329", "987-65-4329", "987 65 4329")
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["add", "edit"])
+async def test_an_ssn_typed_into_any_field_of_the_return_form_is_never_shown_back(
+    staff_client, core_of, edit
+):
+    """The console masks as the API and the import do: neither the message nor the
+    re-filled form shows an SSN, whichever field it was typed into."""
+    from taxportal.services import returns as returns_service
+    from taxportal.services.return_fields import ReturnFields
+
+    path = "/staff/returns/new"
+    if edit:
+        saved, _ = await returns_service.upsert(
+            core_of(staff_client),
+            ReturnFields(tax_year=2025, last_name="Doe", ssn="400-55-1234"),
+            actor="test",
+        )
+        path = f"/staff/returns/{saved.id}/edit"
+    for field in ReturnFields.model_fields:
+        for ssn in SSN_SHAPES:
+            data = {"tax_year": "2025", "last_name": "Doe", "zip_code": "not a zip"}
+            if field == "zip_code":
+                data["mobile_phone"] = "123"  # another bad field, so the form comes back
+            data[field] = ssn
+            data["csrf_token"] = await csrf_from(staff_client, path)
+            response = await staff_client.post(path, data=data)
+            page = await response.text()
+            assert response.status == 400, (field, ssn)
+            assert not [shape for shape in SSN_SHAPES if shape in page], (field, ssn)
+    error = "primary_email: &#39;***-**-****&#39; is not a valid email address"
+    data = {"tax_year": "2025", "last_name": "Doe", "primary_email": "987654329"}
+    data["csrf_token"] = await csrf_from(staff_client, path)
+    assert error in await (await staff_client.post(path, data=data)).text()
+    assert await TaxReturn.all().count() == (1 if edit else 0)
+
+
 async def test_client_list_searches_filters_sorts_and_pages(staff_client, core_of):
     from taxportal.services import returns as returns_service
     from taxportal.services.return_fields import ReturnFields

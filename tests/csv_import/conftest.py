@@ -49,11 +49,16 @@ def csv_file(*rows: str, header: str = HEADER) -> bytes:
 
 
 async def upload(
-    client: TestClient, content: bytes | IO[bytes], filename: str = "returns.csv"
+    client: TestClient,
+    content: bytes | IO[bytes],
+    filename: str = "returns.csv",
+    tax_year: str | None = None,
 ) -> tuple[int, str]:
     """Post the file with the import form, as a browser does; (status, page text)."""
     csrf = await csrf_from(client, "/staff/import")
     form = FormData()
+    if tax_year is not None:  # the form's order: the tax year field, then the file
+        form.add_field("tax_year", tax_year)
     form.add_field("file", content, filename=filename, content_type="text/csv")
     response = await client.post(f"/staff/import?csrf_token={csrf}", data=form)
     return response.status, await response.text()
@@ -63,3 +68,9 @@ def error_rows(page: str) -> list[tuple[int, str]]:
     """(line, reason) of each row in the page's error table."""
     found = re.findall(r"<tr><td>(\d+)</td><td>(.*?)</td></tr>", page)
     return [(int(line), html.unescape(reason)) for line, reason in found]
+
+
+def page_error(page: str) -> str:
+    """The text of the page's error notice (the whole file refused), or ""."""
+    found = re.search(r'<p class="notice error" role="alert">(.*?)</p>', page, re.S)
+    return html.unescape(found.group(1)) if found else ""

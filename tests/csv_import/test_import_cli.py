@@ -125,3 +125,27 @@ def test_a_50_mb_file_exits_2_without_being_read(cli: Cli, tmp_path: Path):
     result = cli.import_file("big.csv")
     assert result.returncode == 2
     assert "the file is larger than 10 MB" in result.stderr
+
+
+def test_tax_year_option_for_a_file_without_a_year_column(cli: Cli):
+    cli.write("no-year.csv", b"Last Name,SSN\r\nEvans,400-12-0001\r\nBrown,400-12-0002\r\n")
+    refused = cli.import_file("no-year.csv")
+    assert refused.returncode == 2
+    assert "no-year.csv: the file has no Year column" in refused.stderr
+    assert "--tax-year YYYY" in refused.stderr and "nothing was imported" in refused.stderr
+
+    wrong = cli.run("returns", "import", "no-year.csv", "--tax-year", "1999")
+    assert wrong.returncode == 2 and "the tax year given for the file (1999)" in wrong.stderr
+
+    done = cli.run("returns", "import", "no-year.csv", "--tax-year", "2023")
+    assert done.returncode == 0, done.stderr
+    assert "no-year.csv: 2 created, 0 updated, 0 unchanged" in done.stdout
+
+
+def test_a_shift_jis_file_exits_2_naming_the_encodings_read(cli: Cli):
+    content = "tax_year,last_name,ssn\r\n2024,山田,400-12-0001\r\n2024,鈴木,400-12-0002\r\n"
+    cli.write("sjis.csv", content.encode("shift_jis"))
+    result = cli.import_file("sjis.csv")
+    assert result.returncode == 2
+    assert "sjis.csv: the file's text encoding cannot be read" in result.stderr
+    assert "UTF-8" in result.stderr and "Windows-1252" in result.stderr

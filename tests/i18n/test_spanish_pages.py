@@ -90,6 +90,37 @@ async def test_the_choice_made_signed_in_follows_the_account_to_a_new_browser(br
     )
 
 
+async def test_spanish_chosen_before_registering_follows_into_the_account_and_its_notices(
+    browser,
+):
+    """Español on the invitation page of an English return: the registration keeps it, so
+    the notices sent later (documents waiting, the sign-in reminder) come in Spanish."""
+    from taxportal.services.document_access import Principal
+    from taxportal.services.document_notice import notify_taxpayer
+    from tests.accounts.journey import code_in, enter_code, register, send_code
+
+    client = await browser(ENGLISH_BROWSER)
+    link = await invited(client, "en")
+    await switch_language(client, "es", link)
+    assert (await register(client, link)).status == 303
+    assert (await send_code(client)).status == 303
+    assert "Código de seguridad" in newest_sms_text(client)
+    assert (await enter_code(client, code_in(newest_sms_text(client)))).status == 303
+    assert (await TaxpayerAccount.get(username_key="sherry")).language == "es"
+
+    tax_return = await TaxReturn.get(first_name="Sherry")
+    portal_id = (await TaxpayerAccount.get(username_key="sherry")).portal_id
+    staff = Principal(kind="staff", id=1)
+    channel, problem = await notify_taxpayer(
+        core(client), staff, tax_return, portal_id, count=2, sign=False
+    )
+    assert (channel, problem) == ("email", "")
+    assert newest_email(client)["Subject"] == "Nuevos documentos de su preparador"
+
+    await portal_service.invite(core(client), tax_return.id, "email", "test")
+    assert newest_email(client)["Subject"] == "Cómo iniciar sesión en su portal"
+
+
 async def test_a_spanish_return_shows_its_invitation_in_spanish_without_a_header(browser):
     client = await browser(None)
     link = await invited(client, "es", first_name="Ana")

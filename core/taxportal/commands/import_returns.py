@@ -1,4 +1,5 @@
-"""`taxportal returns import FILE.csv`: the summary, then one line per bad row.
+"""`taxportal returns import FILE.csv [--tax-year YYYY]`: the summary, then one line per
+bad row. ``--tax-year`` is the year of the rows that have none (a year in the row wins).
 
 Exit status: 0 every row imported, 1 some rows failed (the others were imported),
 2 the file could not be used at all (nothing was imported).
@@ -11,17 +12,17 @@ import sys
 
 from taxportal.config import AppConfig
 from taxportal.runtime import build_core, started
-from taxportal.services import csv_import
+from taxportal.services import csv_file, csv_import
 
 
 async def run(args: argparse.Namespace, config: AppConfig) -> int:
     try:
-        data = csv_import.read_path(args.file)
+        data = csv_file.read_path(args.file)
         # Checked before the database opens: a wrong file needs no database to be told so.
-        parsed = csv_import.parse(data)
+        parsed = csv_import.parse(data, args.tax_year)
         async with started(build_core(config)) as core:
             report = await csv_import.import_parsed(core, parsed, actor="cli")
-    except csv_import.UnusableFile as exc:
+    except csv_file.UnusableFile as exc:
         print(f"taxportal: {args.file}: {exc}; nothing was imported", file=sys.stderr)
         return 2
     print(f"{args.file}: {report.summary()}")

@@ -37,6 +37,7 @@ class Registration:
     phone: str
     last_name: str
     ssn_last4: str
+    language: str = ""  # chosen on the pages before the account existed; "" = none
 
 
 def username_key(username: str) -> str:
@@ -171,10 +172,14 @@ async def _create_account(core, portal, invitation, key, form) -> TaxpayerAccoun
                 password_hash=await core.passwords.hash(form.password),
                 email=email,
                 phone=phone,
+                language=form.language,
             )
             await Portal.filter(id=portal.id).update(status="registered", failed_registrations=0)
     except IntegrityError:
-        raise AccountError("username_taken") from None
+        # Registered meanwhile through another link, or the name was taken meanwhile.
+        registered = await TaxpayerAccount.exists(portal_id=portal.id)
+        kind = f"link_{LinkState.REGISTERED.value}" if registered else "username_taken"
+        raise AccountError(kind) from None
     return account
 
 

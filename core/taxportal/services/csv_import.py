@@ -1,20 +1,16 @@
 """Import returns from a CSV file: check the file, validate each row, upsert in batches.
 
-The whole file is read and checked before anything is written: a file that is not CSV,
-or whose header is wrong, imports nothing. Then each valid row is upserted (keyed by tax
+The whole file is read (``csv_file``: bytes, encoding, records) and checked (``csv_columns``:
+the header) before anything is written: a file that is not CSV, or whose header is wrong,
+imports nothing. Then each valid row is upserted (keyed by tax
 year + SSN) and each bad row is reported with its line number; bad rows never stop good
 ones. Rows are written in chunks, one transaction and a few queries per chunk.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
-from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pydantic import ValidationError
 from tortoise import connections
@@ -26,62 +22,12 @@ from taxportal.context import Core
 from taxportal.models import ActivityEntry, TaxReturn
 from taxportal.services import activity
 from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import (
-    ReturnFields,
-    check_tin,
-    field_errors,
-    shown_name,
-)
+from taxportal.services.csv_columns import REQUIRED, Header, read_header
+from taxportal.services.csv_file import UnusableFile, decode, records
+from taxportal.services.return_fields import ReturnFields, check_tin, field_errors
 
-MAX_BYTES = 10 * 1024 * 1024
-TOO_LARGE = "the file is larger than 10 MB; split it into smaller files"
-NOT_CSV = "this is not a CSV file"
-REQUIRED = ("tax_year", "last_name", "ssn")
 CHUNK_ROWS = 500
 ANALYZE_AFTER = 1000  # new rows: past this, refresh the planner statistics at the end
-
-# File Viewer captions and common spellings, besides the field names themselves.
-CAPTIONS = {
-    "Year": "tax_year",
-    "E-File": "efile_status",
-    "Phone": "mobile_phone",
-    "Mobile": "mobile_phone",
-    "Cell Phone": "mobile_phone",
-    "Email": "primary_email",
-    "Secondary Email": "secondary_email",
-    "Zip": "zip_code",
-    "Preferred Language": "language",
-}
-IGNORED = ("Email Sent",)  # the File Viewer's own column: the portal keeps it, not the file
-_SIGNATURES = {
-    b"%PDF": "a PDF document",
-    b"PK\x03\x04": "a ZIP archive or an Excel .xlsx workbook; save it as CSV",
-    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook; save it as CSV",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive",
-}
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # tab, newlines, VT and FF are text
-
-
-def header_key(name: str) -> str:
-    """Case, spaces, underscores and hyphens do not matter: 'Zip Code' == 'zip_code'."""
-    return re.sub(r"[\s_-]+", "", name).casefold()
-
-
-COLUMNS = {header_key(name): name for name in ReturnFields.model_fields}
-COLUMNS.update({header_key(caption): name for caption, name in CAPTIONS.items()})
-_IGNORED_KEYS = {header_key(name) for name in IGNORED}
-
-
-class UnusableFile(ValueError):
-    """The whole file cannot be imported (nothing was written); the message says why."""
-
-
-class FileTooLarge(UnusableFile):
-    def __init__(self) -> None:
-        super().__init__(TOO_LARGE)
 
 
 @dataclass(frozen=True)
@@ -121,125 +67,10 @@ class ParsedFile:
     present: frozenset[str]  # the fields the file has a column for
 
 
-@dataclass
-class _Header:
-    columns: list[str | None]  # the field of each position; None for an ignored column
-    captions: dict[str, str]  # field -> the name the file gives it, for messages
-    unnamed: frozenset[int]  # positions with an empty header: they must stay empty
-    present: frozenset[str]  # the fields the file has a column for
-
-
-# -- reading the bytes ---------------------------------------------------------------------
-
-
-async def read_capped(chunks: AsyncIterable[bytes], limit: int = MAX_BYTES) -> bytes:
-    """Collect an upload, stopping as soon as it passes the limit (the rest is never kept)."""
-    data = bytearray()
-    async for chunk in chunks:
-        data += chunk
-        if len(data) > limit:
-            raise FileTooLarge()
-    return bytes(data)
-
-
-def read_path(path: Path, limit: int = MAX_BYTES) -> bytes:
-    try:
-        if path.stat().st_size > limit:
-            raise FileTooLarge()
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise UnusableFile(f"cannot read the file: {exc.strerror}") from None
-    if len(data) > limit:
-        raise FileTooLarge()
-    return data
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; binary is refused."""
-    if not data.strip():
-        raise UnusableFile("the file is empty")
-    for signature, kind in _SIGNATURES.items():
-        if data.startswith(signature):
-            raise UnusableFile(f"{NOT_CSV} (it looks like {kind})")
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        elif b"\x00" in data:
-            raise UnusableFile(NOT_CSV)
-        else:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = data.decode("cp1252")  # what Excel on Windows writes for "CSV"
-    except UnicodeDecodeError:
-        raise UnusableFile(NOT_CSV) from None
-    text = text.rstrip("\x1a")  # a DOS end-of-file mark
-    if _CONTROL.search(text):
-        raise UnusableFile(f"{NOT_CSV} (it contains binary data)")
-    if not text.strip():
-        raise UnusableFile("the file is empty")
-    return text
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, cells) of each record; a quoted value may span lines."""
-    first_line = re.split(r"\r\n|\r|\n", text.lstrip("\r\n"), maxsplit=1)[0]
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    delimiter = "," if counts[","] else max(counts, key=lambda d: counts[d])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
-    try:
-        for cells in reader:
-            yield start, cells
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise UnusableFile(f"line {start}: the file is not valid CSV ({exc})") from None
-
-
-# -- the header ----------------------------------------------------------------------------
-
-
-def _header(names: list[str]) -> _Header:
-    columns: list[str | None] = []
-    captions: dict[str, str] = {}
-    unknown: list[str] = []
-    for raw in names:
-        name = raw.strip()
-        key = header_key(name)
-        target = COLUMNS.get(key)
-        if target is None and name and key not in _IGNORED_KEYS:
-            unknown.append(shown_name(name))
-        if target is not None and target in captions:
-            raise UnusableFile(
-                f"the columns '{captions[target]}' and '{name}' are the same field ({target})"
-            )
-        if target is not None:
-            captions[target] = name
-        columns.append(target)
-    if not captions:
-        raise UnusableFile(
-            "the first line must be a header with column names such as tax_year, last_name, ssn"
-        )
-    if unknown:
-        listed = ", ".join(f"'{name}'" for name in unknown[:10])
-        raise UnusableFile(
-            f"unknown column{'s' if len(unknown) > 1 else ''}: {listed}. "
-            f"Known columns: {', '.join(ReturnFields.model_fields)}"
-        )
-    missing = [name for name in REQUIRED if name not in captions]
-    if missing:
-        raise UnusableFile(
-            f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
-        )
-    unnamed = frozenset(i for i, raw in enumerate(names) if not raw.strip())
-    return _Header(columns, captions, unnamed, frozenset(captions))
-
-
 # -- the rows ------------------------------------------------------------------------------
 
 
-def _row_values(header: _Header, cells: list[str]) -> dict[str, str] | str:
+def _row_values(header: Header, cells: list[str]) -> dict[str, str] | str:
     """The row's values by field, or why the row cannot be read."""
     if len(cells) > len(header.columns) and any(c.strip() for c in cells[len(header.columns) :]):
         return f"{len(cells)} values but the header has {len(header.columns)} columns"
@@ -252,6 +83,8 @@ def _row_values(header: _Header, cells: list[str]) -> dict[str, str] | str:
             return f"a value in column {position + 1}, which has no name in the header"
     for target in header.present:
         values.setdefault(target, "")  # short rows: the missing cells are empty
+    if header.tax_year is not None and not values["tax_year"]:
+        values["tax_year"] = str(header.tax_year)  # the row's own year wins; else the file's
     return values
 
 
@@ -263,33 +96,47 @@ def _key(values: dict[str, str]) -> tuple[int, str] | None:
         return None
 
 
-def _validate(header: _Header, values: dict[str, str]) -> ReturnFields | str:
-    empty = [header.captions[name] for name in REQUIRED if not values.get(name)]
+def _validate(header: Header, values: dict[str, str]) -> ReturnFields | str:
+    empty = [header.caption(name) for name in REQUIRED if not values.get(name)]
     if empty:
         return "; ".join(f"{caption}: required" for caption in empty)
     try:
         return ReturnFields.model_validate(values)
     except ValidationError as exc:
         reasons = field_errors(exc)
-        return "; ".join(f"{header.captions.get(f, f)}: {why}" for f, why in reasons.items())
+        return "; ".join(f"{header.caption(f)}: {why}" for f, why in reasons.items())
 
 
-def parse(data: bytes) -> ParsedFile:
+def check_tax_year(tax_year: int) -> int:
+    """The tax year given for a whole file, by the rule a row's year follows."""
+    try:
+        ReturnFields(tax_year=tax_year, last_name="-")
+    except ValidationError as exc:
+        why = field_errors(exc).get("tax_year", "not a tax year")
+        raise UnusableFile(f"the tax year given for the file ({tax_year}): {why}") from None
+    return tax_year
+
+
+def parse(data: bytes, tax_year: int | None = None) -> ParsedFile:
     """Check the whole file: its valid rows, its row errors and the fields it has columns for.
 
+    ``tax_year`` is the year of rows that have none: every row when the file has no Year
+    column, else the rows whose Year cell is empty (a year in the row wins).
     Raises UnusableFile when the file as a whole cannot be imported.
     """
-    records = _records(decode(data))
-    for _line, names in records:
+    if tax_year is not None:
+        check_tax_year(tax_year)
+    rows_of_file = records(decode(data))
+    for _line, names in rows_of_file:
         if any(n.strip() for n in names):
-            header = _header(names)
+            header = read_header(names, tax_year)
             break
     else:
         raise UnusableFile("the file is empty")
     rows: list[ValidRow] = []
     errors: list[RowError] = []
     first_seen: dict[tuple[int, str], int] = {}
-    for line, cells in records:
+    for line, cells in rows_of_file:
         if not any(c.strip() for c in cells):
             continue  # blank lines are skipped
         values = _row_values(header, cells)

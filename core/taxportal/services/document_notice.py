@@ -12,7 +12,7 @@ from taxportal.contracts import DeliveryError
 from taxportal.models import TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.document_access import Principal
-from taxportal.services.messages import documents_message
+from taxportal.services.messages import documents_message, notice_language
 
 CHANNELS = ("email", "sms")
 
@@ -52,12 +52,11 @@ async def notify_taxpayer(
             reason="no_contact",
         )
         return "", "The taxpayer was not told: the return has no email or mobile phone."
-    language = (account.language if account and account.language else "") or tax_return.language
     message = documents_message(
         core,
         channel,
         contact_of(tax_return, channel),
-        language,
+        notice_language(tax_return, account),
         first_name=tax_return.first_name,
         count=count,
         sign=sign,

@@ -21,7 +21,7 @@ from taxportal.contracts import DeliveryError, OutgoingMessage
 from taxportal.models import Portal, StaffUser, TaxpayerAccount
 from taxportal.services import activity
 from taxportal.services.document_notice import contact_of, pick_channel
-from taxportal.services.messages import locked_message
+from taxportal.services.messages import locked_message, notice_language
 
 log = logging.getLogger(__name__)
 _in_flight: set[asyncio.Task[None]] = set()
@@ -85,7 +85,7 @@ async def _tell_taxpayer(core: Core, account_id: int) -> None:
         if not channel:
             await activity.record("lock_notice_failed", subject=subject, reason="no_contact")
             return
-        language = account.language or tax_return.language
+        language = notice_language(tax_return, account)
         message = locked_message(core, channel, contact_of(tax_return, channel), language)
         await _deliver(core, message, subject)
     except Exception:  # a notice must never take the sign-in down with it

@@ -11,7 +11,7 @@ from taxportal import i18n
 from taxportal.context import Core
 from taxportal.contracts import OutgoingMessage
 from taxportal.i18n import N_
-from taxportal.models import TaxReturn
+from taxportal.models import TaxpayerAccount, TaxReturn
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "messages"
 SUBJECTS = {
@@ -20,6 +20,7 @@ SUBJECTS = {
     "username": N_("Your portal user name"),
     "documents": N_("New documents from your preparer"),
     "locked": N_("Your portal account is locked for a while"),
+    "sign_in_reminder": N_("How to sign in to your portal"),
 }
 
 
@@ -81,6 +82,30 @@ def invitation_message(
             "link": link,
             "first_name": tax_return.first_name,
             "ttl_days": core.config.core.invitations.ttl_days,
+        },
+    )
+
+
+def notice_language(tax_return: TaxReturn, account: TaxpayerAccount | None) -> str:
+    """The taxpayer's own choice once they have made one, else the return's language."""
+    return (account.language if account is not None else "") or tax_return.language
+
+
+def sign_in_reminder_message(
+    core: Core, tax_return: TaxReturn, account: TaxpayerAccount, channel: str
+) -> OutgoingMessage:
+    """For a portal that has its account: the sign-in page and the user name, no secret."""
+    to = tax_return.primary_email if channel == "email" else tax_return.mobile_phone
+    return _build(
+        core,
+        "sign_in_reminder",
+        channel,
+        to,
+        notice_language(tax_return, account),
+        {
+            "link": f"{core.config.base_url}/portal/login",
+            "first_name": tax_return.first_name,
+            "username": account.username,
         },
     )
 

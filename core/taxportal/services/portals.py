@@ -1,4 +1,8 @@
-"""Portals and their invitations: create, resend, and tell a link's state."""
+"""Portals and their invitations: create, resend, and tell a link's state.
+
+Once the taxpayer has registered, "resend" no longer makes an invitation (the portal has
+its one account): it sends a sign-in reminder, the sign-in page and the user name.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ from tortoise.transactions import in_transaction
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError
 from taxportal.crypto import token_digest
-from taxportal.models import Invitation, Portal, TaxReturn
+from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
-from taxportal.services.messages import invitation_message
+from taxportal.services.messages import invitation_message, sign_in_reminder_message
 
 CHANNELS = ("email", "sms")
 
@@ -29,6 +33,7 @@ class LinkState(StrEnum):
     EXPIRED = "expired"
     USED = "used"
     VOIDED = "voided"
+    REGISTERED = "registered"  # the portal has its one account (registered by another link)
     UNKNOWN = "unknown"
 
 
@@ -51,14 +56,16 @@ def address_for(tax_return: TaxReturn, channel: str) -> str:
 @dataclass
 class InvitationOutcome:
     portal: Portal
-    invitation: Invitation
+    invitation: Invitation | None  # None for a sign-in reminder
     created: bool  # True for a new portal, False for a resend
+    reminded: bool = False  # the portal has an account: a sign-in reminder went out
 
 
 async def invite(
     core: Core, return_id: int, channel: str, actor: str, address: str = ""
 ) -> InvitationOutcome:
-    """Create the portal (first time) or resend its link, delivering it on ``channel``.
+    """Create the portal (first time) or resend its link, delivering it on ``channel``;
+    a portal that already has an account gets a sign-in reminder instead (no invitation).
 
     Nothing remains of a failed attempt: no new portal, no new invitation, and the
     previous link (if any) stays valid.
@@ -71,6 +78,9 @@ async def invite(
     missing = missing_for_portal(tax_return)
     if missing:
         raise PortalError(f"no portal yet: the return has no {', '.join(missing)}")
+    account = await TaxpayerAccount.get_or_none(portal__tax_return_id=return_id)
+    if account is not None:
+        return await _remind(core, tax_return, account, channel, actor, address)
     token = secrets.token_urlsafe(32)
     ttl = dt.timedelta(days=core.config.core.invitations.ttl_days)
     now = dt.datetime.now(dt.UTC)
@@ -138,6 +148,44 @@ async def invite(
     return InvitationOutcome(portal, invitation, created)
 
 
+async def _remind(
+    core: Core,
+    tax_return: TaxReturn,
+    account: TaxpayerAccount,
+    channel: str,
+    actor: str,
+    address: str,
+) -> InvitationOutcome:
+    """The sign-in page and the user name, in the taxpayer's language, on ``channel``."""
+    portal = await Portal.get(id=account.portal_id)
+    message = sign_in_reminder_message(core, tax_return, account, channel)
+    try:
+        receipt = await core.plugins.notify(message)
+    except DeliveryError as exc:
+        await activity.record(
+            "sign_in_reminder_failed",
+            actor=actor,
+            subject=f"portal:{portal.id}",
+            address=address,
+            channel=channel,
+            reason=str(exc),
+        )
+        raise PortalError(f"the {_channel_word(channel)} could not be sent: {exc}") from None
+    # An invitation still open can no longer register anyone: retire it.
+    await Invitation.filter(
+        portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True
+    ).update(voided_at=dt.datetime.now(dt.UTC))
+    await activity.record(
+        "sign_in_reminder_sent",
+        actor=actor,
+        subject=f"portal:{portal.id}",
+        address=address,
+        channel=channel,
+        notifier=receipt.notifier,
+    )
+    return InvitationOutcome(portal, None, created=False, reminded=True)
+
+
 async def _undo(portal: Portal, invitation: Invitation, created: bool) -> None:
     async with in_transaction():
         await Invitation.filter(id=invitation.id).delete()
@@ -155,12 +203,15 @@ def _channel_word(channel: str) -> str:
 
 
 async def link_state(token: str) -> tuple[LinkState, Invitation | None]:
-    """Tell a valid invitation link from an expired, used, voided or unknown one."""
+    """Tell a valid invitation link from an expired, used, voided or unknown one, and from
+    one of a portal that already has its account (it can never register another)."""
     invitation = await Invitation.get_or_none(token_hash=token_digest(token))
     if invitation is None or invitation.sent_at is None:
         return LinkState.UNKNOWN, None
     if invitation.used_at is not None:
         return LinkState.USED, invitation
+    if await TaxpayerAccount.exists(portal_id=invitation.portal_id):
+        return LinkState.REGISTERED, invitation
     if invitation.voided_at is not None:
         return LinkState.VOIDED, invitation
     if invitation.expires_at <= dt.datetime.now(dt.UTC):

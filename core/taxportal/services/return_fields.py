@@ -126,19 +126,6 @@ def _wrap(normalise, value: str) -> str:  # type: ignore[no-untyped-def]
         raise ValueError(str(exc)) from None
 
 
-def describe_errors(exc: Exception) -> str:
-    """One readable line from a pydantic ValidationError: 'ssn: SSN must be 9 digits'."""
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
-        return str(exc)
-    parts = []
-    for error in errors():
-        field = ".".join(str(p) for p in error["loc"]) or "row"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{field}: {message}")
-    return "; ".join(parts)
-
-
 # Nine digits shaped like an SSN (123-45-6789, 123 45 6789, 123456789), not a ZIP+4 (12345-6789)
 # nor part of a longer number.
 _SSN_LIKE = re.compile(r"(?<!\d)\d{3}([- ]?)\d{2}\1\d{4}(?!\d)")
@@ -146,7 +133,11 @@ _PLAIN_MESSAGES = {"missing": "required", "extra_forbidden": "unknown field"}
 
 
 def redact_ssn_like(text: str) -> str:
-    """Hide anything shaped like an SSN: an SSN typed in the wrong field is still an SSN."""
+    """Hide anything shaped like an SSN: an SSN typed in the wrong field is still an SSN.
+
+    The one masking rule for every message that may quote input: the API, the CSV import
+    (page and CLI) and the console's return form.
+    """
     return _SSN_LIKE.sub("***-**-****", text)
 
 
@@ -156,8 +147,14 @@ def shown_name(name: str) -> str:
     return CONTROL_CHARACTERS.sub("?", redact_ssn_like(name))[:40]
 
 
+def has_ssn_like(text: str) -> bool:
+    """True when ``text`` holds something shaped like an SSN (never shown back as typed)."""
+    return _SSN_LIKE.search(text) is not None
+
+
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Field name -> readable reason, for the API and the CSV import; never echoes an SSN."""
+    """Field name -> readable reason, for the API, the CSV import and the console's form;
+    never echoes an SSN."""
     found: dict[str, list[str]] = {}
     for error in exc.errors():
         field = ".".join(shown_name(str(p)) for p in error["loc"]) or "row"

@@ -45,6 +45,11 @@ def use_return_language(request: web.Request, tax_return: TaxReturn) -> None:
             page["lang"] = request[LANG]
 
 
+def chosen_language(request: web.Request) -> str:
+    """The language the taxpayer picked with the switch ("" when they never did)."""
+    return i18n.supported(request.cookies.get(LANG_COOKIE, "")) or ""
+
+
 async def switch_language(request: web.Request) -> web.StreamResponse:
     """POST /language: remember the choice in a cookie and on the account."""
     form = await read_form(request)

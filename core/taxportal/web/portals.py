@@ -1,4 +1,5 @@
-"""Manage Portals > Current Year Clients: create a portal, resend its link."""
+"""Manage Portals > Current Year Clients: create a portal, resend its link or, once the
+taxpayer has an account, send a sign-in reminder."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
-from taxportal.models import Portal, TaxReturn
+from taxportal.models import Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import accounts, client_list
 from taxportal.services import portals as portal_service
 from taxportal.services import returns as returns_service
@@ -40,6 +41,7 @@ async def _dialog(
         {
             "tax_return": tax_return,
             "portal": await Portal.get_or_none(tax_return_id=tax_return.id),
+            "registered": await TaxpayerAccount.exists(portal__tax_return_id=tax_return.id),
             "error": error,
             "missing": portal_service.missing_for_portal(tax_return),
             "back": _back(request),
@@ -59,7 +61,7 @@ async def send_link(request: web.Request) -> web.StreamResponse:
         )
     except portal_service.PortalError as exc:
         return await _dialog(request, tax_return, str(exc), status=400)
-    done = "created" if outcome.created else "resent"
+    done = "created" if outcome.created else "reminded" if outcome.reminded else "resent"
     raise web.HTTPSeeOther(URL(_back(request)).update_query(done=done, client=tax_return.id))
 
 

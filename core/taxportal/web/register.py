@@ -1,4 +1,9 @@
-"""The invitation link: "Register Your Account", or why the link no longer works."""
+"""The invitation link: "Register Your Account", or why the link no longer works.
+
+A portal has one account: once it has it, any of its invitation links says so and points
+to sign-in and "Forgot user name?" (never "this user name is taken"), and asks for no
+new link.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from taxportal.services.password_policy import rules_for
 from taxportal.services.portals import LinkState, link_state
 from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cookie
 from taxportal.web.keys import CORE
-from taxportal.web.language import use_return_language
+from taxportal.web.language import chosen_language, use_return_language
 from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import render
 
@@ -105,9 +110,12 @@ async def register(request: web.Request) -> web.StreamResponse:
     address = client_address(request)
     try:
         await throttle.hit(core, "register", address)
-        account = await accounts.register(
-            core, token, Registration(password=str(form.get("password", "")), **values), address
+        registration = Registration(
+            password=str(form.get("password", "")),
+            language=chosen_language(request),  # a switch made before the account existed
+            **values,
         )
+        account = await accounts.register(core, token, registration, address)
     except throttle.Throttled:
         return _form(request, token, values, ERRORS["throttled"], status=429)
     except AccountError as exc:
@@ -132,7 +140,7 @@ async def ask_for_new_link(request: web.Request) -> web.Response:
     if portal is None:
         raise web.HTTPNotFound()
     use_return_language(request, portal.tax_return)
-    if state is not LinkState.VALID:
+    if state not in (LinkState.VALID, LinkState.REGISTERED):
         await Portal.filter(id=portal.id).update(link_requested=True)
         await activity.record(
             "new_link_requested",

@@ -11,7 +11,13 @@ from pydantic import ValidationError
 from yarl import URL
 
 from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import US_STATES, ReturnFields, describe_errors
+from taxportal.services.return_fields import (
+    US_STATES,
+    ReturnFields,
+    field_errors,
+    has_ssn_like,
+    redact_ssn_like,
+)
 from taxportal.web.auth import actor, staff_required
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
@@ -80,14 +86,18 @@ async def save_return(request: web.Request) -> web.StreamResponse:
         else:
             saved = await returns_service.update(core, existing.id, fields, actor(request))
     except ValidationError as exc:
-        return _retry(request, values, describe_errors(exc), existing)
+        reasons = field_errors(exc)  # the same masked reasons as the API and the import
+        return _retry(request, values, "; ".join(f"{f}: {r}" for f, r in reasons.items()), existing)
     except ValueError as exc:
-        return _retry(request, values, str(exc), existing)
+        return _retry(request, values, redact_ssn_like(str(exc)), existing)
     raise web.HTTPSeeOther(URL("/staff/").with_query(q=saved.last_name, done="saved"))
 
 
 def _retry(request: web.Request, values: dict[str, Any], error: str, existing: Any) -> web.Response:
-    values = {k: v for k, v in values.items() if k not in ("ssn", "spouse_ssn")}  # never echo SSNs
+    # Never echo an SSN, nor an SSN typed into another field: that field comes back empty.
+    values = {
+        k: v for k, v in values.items() if k not in ("ssn", "spouse_ssn") and not has_ssn_like(v)
+    }
     return _render(
         request,
         values,
