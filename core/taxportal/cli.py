@@ -98,6 +98,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("email")
     p.set_defaults(command=admin.reset_second_factor)
+    p = staff.add_parser(
+        "reset-password",
+        parents=[common],
+        help="set a new password for a staff account and end its sessions",
+    )
+    p.add_argument("email")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (no prompt)",
+    )
+    p.set_defaults(command=admin.reset_password, password_env=None)
     p = staff.add_parser("token", parents=[common], help="issue an API token for a staff account")
     p.add_argument("email")
     p.add_argument("--label", default="")
@@ -118,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def read_password(args: argparse.Namespace) -> str:
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
     if args.password_env:
         value = os.environ.get(args.password_env)
         if value is None:
