@@ -27,8 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # Tortoise logs "Tortoise-ORM shutdown" at every close of its connections (several per
+    # command): only its warnings and errors are worth a line
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         config = load_config(args.config, overrides=_overrides(args))
+        if getattr(args, "demo", False):
+            config = _with_demo_firm(args, config)
         result = args.command(args, config)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
@@ -49,6 +54,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     if getattr(args, "demo", False) and server["data_dir"] is None:
         server["data_dir"] = "taxportal-demo-data"
     return {"server": server}
+
+
+def _with_demo_firm(args: argparse.Namespace, config: AppConfig) -> AppConfig:
+    """The demo presents a named sample firm, where the configuration names none."""
+    from taxportal.demo import DEMO_FIRM
+
+    configured = config.raw.get("firm", {})
+    firm = {key: value for key, value in DEMO_FIRM.items() if not configured.get(key)}
+    if not firm:
+        return config
+    return load_config(args.config, overrides={**_overrides(args), "firm": firm})
 
 
 def _parser() -> argparse.ArgumentParser:
