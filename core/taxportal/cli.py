@@ -16,6 +16,7 @@ from taxportal import __version__
 from taxportal.commands.serving import LOG_FORMAT
 from taxportal.config import AppConfig, ConfigError, load_config
 from taxportal.crypto import EncryptionKeyError
+from taxportal.private_files import restrict_umask
 
 Command = Callable[[argparse.Namespace, AppConfig], int | Awaitable[int]]
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    restrict_umask()  # the database, key, outbox and files are the owner's only
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # Tortoise logs "Tortoise-ORM shutdown" at every close of its connections (several per
     # command): only its warnings and errors are worth a line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -12,6 +13,7 @@ from tortoise.migrations.executor import MigrationExecutor
 
 from taxportal.config import AppConfig, ConfigError
 from taxportal.contracts import ModelModule
+from taxportal.private_files import create_private_file, make_private_dir
 
 CORE_MODELS = ModelModule(
     app_label="taxportal", models=("taxportal.models",), migrations="taxportal.migrations"
@@ -37,7 +39,11 @@ def tortoise_config(config: AppConfig, extra: list[ModelModule]) -> dict[str, An
 def _connection(config: AppConfig) -> str | dict[str, Any]:
     url = config.database_url
     if url.startswith("sqlite://"):
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(config.data_dir)
+        database = url.removeprefix("sqlite://").split("?")[0]
+        if database and database != ":memory:":
+            make_private_dir(Path(database).parent)
+            create_private_file(Path(database))  # 0600 before SQLite makes it 0644
         return url
     connection = expand_db_url(url)
     if connection["engine"] == "tortoise.backends.asyncpg":
