@@ -4,7 +4,8 @@
     .venv/bin/python bench/client_list.py --load wrk --seconds 10   # Debian's wrk as the load
 
 Starts the real server (`taxportal serve`) in a subprocess on 127.0.0.1, signs in as an
-admin, and requests the File Viewer's first page, a search and page 200. Prints requests
+admin, and requests the File Viewer's first page, searches (a name, digits, an SSN's last
+four) and page 200. Prints requests
 per second and p50/p95/p99 latency for each. Only loopback traffic; bounded request count
 (or, with wrk, bounded time). The Python load generator costs about as much CPU as the
 server it measures; wrk (C) costs little, so it shows what the server itself can do.
@@ -144,12 +145,12 @@ async def load(base: str, path: str, concurrency: int, total: int, cookies) -> d
         cookies=cookies, connector=aiohttp.TCPConnector(limit=concurrency)
     ) as session:
         for _ in range(5):  # warm up
-            await (await session.get(base + path.replace(ANY_DIGITS, "00000"))).read()
+            await (await session.get(base + _random_digits(path))).read()
 
         async def worker() -> None:
             for _ in queue:
                 start = time.perf_counter()
-                url = base + path.replace(ANY_DIGITS, f"{random.randrange(100_000):05d}")
+                url = base + _random_digits(path)
                 async with session.get(url) as response:
                     await response.read()
                     assert response.status == 200, response.status
@@ -169,11 +170,22 @@ async def load(base: str, path: str, concurrency: int, total: int, cookies) -> d
 
 
 ANY_DIGITS = "DIGITS"  # in a path: five random digits, new for each request
+ANY_LAST4 = "LASTFOUR"  # in a path: four random digits (an SSN's last four), new each time
+
+
+def _random_digits(path: str) -> str:
+    path = path.replace(ANY_DIGITS, f"{random.randrange(100_000):05d}")
+    return path.replace(ANY_LAST4, f"{random.randrange(10_000):04d}")
+
+
 WRK_REPORT = """
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 request = function()
   local path = string.gsub(wrk.path, "DIGITS", function()
     return string.format("%05d", math.random(0, 99999))
+  end)
+  path = string.gsub(path, "LASTFOUR", function()
+    return string.format("%04d", math.random(0, 9999))
   end)
   return wrk.format(nil, path)
 end
@@ -266,6 +278,7 @@ async def bench_database(
             ("first page", "/staff/"),
             ("search 'garcia'", "/staff/?q=garcia"),
             ("search, new digits each time", f"/staff/?q={ANY_DIGITS}"),
+            ("search, a last four each time", f"/staff/?q={ANY_LAST4}"),
             ("page 200", "/staff/?page=200"),
         ]:
             if use_wrk:

@@ -16,6 +16,7 @@ from taxportal import __version__
 from taxportal.commands.serving import LOG_FORMAT
 from taxportal.config import AppConfig, ConfigError, load_config
 from taxportal.crypto import EncryptionKeyError
+from taxportal.private_files import restrict_umask
 
 Command = Callable[[argparse.Namespace, AppConfig], int | Awaitable[int]]
 
@@ -26,9 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    restrict_umask()  # the database, key, outbox and files are the owner's only
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # Tortoise logs "Tortoise-ORM shutdown" at every close of its connections (several per
+    # command): only its warnings and errors are worth a line
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         config = load_config(args.config, overrides=_overrides(args))
+        if getattr(args, "demo", False):
+            config = _with_demo_firm(args, config)
         result = args.command(args, config)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
@@ -49,6 +56,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     if getattr(args, "demo", False) and server["data_dir"] is None:
         server["data_dir"] = "taxportal-demo-data"
     return {"server": server}
+
+
+def _with_demo_firm(args: argparse.Namespace, config: AppConfig) -> AppConfig:
+    """The demo presents a named sample firm, where the configuration names none."""
+    from taxportal.demo import DEMO_FIRM
+
+    configured = config.raw.get("firm", {})
+    firm = {key: value for key, value in DEMO_FIRM.items() if not configured.get(key)}
+    if not firm:
+        return config
+    return load_config(args.config, overrides={**_overrides(args), "firm": firm})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,6 +116,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("email")
     p.set_defaults(command=admin.reset_second_factor)
+    p = staff.add_parser(
+        "reset-password",
+        parents=[common],
+        help="set a new password for a staff account and end its sessions",
+    )
+    p.add_argument("email")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (no prompt)",
+    )
+    p.set_defaults(command=admin.reset_password, password_env=None)
     p = staff.add_parser("token", parents=[common], help="issue an API token for a staff account")
     p.add_argument("email")
     p.add_argument("--label", default="")
@@ -124,6 +154,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def read_password(args: argparse.Namespace) -> str:
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
     if args.password_env:
         value = os.environ.get(args.password_env)
         if value is None:

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from taxportal.private_files import make_private_dir
+
 log = logging.getLogger(__name__)
 KEY_FILE_NAME = "encryption.key"
 
@@ -29,7 +31,7 @@ def load_or_create_key(configured: str | None, data_dir: Path) -> bytes:
     path = data_dir / KEY_FILE_NAME
     if path.exists():
         return _decode_key(path.read_text().strip(), str(path))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = secrets.token_bytes(32)
     # Created with 0600 from the start so the key is never readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -13,6 +14,7 @@ from tortoise.migrations.executor import MigrationExecutor
 
 from taxportal.config import AppConfig, ConfigError
 from taxportal.contracts import ModelModule
+from taxportal.private_files import create_private_file, make_private_dir
 
 CORE_MODELS = ModelModule(
     app_label="taxportal", models=("taxportal.models",), migrations="taxportal.migrations"
@@ -42,7 +44,11 @@ def _connection(config: AppConfig) -> str | dict[str, Any]:
     url = config.database_url
     if url.startswith("sqlite://"):
         _check_sqlite_version()
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(config.data_dir)
+        database = url.removeprefix("sqlite://").split("?")[0]
+        if database and database != ":memory:":
+            make_private_dir(Path(database).parent)
+            create_private_file(Path(database))  # 0600 before SQLite makes it 0644
         return url
     connection = expand_db_url(url)
     if connection["engine"] == "tortoise.backends.asyncpg":

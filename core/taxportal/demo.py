@@ -12,6 +12,12 @@ from taxportal.services import staff as staff_service
 from taxportal.services.return_fields import ReturnFields
 
 DEMO_ADMIN = "admin@demo-firm.example.com"
+# the sample firm `serve --demo` presents, unless the configuration names one
+DEMO_FIRM = {
+    "name": "Evans Tax Service (demo)",
+    "phone": "(706) 555-0100",
+    "email": "office@demo-firm.example.com",
+}
 _SAMPLES = [
     (
         "ALISA",

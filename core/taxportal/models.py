@@ -93,6 +93,9 @@ class TaxReturn(Model):
     efile_status = fields.CharField(max_length=64, default="")
     first_name = fields.CharField(max_length=100, default="")
     last_name = fields.CharField(max_length=100)
+    # the names as they sort: case, accents, spaces and punctuation folded (text.fold_name)
+    last_name_key = fields.CharField(max_length=100, default="", db_default="")
+    first_name_key = fields.CharField(max_length=100, default="", db_default="")
     ssn_encrypted = fields.CharField(max_length=200, default="")  # AES-GCM, never the plain SSN
     ssn_digest = fields.CharField(max_length=64, null=True)  # keyed HMAC: the upsert key
     ssn_last4 = fields.CharField(max_length=4, default="")
@@ -115,10 +118,13 @@ class TaxReturn(Model):
     class Meta:
         table = "tax_return"
         unique_together = (("tax_year", "ssn_digest"),)
-        # search_text rides in the name index: a search scans the index, not the table
+        # search_text and ssn_last4 ride in the name index: a search scans the index, not
+        # the table; ssn_last4 and ssn_digest alone find a client by SSN (PostgreSQL)
         indexes = (
-            ("tax_year", "last_name", "first_name"),
-            ("last_name", "first_name", "id", "search_text"),
+            ("tax_year", "last_name_key", "first_name_key"),
+            ("last_name_key", "first_name_key", "id", "search_text", "ssn_last4"),
+            ("ssn_last4",),
+            ("ssn_digest",),
         )
 
 

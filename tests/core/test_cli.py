@@ -16,13 +16,20 @@ from taxportal.db import UnmigratedDatabase
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
-def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60):  # type: ignore[no-untyped-def]
+def run(  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    stdin_text: str | None = None,
+):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "taxportal.cli", *args],
         cwd=tmp_path,
         env=full_env,
+        input=stdin_text,
         capture_output=True,
         text=True,
         timeout=timeout,

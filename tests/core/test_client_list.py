@@ -10,11 +10,17 @@ import pytest
 
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
 from taxportal.services import client_list, returns
+from taxportal.text import fold_name
+from taxportal.web.keys import CORE
 
 NOW = dt.datetime(2026, 2, 10, 15, 30, tzinfo=dt.UTC)
 
 
-async def seed() -> None:
+# Ana's last four is the end of John's phone; Rosa's SSN is the start of Linh's phone digits
+SSNS = {"Ana": "400120103", "Rosa": "706555010", "John": "400121234", "Luis": "400125678"}
+
+
+async def seed(digest: Any = None) -> None:
     people = [
         ("Ana", "García", "ana@example.com", "+17065550101", 2025, "Evans"),
         ("Rosa", "Garcia", "rosa@example.com", "+17065550102", 2025, "Augusta"),
@@ -22,18 +28,23 @@ async def seed() -> None:
         ("Linh", "Nguyen", "linh%@example.com", "+17065550104", 2025, "Martinez"),
         ("Maria", "O'Brien", "", "+17065550105", 2025, "Evans"),
         ("Sofia", "Lopez", "sofia@example.com", "", 2023, "Grovetown"),
+        ("Luis", "de la Cruz", "luis@example.com", "", 2025, "augusta"),
+        ("alisa", "Support", "", "", 2025, "EVANS"),
     ]
     for first, last, email, phone, year, city in people:
+        ssn = SSNS.get(first, "")
         await TaxReturn.create(
             tax_year=year,
             first_name=first,
             last_name=last,
+            last_name_key=fold_name(last),
+            first_name_key=fold_name(first),
             primary_email=email,
             mobile_phone=phone,
             city=city,
             state="GA",
-            ssn_last4="1234",
-            ssn_digest=f"d-{first}",
+            ssn_last4=ssn[-4:],
+            ssn_digest=digest(ssn) if digest and ssn else f"d-{first}",
             search_text=f"{first} {last} {email} {phone.lstrip('+')}".casefold(),
         )
     by_name = {r.first_name: r for r in await TaxReturn.all()}
@@ -120,6 +131,13 @@ def shown(row: Any) -> tuple[Any, ...]:
         {"search": "john_"},
         {"search": "_"},
         {"search": "o'brien"},
+        {"search": "0103"},  # a last four, and the end of a phone number
+        {"search": "1234 evans"},
+        {"search": "400-12-0103"},  # a full SSN: its digest
+        {"search": "400120103"},
+        {"search": "706555010"},  # nine digits: an SSN, never part of a phone number
+        {"search": "400-120103"},  # not written like an SSN: phone-like digits
+        {"sort": "last_name", "descending": True},
         {"per_page": 2, "page": 2},
         {"per_page": 2, "page": 3},  # the last pages are read backwards: same rows
         {"per_page": 4, "page": 2},  # a short last page
@@ -130,10 +148,12 @@ def shown(row: Any) -> tuple[Any, ...]:
     ],
 )
 async def test_sql_list_matches_model_list(database: str, build_app: Any, client_for: Any, query):
-    await client_for(await build_app())
-    await seed()
-    expected = await returns.list_clients(**query)
-    got = await client_list.page(**query)
+    app = await build_app()
+    await client_for(app)
+    digest = returns.ssn_digester(app[CORE])
+    await seed(digest)
+    expected = await returns.list_clients(**query, ssn_digest=digest)
+    got = await client_list.page(**query, ssn_digest=digest)
     assert (got.total, got.page, got.pages) == (expected.total, expected.page, expected.pages)
     assert [shown(row) for row in got.rows] == [shown(row) for row in expected.rows]
 

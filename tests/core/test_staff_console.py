@@ -92,7 +92,7 @@ async def test_adding_and_editing_a_return_in_the_console(staff_client):
         },
     )
     assert created.status == 200
-    listing = await created.text()
+    listing = (await created.text()).replace("<wbr>", "")  # an address may wrap at <wbr>
     assert "Núñez" in listing and "ana@example.com" in listing and "(706) 555-0123" in listing
     saved = await TaxReturn.get(last_name="Núñez")
     assert saved.state == "GA" and saved.mobile_phone == "+17065550123" and saved.language == "es"

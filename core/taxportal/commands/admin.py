@@ -1,4 +1,4 @@
-"""`taxportal migrate`, `taxportal staff add`, `taxportal staff token`."""
+"""`taxportal migrate` and the `taxportal staff` commands."""
 
 from __future__ import annotations
 
@@ -32,6 +32,20 @@ async def add_staff(args: argparse.Namespace, config: AppConfig) -> int:
         except staff_service.StaffError as exc:
             raise ConfigError(str(exc)) from None
     print(f"Added {user.role} {user.email}. Sign in at {config.base_url}/staff/login")
+    return 0
+
+
+async def reset_password(args: argparse.Namespace, config: AppConfig) -> int:
+    """For a staff member who lost their password: run on the server."""
+    from taxportal.cli import read_password
+
+    password = read_password(args)
+    async with started(build_core(config)) as core:
+        try:
+            user = await staff_service.reset_password(core, args.email, password, actor="cli")
+        except staff_service.StaffError as exc:
+            raise ConfigError(str(exc)) from None
+    print(f"New password set for {user.email}; their sessions are ended.")
     return 0
 
 

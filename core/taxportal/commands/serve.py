@@ -10,11 +10,13 @@ from aiohttp import web
 from taxportal.commands.serving import served_app, use_uvloop
 from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
+from taxportal.private_files import warn_if_too_open
 from taxportal.runtime import build_core, database_config, started
 from taxportal.services import upload_cleanup
 
 
 def run(args: argparse.Namespace, config: AppConfig) -> int:
+    warn_if_too_open(config.data_dir)  # made before this version, or chmod-ed since
     if args.demo:
         asyncio.run(_prepare_demo(config))
     # Here, once, before any worker serves, rather than in each worker's start-up: a worker

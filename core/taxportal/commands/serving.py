@@ -42,7 +42,10 @@ def use_uvloop() -> None:
 def _greet(config: AppConfig):  # type: ignore[no-untyped-def]
     async def greet(app: web.Application) -> None:
         print(
-            f"taxportal is running at {config.base_url}/  (data in {config.data_dir})", flush=True
+            f"taxportal is running for {config.core.firm.name} (data in {config.data_dir})\n"
+            f"  Preparer console: {config.base_url}/staff/login\n"
+            f"  Taxpayer portal:  {config.base_url}/portal/login",
+            flush=True,
         )
         if not await staff_service.any_admin():
             print(

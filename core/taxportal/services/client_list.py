@@ -16,7 +16,8 @@ from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
-from taxportal.services.returns import SORTABLE, ClientPage, ClientRow, search_terms
+from taxportal.services.client_search import Digest, SearchTerm, parse
+from taxportal.services.returns import SORTABLE, ClientPage, ClientRow
 from taxportal.sql import Sql
 
 COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
@@ -50,7 +51,7 @@ WHERE p.tax_return_id IN ({ids})
 # the returns' change counter, moved by triggers on every write a count could see (0008)
 VERSION = "(SELECT value FROM change_counter WHERE name = 'tax_return')"
 REMEMBERED = 1_000  # filters whose count is kept, per process (each entry is a few ints)
-_counts: OrderedDict[tuple[tuple[str, ...], int | None], tuple[int, int]] = OrderedDict()
+_counts: OrderedDict[tuple[tuple[SearchTerm, ...], int | None], tuple[int, int]] = OrderedDict()
 INVITATIONS_SQL = "SELECT id, portal_id, channel, sent_at FROM invitation WHERE id IN ({ids})"
 
 
@@ -60,13 +61,19 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(sql: Sql, search: str, tax_year: int | None) -> str:
-    """The same filters as returns.list_clients: year, and every word in search_text."""
+def _where(sql: Sql, terms: list[SearchTerm], tax_year: int | None) -> str:
+    """The same filters as returns.list_clients: year, and every search term."""
     clauses = []
     if tax_year:
         clauses.append(f"tax_year = {sql.param(tax_year)}")
-    for term in search_terms(search):
-        clauses.append(f"search_text LIKE {sql.param(_like(term))} ESCAPE '\\'")
+    for term in terms:
+        if term.ssn_digest:
+            clauses.append(f"ssn_digest = {sql.param(term.ssn_digest)}")
+            continue
+        text = f"search_text LIKE {sql.param(_like(term.text))} ESCAPE '\\'"
+        if term.ssn_last4:
+            text = f"({text} OR ssn_last4 = {sql.param(term.ssn_last4)})"
+        clauses.append(text)
     return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
 
@@ -86,9 +93,12 @@ async def page(
     descending: bool = False,
     page: int = 1,
     per_page: int = 50,
+    ssn_digest: Digest | None = None,
 ) -> ClientPage:
-    """One page of clients with portal state and new uploads: four statements at most."""
-    total = await _count(search, tax_year)
+    """One page of clients with portal state and new uploads: four statements at most.
+    ``ssn_digest`` (``returns.ssn_digester(core)``) lets a full SSN be searched."""
+    terms = parse(search, ssn_digest)
+    total = await _count(terms, tax_year)
     page = max(1, page)
     offset = (page - 1) * per_page
     limit = max(0, min(per_page, total - offset))
@@ -101,7 +111,7 @@ async def page(
     names = SORTABLE.get(sort, SORTABLE["last_name"])
     order = ", ".join(f"{name}{' DESC' if reverse else ''}" for name in names)
     sql = Sql()
-    where = _where(sql, search, tax_year)
+    where = _where(sql, terms, tax_year)
     # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
     returns = await sql.rows(
         f"SELECT {', '.join(COLUMNS)} FROM tax_return{where} ORDER BY {order} "  # noqa: S608
@@ -122,20 +132,22 @@ async def page(
     return ClientPage(rows, total, page, per_page)
 
 
-async def _count(search: str, tax_year: int | None) -> int:
+async def _count(terms: list[SearchTerm], tax_year: int | None) -> int:
     """How many returns the filters match, counted again only when the returns have changed.
 
     Each filter's count is remembered with the returns' change counter (migration 0008).
     One statement reads the counter and, only when it has moved since, counts anew: both
     from one snapshot, so a count is never remembered under a counter older than its rows
     (PostgreSQL and SQLite skip the COUNT's subquery when the CASE does not reach it)."""
-    key = (tuple(search_terms(search)), tax_year or None)
+    key = (tuple(terms), tax_year or None)
     sql = Sql()
-    # inside a transaction a count sees its own uncommitted rows: never remember it
+    # inside a transaction a count sees its own uncommitted rows: never remember it; nor
+    # one that reads SSN columns, which the counter does not watch
     remember = not isinstance(sql.conn, TransactionalDBClient)
+    remember = remember and not any(term.reads_ssn for term in terms)
     known = _counts.get(key) if remember else None
     seen = sql.param(known[0] if known else -1)
-    where = _where(sql, search, tax_year)
+    where = _where(sql, terms, tax_year)
     row = (
         await sql.rows(
             f"SELECT {VERSION} AS version, CASE WHEN {VERSION} = {seen} THEN NULL "  # noqa: S608
@@ -151,7 +163,7 @@ async def _count(search: str, tax_year: int | None) -> int:
     return total
 
 
-def _remember(key: tuple[tuple[str, ...], int | None], entry: tuple[int, int]) -> None:
+def _remember(key: tuple[tuple[SearchTerm, ...], int | None], entry: tuple[int, int]) -> None:
     """Keep ``entry`` as the newest; drop the oldest past REMEMBERED. Written whole after
     the await: other requests may have dropped or replaced the key meanwhile."""
     _counts[key] = entry

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxportal.private_files import make_private_dir
 from taxportal.services import pdf_check
 from taxportal.services.uploads_stream import HASH_BATCH, MB, hash_batch
 
@@ -37,7 +38,7 @@ def spool_dir(data_dir: Path) -> Path:
 
 def _open(data_dir: Path) -> tempfile._TemporaryFileWrapper[bytes]:
     folder = spool_dir(data_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dir(folder)
     os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask; an older folder is kept tight
     # the file itself is created 0600 by tempfile
     return tempfile.NamedTemporaryFile(dir=folder, prefix=SPOOL_PREFIX, delete=False)

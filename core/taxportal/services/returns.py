@@ -10,21 +10,25 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from taxportal.context import Core
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
 from taxportal.services import activity
+from taxportal.services.client_search import Digest, parse
 from taxportal.services.return_fields import ReturnFields
+from taxportal.text import fold_name
 
+# names sort by their folded keys ("de la Cruz" before "Support", "García" with "Garcia")
 SORTABLE = {
-    "last_name": ("last_name", "first_name", "id"),
-    "first_name": ("first_name", "last_name", "id"),
-    "tax_year": ("tax_year", "last_name", "id"),
-    "state": ("state", "last_name", "id"),
-    "city": ("city", "last_name", "id"),
-    "return_type": ("return_type", "last_name", "id"),
+    "last_name": ("last_name_key", "first_name_key", "id"),
+    "first_name": ("first_name_key", "last_name_key", "id"),
+    "tax_year": ("tax_year", "last_name_key", "id"),
+    "state": ("state", "last_name_key", "id"),
+    "city": ("city", "last_name_key", "id"),
+    "return_type": ("return_type", "last_name_key", "id"),
     "updated": ("updated_at", "id"),
 }
 PLAIN_FIELDS = (
@@ -56,6 +60,8 @@ def _column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
         values["spouse_ssn_encrypted"] = cipher.encrypt(fields.spouse_ssn, "spouse_ssn")
         values["spouse_ssn_last4"] = fields.spouse_ssn[-4:]
     values["search_text"] = search_text(fields)
+    values["last_name_key"] = fold_name(fields.last_name)[:100]
+    values["first_name_key"] = fold_name(fields.first_name)[:100]
     return values
 
 
@@ -77,6 +83,11 @@ def search_text(fields: ReturnFields) -> str:
 
 def ssn_digest(core: Core, ssn: str) -> str:
     return core.cipher.digest(ssn, "ssn")
+
+
+def ssn_digester(core: Core) -> Digest:
+    """What the client lists need to find a full SSN: its digest, never a decryption."""
+    return lambda ssn: ssn_digest(core, ssn)
 
 
 async def find_by_key(core: Core, tax_year: int, ssn: str) -> TaxReturn | None:
@@ -216,17 +227,6 @@ class ClientPage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def search_terms(search: str) -> list[str]:
-    """What each word of a search must be found as in ``search_text`` (all of them): the
-    word case-folded, or its digits when it is written like a phone number."""
-    terms = []
-    for word in search.casefold().split()[:5]:
-        digits = "".join(c for c in word if c.isdigit())
-        phone_like = bool(digits) and all(c.isdigit() or c in "()-.+" for c in word)
-        terms.append(digits if phone_like else word)
-    return terms
-
-
 async def list_clients(
     *,
     search: str = "",
@@ -235,9 +235,10 @@ async def list_clients(
     descending: bool = False,
     page: int = 1,
     per_page: int = 50,
+    ssn_digest: Digest | None = None,
 ) -> ClientPage:
     """One page of the File Viewer, with portal state and new uploads, in six queries whatever
-    the page size.
+    the page size. ``ssn_digest`` (``ssn_digester(core)``) lets a full SSN be searched.
 
     The API's list, with full models; the console's pages read theirs with SQL
     (services.client_list), with the same filters and sorting.
@@ -245,8 +246,13 @@ async def list_clients(
     query = TaxReturn.all()
     if tax_year:
         query = query.filter(tax_year=tax_year)
-    for term in search_terms(search):
-        query = query.filter(search_text__contains=term)
+    for term in parse(search, ssn_digest):  # see services/client_search.py
+        if term.ssn_digest:
+            query = query.filter(ssn_digest=term.ssn_digest)
+        elif term.ssn_last4:
+            query = query.filter(Q(search_text__contains=term.text) | Q(ssn_last4=term.ssn_last4))
+        else:
+            query = query.filter(search_text__contains=term.text)
     order = SORTABLE.get(sort, SORTABLE["last_name"])
     if descending:
         order = tuple(f"-{name}" for name in order)

@@ -45,6 +45,7 @@ async def list_returns(request: web.Request) -> web.Response:
         tax_year=query_int(request, "tax_year", None, 2000, 9999),
         page=query_int(request, "page", 1, 1, 1_000_000) or 1,
         per_page=query_int(request, "per_page", 50, 1, 200) or 50,
+        ssn_digest=returns_service.ssn_digester(request.app[CORE]),
     )
     return web.json_response(
         {

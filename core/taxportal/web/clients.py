@@ -6,11 +6,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal.services import client_list as client_list_service
+from taxportal.services import client_search
 from taxportal.services import returns as returns_service
 from taxportal.services.portals import missing_for_portal
 from taxportal.text import whole_number
 from taxportal.web.auth import staff_required
 from taxportal.web.client_rows import client_rows
+from taxportal.web.keys import CORE
 
 PER_PAGE = 50
 MAX_PAGE = 1_000_000  # also bounds a year: a number any database integer holds
@@ -30,7 +32,13 @@ async def client_list(request: web.Request) -> web.Response:
     descending = query.get("dir") == "desc"
     page = _int(query.get("page", ""), 1) or 1
     result = await client_list_service.page(
-        search=search, tax_year=year, sort=sort, descending=descending, page=page, per_page=PER_PAGE
+        search=search,
+        tax_year=year,
+        sort=sort,
+        descending=descending,
+        page=page,
+        per_page=PER_PAGE,
+        ssn_digest=returns_service.ssn_digester(request.app[CORE]),
     )
     return aiohttp_jinja2.render_template(
         "staff/clients.html",
@@ -38,7 +46,7 @@ async def client_list(request: web.Request) -> web.Response:
         {
             "result": result,
             "client_rows": client_rows,
-            "search": search,
+            "search": client_search.masked(search),  # never an SSN on the page
             "year": year,
             "sort": sort,
             "descending": descending,

@@ -10,7 +10,7 @@ from aiohttp import web
 from yarl import URL
 
 from taxportal.models import Portal, TaxpayerAccount, TaxReturn
-from taxportal.services import accounts, client_list
+from taxportal.services import accounts, client_list, client_search
 from taxportal.services import portals as portal_service
 from taxportal.services import returns as returns_service
 from taxportal.text import whole_number
@@ -81,13 +81,19 @@ async def _get_return(request: web.Request):  # type: ignore[no-untyped-def]
 async def manage_portals(request: web.Request) -> web.Response:
     page = whole_number(request.query.get("page", ""), 1, MAX_PAGE) or 1
     search = request.query.get("q", "")[:100]
-    result = await client_list.page(search=search, tax_year=current_year(), page=page, per_page=50)
+    result = await client_list.page(
+        search=search,
+        tax_year=current_year(),
+        page=page,
+        per_page=50,
+        ssn_digest=returns_service.ssn_digester(request.app[CORE]),
+    )
     return aiohttp_jinja2.render_template(
         "staff/portals.html",
         request,
         {
             "result": result,
-            "search": search,
+            "search": client_search.masked(search),  # never an SSN on the page
             "year": current_year(),
             "missing_for_portal": portal_service.missing_for_portal,
             "done": request.query.get("done", ""),

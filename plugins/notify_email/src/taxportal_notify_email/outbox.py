@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from taxportal.contracts import DeliveryError
+from taxportal.private_files import make_private_dir
 
 
 class Outbox:
@@ -30,7 +31,7 @@ class Outbox:
             ) from exc
 
     def _write(self, data: bytes) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)  # 0700, its parents too
         name = _file_name()
         temp = self.directory / f".{name}.tmp"  # hidden and unlisted until complete
         try:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from taxportal.contracts import DeliveryError
+from taxportal.private_files import make_private_dir
 
 
 class OutboxWriter:
@@ -33,7 +34,7 @@ class OutboxWriter:
         name = f"{now:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}.json"
         record = {"to": to, "from": self.sender, "text": text, "created": now.isoformat()}
         data = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(self.directory)  # 0700, its parents too
         temp = self.directory / f".{name}.tmp"  # dot-prefixed: readers skip unfinished files
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # texts may hold links
         try:

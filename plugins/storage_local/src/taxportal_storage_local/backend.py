@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from taxportal.contracts import check_storage_key
+from taxportal.private_files import make_private_dir
 
 log = logging.getLogger(__name__)
 NAME = "storage_local"
@@ -126,7 +127,7 @@ class LocalStorage:
 
 
 def _open_temp(temp: Path) -> BinaryIO:
-    temp.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(temp.parent)
     # 0o600: these are taxpayers' documents; O_EXCL: never share a temporary file
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     return open(fd, "wb")  # closed by _commit or _discard
