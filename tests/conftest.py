@@ -17,7 +17,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
+from taxportal.services import client_list, returns
 from taxportal.web.keys import CORE
+from tests import database_copies
 from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, fast_passwords, migrate, sign_in
 
 # The server's `test` database is only the door: each test run works in a database of its
@@ -43,6 +45,17 @@ def _admin(statement: str) -> None:
         pool.submit(asyncio.run, execute()).result()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each backend is migrated once per process; tests get copies (tests/database_copies.py)."""
+    copies = database_copies.DatabaseCopies(
+        database_copies.process_directory(tmp_path_factory.getbasetemp()), POSTGRES_URL
+    )
+    database_copies.current = copies
+    yield
+    database_copies.current = None
+
+
 @pytest.fixture(scope="session")
 def postgres_run_database() -> Iterator[str]:
     """Creates this run's database once and drops it at the end."""
@@ -66,22 +79,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database", backends, indirect=True)
 
 
-async def _reset_postgres() -> None:
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL on a fresh, empty database: SQLite in tmp_path, or PostgreSQL."""
     # tortoise caches SQL per connection name, not per dialect: one process, two dialects.
     EXECUTOR_CACHE.clear()
+    # Copies of one template share its change counter: counts and years remembered by this
+    # process for the last test's database must not be taken for this one's.
+    client_list._counts.clear()
+    returns.forget_tax_years()
     if request.param == "postgres":
         request.getfixturevalue("postgres_run_database")
-        await _reset_postgres()
+        assert database_copies.current is not None
+        await database_copies.current.empty_postgres(POSTGRES_URL)
         return POSTGRES_URL
     return f"sqlite://{tmp_path / 'db.sqlite3'}"
 

@@ -21,6 +21,7 @@ from taxportal.runtime import build_core, database_config
 from taxportal.services.passwords import PasswordHasher
 from taxportal.services.second_factor import CIPHER_CONTEXT
 from taxportal.web.keys import CORE
+from tests import database_copies
 
 ADMIN_EMAIL = "admin@firm.example.com"
 ADMIN_PASSWORD = "correct horse battery"
@@ -33,7 +34,12 @@ def fast_passwords() -> PasswordHasher:
 
 
 async def migrate(config: AppConfig, extra_plugins: tuple[object, ...] = ()) -> None:
-    await apply_migrations(database_config(build_core(config, extra_plugins, fast_passwords())))
+    """Migrate the config's database: a copy of this process' migrated template when the
+    database is empty (tests/database_copies.py), a real migration otherwise."""
+    tconfig = database_config(build_core(config, extra_plugins, fast_passwords()))
+    copies = database_copies.current
+    if copies is None or not await copies.migrate(tconfig):
+        await apply_migrations(tconfig)
 
 
 async def csrf_from(client: TestClient, path: str) -> str:
