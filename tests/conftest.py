@@ -20,7 +20,14 @@ from taxportal.config import AppConfig, load_config
 from taxportal.services import client_list, returns
 from taxportal.web.keys import CORE
 from tests import database_copies
-from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, fast_passwords, migrate, sign_in
+from tests.support import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    fast_passwords,
+    migrate,
+    server_clock,
+    sign_in,
+)
 
 # The server's `test` database is only the door: each test run works in a database of its
 # own, so two runs at once (two developers, a developer and CI) never reset each other's.
@@ -96,6 +103,12 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'db.sqlite3'}"
 
 
+@pytest.fixture(autouse=True)
+def _real_time_server_clock() -> None:
+    """Each test starts with the apps' clock on real time (fresh_code may move it on)."""
+    server_clock.offset = 0.0
+
+
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., AppConfig]:
     """Config on tmp_path with the outbox notifiers; extra values as TAXPORTAL_* style env."""
@@ -121,7 +134,9 @@ def build_app(make_config: Callable[..., AppConfig], database: str) -> Callable[
     async def build(*extra_plugins: object, **env: str) -> web.Application:
         config = make_config(database, **env)
         await migrate(config, extra_plugins)
-        return create_app(config, extra_plugins=extra_plugins, passwords=fast_passwords())
+        app = create_app(config, extra_plugins=extra_plugins, passwords=fast_passwords())
+        app[CORE].clock = server_clock
+        return app
 
     return build
 
