@@ -17,8 +17,17 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
+from taxportal.services import client_list, returns
 from taxportal.web.keys import CORE
-from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, fast_passwords, migrate, sign_in
+from tests import database_copies
+from tests.support import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    fast_passwords,
+    migrate,
+    server_clock,
+    sign_in,
+)
 
 # The server's `test` database is only the door: each test run works in a database of its
 # own, so two runs at once (two developers, a developer and CI) never reset each other's.
@@ -41,6 +50,17 @@ def _admin(statement: str) -> None:
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, execute()).result()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each backend is migrated once per process; tests get copies (tests/database_copies.py)."""
+    copies = database_copies.DatabaseCopies(
+        database_copies.process_directory(tmp_path_factory.getbasetemp()), POSTGRES_URL
+    )
+    database_copies.current = copies
+    yield
+    database_copies.current = None
 
 
 @pytest.fixture(scope="session")
@@ -66,24 +86,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database", backends, indirect=True)
 
 
-async def _reset_postgres() -> None:
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL on a fresh, empty database: SQLite in tmp_path, or PostgreSQL."""
     # tortoise caches SQL per connection name, not per dialect: one process, two dialects.
     EXECUTOR_CACHE.clear()
+    # Copies of one template share its change counter: counts and years remembered by this
+    # process for the last test's database must not be taken for this one's.
+    client_list._counts.clear()
+    returns.forget_tax_years()
     if request.param == "postgres":
         request.getfixturevalue("postgres_run_database")
-        await _reset_postgres()
+        assert database_copies.current is not None
+        await database_copies.current.empty_postgres(POSTGRES_URL)
         return POSTGRES_URL
     return f"sqlite://{tmp_path / 'db.sqlite3'}"
+
+
+@pytest.fixture(autouse=True)
+def _real_time_server_clock() -> None:
+    """Each test starts with the apps' clock on real time (fresh_code may move it on)."""
+    server_clock.offset = 0.0
 
 
 @pytest.fixture
@@ -111,7 +134,9 @@ def build_app(make_config: Callable[..., AppConfig], database: str) -> Callable[
     async def build(*extra_plugins: object, **env: str) -> web.Application:
         config = make_config(database, **env)
         await migrate(config, extra_plugins)
-        return create_app(config, extra_plugins=extra_plugins, passwords=fast_passwords())
+        app = create_app(config, extra_plugins=extra_plugins, passwords=fast_passwords())
+        app[CORE].clock = server_clock
+        return app
 
     return build
 

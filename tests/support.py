@@ -3,7 +3,6 @@ down. Fixtures: conftest.py."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +20,7 @@ from taxportal.runtime import build_core, database_config
 from taxportal.services.passwords import PasswordHasher
 from taxportal.services.second_factor import CIPHER_CONTEXT
 from taxportal.web.keys import CORE
+from tests import database_copies
 
 ADMIN_EMAIL = "admin@firm.example.com"
 ADMIN_PASSWORD = "correct horse battery"
@@ -33,7 +33,12 @@ def fast_passwords() -> PasswordHasher:
 
 
 async def migrate(config: AppConfig, extra_plugins: tuple[object, ...] = ()) -> None:
-    await apply_migrations(database_config(build_core(config, extra_plugins, fast_passwords())))
+    """Migrate the config's database: a copy of this process' migrated template when the
+    database is empty (tests/database_copies.py), a real migration otherwise."""
+    tconfig = database_config(build_core(config, extra_plugins, fast_passwords()))
+    copies = database_copies.current
+    if copies is None or not await copies.migrate(tconfig):
+        await apply_migrations(tconfig)
 
 
 async def csrf_from(client: TestClient, path: str) -> str:
@@ -87,12 +92,28 @@ async def totp_secret_of(client: TestClient, email: str) -> str:
     return str(client.app[CORE].cipher.decrypt(user.totp_secret_encrypted, CIPHER_CONTEXT))
 
 
+class ServerClock:
+    """The clock of the apps tests build (``Core.clock``): real time plus an offset that
+    ``fresh_code`` moves on by whole 30-second steps instead of waiting for them."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+server_clock = ServerClock()  # set on every app build_app makes; reset for each test
+
+
 async def fresh_code(secret: str, email: str) -> str:
-    """A code the server has not accepted yet: each 30-second step is accepted only once."""
+    """A code the server has not accepted yet: each 30-second step is accepted only once,
+    so when this user has used up the server's window, the server's clock moves on a step."""
     user = await StaffUser.get(email=email.lower())
-    step = max(int(time.time()) // 30, user.totp_last_step + 1)
-    while step > int(time.time()) // 30 + 1:  # beyond the server's window: wait for it
-        await asyncio.sleep(0.5)
+    now = int(server_clock()) // 30
+    step = max(now, user.totp_last_step + 1)
+    if step > now + 1:  # beyond the server's window (one step ahead): its time comes now
+        server_clock.offset += (step - now - 1) * 30
     return str(pyotp.TOTP(secret).generate_otp(step))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from taxportal.config import AppConfig
 from taxportal.crypto import FieldCipher
@@ -16,3 +18,5 @@ class Core:
     plugins: Plugins
     cipher: FieldCipher
     passwords: PasswordHasher
+    # seconds since the epoch for time-step checks (TOTP); tests move it instead of waiting
+    clock: Callable[[], float] = field(default=time.time)

@@ -2,6 +2,7 @@
 
 One server and one browser serve the whole session (each test works on its own seeded
 client); every test gets a fresh browser context, so cookies never leak between tests.
+Under pytest-xdist (`--dist loadgroup`, as scripts/test runs) they all go to one worker.
 Tests here are skipped, with the reason, only when Chromium is not installed.
 
 Set TAXPORTAL_SCREENSHOTS=/some/dir to keep the screenshots test_screenshots.py and
@@ -38,15 +39,17 @@ HERE = Path(__file__).resolve().parent
 _NUMBERS = itertools.count(1)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's worker reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists():
-        return
     skip = pytest.mark.skip(
         reason=f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
     )
     for item in items:
         if item.path.is_relative_to(HERE):
-            item.add_marker(skip)
+            # one xdist worker runs them all: one server and one Chromium for the session
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            if not CHROMIUM.exists():
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import datetime as dt
 import hmac
 import io
 import secrets
-import time
 from dataclasses import dataclass
 
 import pyotp
@@ -107,7 +106,7 @@ async def check_code(
         else ""
     )
     step = (
-        _matching_step(secret, code, time.time() if now is None else now)
+        _matching_step(secret, code, core.clock() if now is None else now)
         if secret and len(code) == 6 and code.isdigit()
         else None
     )
