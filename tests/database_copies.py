@@ -58,6 +58,7 @@ class DatabaseCopies:
             _checkpoint(Path(template))
             self.templates[key] = template
         shutil.copy(template, path)  # the file alone: the template's WAL is checkpointed
+        path.chmod(0o600)  # the mode taxportal gives its database (private_files)
         return True
 
     async def _postgres(self, tconfig: dict[str, Any], connection: dict[str, Any]) -> bool:

@@ -22,17 +22,32 @@ async def test_sign_in_page_fits_a_phone(phone: Page) -> None:
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, (label, box)
 
 
-@pytest.mark.parametrize("path", ["/staff/portals", "/staff/"])
-async def test_console_lists_fit_a_phone_and_their_tables_scroll_inside(
-    phone: Page, portal_server: PortalServer, path: str, preparer: Account
+async def test_manage_portals_fits_a_phone_and_its_table_scrolls_inside(
+    phone: Page, portal_server: PortalServer, preparer: Account
 ) -> None:
     await sign_in(phone, preparer)
-    await phone.goto(path)
+    await phone.goto("/staff/portals")
     await expect(phone.get_by_role("row").filter(has_text=LONG_VALUES.last_name)).to_have_count(1)
     assert await horizontal_overflow(phone) == 0
     wrap = phone.locator(".table-wrap")
     sizes = await wrap.evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert sizes[0] > sizes[1], "the long row should make the table scroll inside .table-wrap"
+    assert sizes[1] <= 360
+
+
+async def test_file_viewer_turns_into_cards_that_fit_a_phone(
+    phone: Page, portal_server: PortalServer, preparer: Account
+) -> None:
+    await sign_in(phone, preparer)
+    await phone.goto("/staff/")
+    row = phone.get_by_role("row").filter(has_text=LONG_VALUES.last_name)
+    await expect(row).to_have_count(1)
+    assert await horizontal_overflow(phone) == 0
+    wrap = phone.locator(".table-wrap")
+    sizes = await wrap.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert sizes[0] <= sizes[1], "the File Viewer's rows are cards: nothing scrolls sideways"
+    box = await row.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
     assert sizes[1] <= 360
 
 
