@@ -121,7 +121,9 @@ async def check(
         .first()
     )
     if code is None or code.expires_at <= _now():
-        raise CodeError("expired")
+        # a parallel try may have locked the account and voided the code: say locked
+        locked = await TaxpayerAccount.filter(id=account.id, locked_until__gt=_now()).exists()
+        raise CodeError("locked" if locked else "expired")
     try:
         slot = await lockout.reserve(code_limit(core), account.id)
     except lockout.Locked:
