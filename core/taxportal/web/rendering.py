@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
+import jinja2.bccache
 import phonenumbers
 from aiohttp import web
 
@@ -17,6 +18,25 @@ from taxportal.web.security import CSRF_FIELD, csrf_token_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the process: every app's environment (same options)
+    compiles a template once. Jinja keys a bucket by file and checks the source's checksum."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        compiled = self._compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()  # only for the environments setup_templates builds
 
 
 def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
@@ -29,6 +49,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
         filters={"phone": format_phone},
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,  # templates ship with the code: no stat() of each file per page
+        bytecode_cache=_COMPILED,
     )
     install_gettext(env)
 
