@@ -55,6 +55,11 @@ class StorageSettings(_Section):
     backend: str = ""
 
 
+class BusSettings(_Section):
+    backend: str = ""  # empty: "postgres" on PostgreSQL, "local" on SQLite
+    poll_ms: int = Field(default=200, ge=10, le=60_000)  # the "poll" backend's interval
+
+
 class SigningSettings(_Section):
     signer: str = ""
 
@@ -140,6 +145,7 @@ class CoreSettings(_Section):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
     invitations: InvitationSettings = Field(default_factory=InvitationSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)

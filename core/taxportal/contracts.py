@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -122,6 +122,26 @@ class Signer(Protocol):
     name: str
 
     async def sign(self, request: SignatureRequest) -> bytes: ...
+
+
+@runtime_checkable
+class BusBackend(Protocol):
+    """Carries events between server processes (see ``taxportal_bus_backends``)."""
+
+    name: str
+    # True: every event is also a row of ``event_log`` and reaches the other processes
+    durable: bool
+    # the core reads new rows this often anyway (polling, or a safety net)
+    poll_seconds: float
+
+    async def start(self, received: Callable[[str], None], reconnected: Callable[[], None]) -> None:
+        """Subscribe: call ``received(payload)`` per notification and ``reconnected()``
+        after every (re)subscription, so the core reads what was missed."""
+
+    async def announce(self, payloads: list[str]) -> None:
+        """Tell every process (this one included; the core skips its own) these payloads."""
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from taxportal.contracts import (
+    BusBackend,
     ModelModule,
     NavItem,
     Notifier,
@@ -27,6 +28,7 @@ from taxportal.contracts import (
 
 if TYPE_CHECKING:
     from taxportal.config import AppConfig
+    from taxportal.events import Event
 
 PROJECT_NAME = "taxportal"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -225,52 +227,31 @@ def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem] | Non
 
 
 @hookspec
-def taxportal_portal_created(portal_id: int, return_id: int, channel: str) -> Any:
-    """A portal was created and its first invitation delivered.
+def taxportal_event(event: Event) -> Any:
+    """Hear an event: one of :mod:`taxportal.events` (``FileUploaded``, ``PortalCreated``,
+    ...) or a plugin's own ``BusMessage``, from this server process or any other.
 
-    :param channel: the channel the invitation went out on.
+    Every event reaches this one hook, so adding an event changes no specification.
+    Decorate the implementation with ``@listens_to(FileUploaded, ...)`` (from
+    ``taxportal.events``) to be called only for those types, or test ``isinstance``.
+    An event arrives once its transaction has committed, never for work that rolled
+    back; a listener may be async; one that raises is logged with its plugin's name and
+    stops neither the request nor the other listeners. Events hold ids only: read what
+    you need from the database.
 
-    Listeners may be async; their failure is logged and never undoes the event.
-
-    Since 0.1.
+    Since 0.2.
     """
 
 
 @hookspec
-def taxportal_invitation_sent(portal_id: int, invitation_id: int, channel: str) -> Any:
-    """An invitation (first or resent) was delivered.
+def taxportal_bus_backends(config: AppConfig) -> list[BusBackend] | None:
+    """Offer bus backends (:class:`~taxportal.contracts.BusBackend`), each under a ``name``.
 
-    Since 0.1.
-    """
+    The core uses the one named by ``[bus] backend``; by default ``postgres`` on
+    PostgreSQL and ``local`` (one process) on SQLite. A backend must be cheap to build: it
+    connects in ``start``. A ``durable`` backend's events are rows of ``event_log``; the
+    backend only carries their payloads (ids, never text) and calls ``reconnected()``
+    after every (re)subscription so the core reads the rows it missed.
 
-
-@hookspec
-def taxportal_file_uploaded(portal_id: int, file_id: int) -> Any:
-    """A taxpayer finished uploading a file to "My Files".
-
-    Since 0.1.
-    """
-
-
-@hookspec
-def taxportal_documents_sent(portal_id: int, document_ids: list[int]) -> Any:
-    """A preparer sent documents to a taxpayer's "Files From My Preparer".
-
-    Since 0.1.
-    """
-
-
-@hookspec
-def taxportal_document_signed(portal_id: int, document_id: int, signer_role: str) -> Any:
-    """A document was signed by the taxpayer or the spouse.
-
-    Since 0.1.
-    """
-
-
-@hookspec
-def taxportal_message_posted(portal_id: int, message_id: int, author: str) -> Any:
-    """A chat message was posted (``author`` is ``"taxpayer"`` or ``"staff"``).
-
-    Since 0.1.
+    Since 0.2.
     """

@@ -245,6 +245,21 @@ class ThrottleWindow(Model):
         unique_together = (("key", "window_start"),)
 
 
+class EventLogEntry(Model):
+    """Every event published on a durable bus (ids only, as JSON): what a process that
+    missed a notification, or polls, reads. Written and read with SQL in ``bus.py``;
+    pruned by size and age."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.BigIntField(db_index=True)  # seconds since the epoch
+    origin = fields.CharField(max_length=40)  # the publishing process, which skips its own
+    topic = fields.CharField(max_length=64)
+    data = fields.TextField()
+
+    class Meta:
+        table = "event_log"
+
+
 class ActivityEntry(Model):
     """Append-only record of who did what, when, from where. Never secrets."""
 

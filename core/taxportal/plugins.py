@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 import pluggy
 
 from taxportal import hookspecs
+from taxportal.bus import EventBus
 from taxportal.config import AppConfig, ConfigError
 from taxportal.contracts import (
+    BusBackend,
     DeliveryError,
     DeliveryReceipt,
     ModelModule,
@@ -28,6 +30,7 @@ from taxportal.contracts import (
     StorageBackend,
     VerificationResult,
 )
+from taxportal.events import Event, wanted_by
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "taxportal"
@@ -118,6 +121,8 @@ class Plugins:
         self.signer: Signer | None = None
         self._settings_checked = False
         self._nav_items: dict[str, list[NavItem]] = {}
+        self.bus = EventBus(self.deliver)
+        self.bus_backend: BusBackend | None = None
 
     # start-up ------------------------------------------------------------------
 
@@ -147,6 +152,14 @@ class Plugins:
         signers: list[Signer] = await self._collect("taxportal_signers")
         if signers or self.config.core.signing.signer:
             self.signer = _pick("[signing] signer", signers, self.config.core.signing.signer)
+        buses: list[BusBackend] = await self._collect("taxportal_bus_backends")
+        self.bus_backend = _pick("[bus] backend", buses, self._bus_name())
+
+    def _bus_name(self) -> str:
+        chosen = self.config.core.bus.backend
+        if chosen:
+            return chosen
+        return "local" if self.config.database_url.startswith("sqlite") else "postgres"
 
     def _backends(self) -> list[Any]:
         chosen = [self.storage, self.signer, *self.notifiers.values()]
@@ -229,14 +242,22 @@ class Plugins:
 
     # events --------------------------------------------------------------------
 
-    async def emit(self, event: str, **kwargs: Any) -> None:
-        """Call each listener of ``taxportal_<event>``; a failing one is logged, not raised."""
-        hook = getattr(self.pm.hook, f"taxportal_{event}")
-        for impl in hook.get_hookimpls():
+    async def emit(self, event: Event) -> None:
+        """Publish ``event`` on the bus: delivered here and in every other process once the
+        enclosing ``bus.atomic()`` block commits (at once outside one)."""
+        await self.bus.publish(event)
+
+    async def deliver(self, event: Event) -> None:
+        """Call each ``taxportal_event`` listener, each alone: a failure is logged with the
+        plugin's name and the others still run (pluggy's own call stops at the first)."""
+        for impl in reversed(self.pm.hook.taxportal_event.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper or not wanted_by(impl.function, event):
+                continue
             try:
-                await await_me_maybe(impl.function(**kwargs))
-            except Exception:  # one bad listener must not undo the event
-                log.exception("listener %s of %s failed", impl.plugin_name, event)
+                args = [event for _ in impl.argnames]
+                await await_me_maybe(impl.function(*args))
+            except Exception:  # one bad listener must not undo the event or stop the others
+                log.exception("listener %s of %s failed", _label(impl), type(event).__name__)
 
     # introspection -------------------------------------------------------------
 
@@ -248,6 +269,14 @@ class Plugins:
             hooks = [h.name for h in self.pm.get_hookcallers(plugin) or []]
             implemented[name] = sorted(hooks)
         return implemented
+
+
+def _label(impl: Any) -> str:
+    """The plugin's entry-point name, or its module or class for one registered in code."""
+    if not impl.plugin_name.isdigit():
+        return str(impl.plugin_name)
+    plugin = impl.plugin
+    return str(getattr(plugin, "__name__", None) or type(plugin).__qualname__)
 
 
 def _pick(role: str, offers: list[T], chosen: str | None) -> T:

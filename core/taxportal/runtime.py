@@ -36,7 +36,10 @@ async def started(core: Core) -> AsyncIterator[Core]:
     await open_database(database_config(core))
     try:
         await core.plugins.start_backends()
+        if core.plugins.bus_backend is not None:
+            await core.plugins.bus.start(core.plugins.bus_backend)
         yield core
     finally:
+        await core.plugins.bus.close()
         await core.plugins.close_backends()
         await close_database()

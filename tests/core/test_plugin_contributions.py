@@ -37,7 +37,7 @@ async def test_a_failing_listener_does_not_undo_the_portal(build_app, client_for
 
     class Broken:
         @hookimpl
-        def taxportal_portal_created(self, portal_id, return_id, channel):  # type: ignore[no-untyped-def]
+        def taxportal_event(self, event):  # type: ignore[no-untyped-def]
             raise RuntimeError("listener bug")
 
     client = await client_for(await build_app(Broken()))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from taxportal import hookimpl
+from taxportal.events import FileUploaded, listens_to
 from taxportal.models import ActivityEntry, UploadedFile
 from taxportal.services import uploads
 from taxportal.services.document_access import Principal
@@ -71,8 +72,9 @@ async def test_upload_by_account_and_event(started: Any) -> None:
 
     class Listener:
         @hookimpl
-        def taxportal_file_uploaded(self, portal_id: int, file_id: int) -> None:
-            events.append((portal_id, file_id))
+        @listens_to(FileUploaded)
+        def taxportal_event(self, event: FileUploaded) -> None:
+            events.append((event.portal_id, event.file_id))
 
     core = await started(Listener())
     portal = await new_portal()

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import RegistrationAttempt, ReturnIdentity, VerificationResult
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
@@ -159,7 +159,7 @@ async def _create_account(core, portal, invitation, key, form) -> TaxpayerAccoun
     except InvalidValue:
         phone = ""
     try:
-        async with in_transaction():
+        async with atomic():
             used = await Invitation.filter(id=invitation.id, used_at__isnull=True).update(
                 used_at=_now()
             )

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.models import ActivityEntry, TaxReturn
 from taxportal.services import activity
@@ -176,7 +176,7 @@ async def import_parsed(core: Core, parsed: ParsedFile, actor: str) -> ImportRep
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start : start + CHUNK_ROWS]
         try:
-            async with in_transaction() as connection:
+            async with atomic() as connection:
                 outcomes = await _upsert_chunk(core, connection, chunk, present, actor)
         except IntegrityError:  # a return was added meanwhile: go row by row for this chunk
             outcomes = [await _upsert_one(core, row, present, actor) for row in chunk]

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError
 from taxportal.crypto import token_digest
+from taxportal.events import InvitationSent, PortalCreated
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.messages import invitation_message, sign_in_reminder_message
@@ -85,7 +86,7 @@ async def invite(
     ttl = dt.timedelta(days=core.config.core.invitations.ttl_days)
     now = dt.datetime.now(dt.UTC)
     try:
-        async with in_transaction():
+        async with atomic():
             portal = await Portal.get_or_none(tax_return_id=return_id)
             created = portal is None
             if portal is None:
@@ -122,7 +123,7 @@ async def invite(
         await _undo(portal, invitation, created)
         raise
 
-    async with in_transaction():
+    async with atomic():
         await Invitation.filter(id=invitation.id).update(sent_at=dt.datetime.now(dt.UTC))
         await (
             Invitation.filter(portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True)
@@ -138,12 +139,8 @@ async def invite(
         notifier=receipt.notifier,
     )
     if created:
-        await core.plugins.emit(
-            "portal_created", portal_id=portal.id, return_id=return_id, channel=channel
-        )
-    await core.plugins.emit(
-        "invitation_sent", portal_id=portal.id, invitation_id=invitation.id, channel=channel
-    )
+        await core.plugins.emit(PortalCreated(portal.id, return_id, channel))
+    await core.plugins.emit(InvitationSent(portal.id, invitation.id, channel))
     await invitation.refresh_from_db()
     return InvitationOutcome(portal, invitation, created)
 
@@ -187,7 +184,7 @@ async def _remind(
 
 
 async def _undo(portal: Portal, invitation: Invitation, created: bool) -> None:
-    async with in_transaction():
+    async with atomic():
         await Invitation.filter(id=invitation.id).delete()
         if created:
             await Portal.filter(id=portal.id).delete()

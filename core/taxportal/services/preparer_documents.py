@@ -22,10 +22,10 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from tortoise.transactions import in_transaction
-
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
+from taxportal.events import DocumentsSent
 from taxportal.models import PreparerDocument, SignatureRequest, TaxReturn
 from taxportal.services import activity, pdf_check
 from taxportal.services.document_access import Action, Denied, Principal, check, portal_id_of
@@ -301,7 +301,7 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
             "no_portal", "This client has no portal yet: create one in Manage Portals first."
         )
     now = _now()
-    async with in_transaction():
+    async with atomic():
         superseded, voided = await _supersede(tax_return, documents, now)
         for pick, document in zip(picks, documents, strict=True):
             changed = await PreparerDocument.filter(
@@ -324,9 +324,7 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
         superseded=superseded,
         voided_requests=voided,
     )
-    await core.plugins.emit(
-        "documents_sent", portal_id=portal_id, document_ids=[d.id for d in documents]
-    )
+    await core.plugins.emit(DocumentsSent(portal_id, tuple(d.id for d in documents)))
     result = SendResult(documents, superseded, voided)
     sign = any(pick.signers for pick in picks)
     result.notified_by, result.notice_problem = await notify_taxpayer(

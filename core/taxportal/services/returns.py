@@ -12,8 +12,8 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count
-from tortoise.transactions import in_transaction
 
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
 from taxportal.services import activity
@@ -126,7 +126,7 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
 
 async def _upsert_once(values: dict[str, Any], fields: ReturnFields) -> tuple[TaxReturn, str]:
     values = dict(values)
-    async with in_transaction():
+    async with atomic():
         existing = await TaxReturn.select_for_update().get_or_none(
             tax_year=fields.tax_year, ssn_digest=values["ssn_digest"]
         )

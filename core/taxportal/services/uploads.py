@@ -27,10 +27,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
+from taxportal.events import FileUploaded
 from taxportal.models import Portal, UploadedFile
 from taxportal.services import activity, document_access
 from taxportal.services.document_access import Principal
@@ -167,7 +168,7 @@ async def upload(
         size=row.size,
         content_type=row.content_type,
     )
-    await core.plugins.emit("file_uploaded", portal_id=portal_id, file_id=row.id)
+    await core.plugins.emit(FileUploaded(portal_id, row.id))
     return UploadResult("stored", row)
 
 
@@ -175,7 +176,7 @@ async def _finish(row: UploadedFile, stream: Stream, quota: int) -> UploadedFile
     """Flip the row to "stored", or return the earlier stored copy of the same bytes, or
     raise the quota refusal; decided under the portal's lock, with the bytes already in."""
     digest = await stream.hexdigest()
-    async with in_transaction():
+    async with atomic():
         # The lock: a no-op UPDATE of the portal row. PostgreSQL holds its row lock and
         # SQLite its write lock until commit, so finishes for one portal run one at a time,
         # across processes too, and each sees what the previous one stored.

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from taxportal import hookimpl
 from taxportal.contracts import ModelModule, NavItem, RouteSpec
+from taxportal.events import PortalCreated, listens_to
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,7 +50,9 @@ class SamplePlugin:
         ]
 
     @hookimpl
-    async def taxportal_portal_created(self, portal_id, return_id, channel):  # type: ignore[no-untyped-def]
+    @listens_to(PortalCreated)
+    async def taxportal_event(self, event: PortalCreated) -> None:
         from tests.core.sample_plugin.models import PortalNote
 
-        await PortalNote.create(text=f"portal {portal_id} for return {return_id} by {channel}")
+        text = f"portal {event.portal_id} for return {event.return_id} by {event.channel}"
+        await PortalNote.create(text=text)

@@ -1,0 +1,171 @@
+"""Events reach the one ``taxportal_event`` hook after their transaction commits: a listener
+picks its types, a failing one is logged and stops nobody, and rolled-back work says nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import pytest
+from tortoise import connections
+
+from taxportal import hookimpl
+from taxportal.bus import atomic, prune
+from taxportal.events import (
+    BusMessage,
+    DocumentsSent,
+    EventError,
+    FileUploaded,
+    PortalCreated,
+    decode,
+    encode,
+    listens_to,
+)
+from taxportal.models import EventLogEntry, TaxReturn
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.heard: list[Any] = []
+
+    @hookimpl
+    @listens_to(FileUploaded)
+    def taxportal_event(self, event: FileUploaded) -> None:
+        self.heard.append(event)
+
+
+class Everything:
+    def __init__(self) -> None:
+        self.heard: list[Any] = []
+
+    @hookimpl
+    async def taxportal_event(self, event: Any) -> None:
+        self.heard.append(event)
+
+
+class Broken:
+    @hookimpl
+    def taxportal_event(self, event: Any) -> None:
+        raise RuntimeError("listener bug")
+
+
+async def test_a_listener_gets_only_the_types_it_declares(started: Any) -> None:
+    files, everything = Recorder(), Everything()
+    core = await started(files, everything)
+    await core.plugins.emit(PortalCreated(1, 2, "email"))
+    await core.plugins.emit(FileUploaded(3, 4))
+    assert files.heard == [FileUploaded(3, 4)]
+    assert everything.heard == [PortalCreated(1, 2, "email"), FileUploaded(3, 4)]
+
+
+async def test_a_failing_listener_is_logged_and_the_others_still_run(
+    started: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    before, after = Everything(), Everything()
+    core = await started(before, Broken(), after)
+    with caplog.at_level(logging.ERROR, logger="taxportal.plugins"):
+        await core.plugins.emit(FileUploaded(3, 4))
+    assert before.heard == after.heard == [FileUploaded(3, 4)]
+    failure = [r for r in caplog.records if r.name == "taxportal.plugins"]
+    assert len(failure) == 1 and "Broken" in failure[0].getMessage()
+    assert "FileUploaded" in failure[0].getMessage()
+
+
+async def test_events_wait_for_the_commit_and_die_with_a_rollback(started: Any) -> None:
+    listener = Everything()
+    core = await started(listener)
+    async with atomic():
+        await TaxReturn.create(tax_year=2025, last_name="Kept")
+        await core.plugins.emit(FileUploaded(1, 1))
+        assert listener.heard == []  # not before the commit
+    assert listener.heard == [FileUploaded(1, 1)]
+
+    with pytest.raises(RuntimeError):
+        async with atomic():
+            await TaxReturn.create(tax_year=2025, last_name="Undone")
+            await core.plugins.emit(FileUploaded(2, 2))
+            raise RuntimeError("the work failed")
+    assert listener.heard == [FileUploaded(1, 1)]
+    assert not await TaxReturn.filter(last_name="Undone").exists()
+
+
+async def test_a_rolled_back_savepoint_drops_only_its_own_events(started: Any) -> None:
+    listener = Everything()
+    core = await started(listener)
+    async with atomic():
+        await core.plugins.emit(FileUploaded(1, 1))
+        with pytest.raises(RuntimeError):
+            async with atomic():
+                await core.plugins.emit(FileUploaded(2, 2))
+                raise RuntimeError("inner work failed")
+        async with atomic():
+            await core.plugins.emit(FileUploaded(3, 3))
+    assert listener.heard == [FileUploaded(1, 1), FileUploaded(3, 3)]
+
+
+async def test_a_rolled_back_event_leaves_no_row_on_a_durable_bus(started: Any) -> None:
+    core = await started(TAXPORTAL_BUS__BACKEND="poll")
+    with pytest.raises(RuntimeError):
+        async with atomic():
+            await core.plugins.emit(FileUploaded(2, 2))
+            raise RuntimeError("the work failed")
+    await core.plugins.emit(FileUploaded(5, 6))
+    rows = await EventLogEntry.all().values_list("topic", "data")
+    assert rows == [("file_uploaded", '{"portal_id":5,"file_id":6}')]
+
+
+def test_events_carry_ids_and_short_codes_never_text() -> None:
+    sent = DocumentsSent(4, (7, 8))
+    assert decode("documents_sent", encode(sent)) == sent
+    own = BusMessage("chat.posted", {"portal_id": 4, "message_id": 9})
+    assert decode("chat.posted", encode(own)) == own
+    with pytest.raises(EventError):
+        encode(BusMessage("chat.posted", {"text": "Hi Ana, your SSN 123-45-6789"}))
+    with pytest.raises(EventError):
+        encode(BusMessage("Not a topic!", {}))
+
+
+async def test_the_event_log_is_pruned_by_size_and_age(started: Any) -> None:
+    core = await started(TAXPORTAL_BUS__BACKEND="poll")
+    for n in range(5):
+        await core.plugins.emit(FileUploaded(n, n))
+    await EventLogEntry.filter(id=(await EventLogEntry.all().order_by("id").first()).id).update(
+        at=int(time.time()) - 8 * 86_400
+    )
+    await prune(keep_rows=3)
+    assert [r.data for r in await EventLogEntry.all().order_by("id")] == [
+        '{"portal_id":2,"file_id":2}',
+        '{"portal_id":3,"file_id":3}',
+        '{"portal_id":4,"file_id":4}',
+    ]
+    await prune()
+    assert await EventLogEntry.all().count() == 3
+
+
+async def test_a_reconnected_listener_catches_up_from_the_table(
+    started: Any, database: str
+) -> None:
+    """NOTIFY has no replay: an event published while the LISTEN connection was down still
+    arrives, read from the event log after the reconnection."""
+    if not database.startswith("postgres"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    listener = Everything()
+    core = await started(listener)
+    backend = core.plugins.bus_backend
+    assert backend.name == "postgres"
+    first = backend.connection
+    pid = first.get_server_pid()
+    conn = connections.get("default")
+    await conn.execute_query("SELECT pg_terminate_backend($1)", [pid])
+    # published by "another process" while nobody listened: a row, no notification
+    await conn.execute_query(
+        "INSERT INTO event_log (origin, topic, data, at) VALUES ($1, $2, $3, $4)",
+        ["elsewhere", "file_uploaded", '{"portal_id":7,"file_id":8}', int(time.time())],
+    )
+    deadline = time.monotonic() + 3  # well before the 5 s safety read
+    while listener.heard != [FileUploaded(7, 8)] and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert listener.heard == [FileUploaded(7, 8)]
+    assert backend.connection is not first and not backend.connection.is_closed()
