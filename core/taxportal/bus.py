@@ -125,14 +125,21 @@ class EventBus:
         return json.dumps({"i": item.row_id, "o": self.origin})  # the others read the row
 
     async def _insert(self, event: Event, data: str) -> int:
-        conn = connections.get("default")  # the transaction's, inside atomic()
-        rows = await conn.execute_query_dict(
-            _marked(
-                conn,
-                "INSERT INTO event_log (origin, topic, data, at) VALUES (?, ?, ?, ?) RETURNING id",
-            ),
-            [self.origin, events.topic_of(event), data, int(time.time())],
+        values = [self.origin, events.topic_of(event), data, int(time.time())]
+        statement = (
+            "INSERT INTO event_log (origin, topic, data, at) VALUES (?, ?, ?, ?) RETURNING id"
         )
+        conn = connections.get("default")  # the transaction's, inside atomic()
+        postgres = conn.capabilities.dialect == "postgres"
+        if _PENDING.get() is not None or not postgres:
+            rows = await conn.execute_query_dict(_marked(conn, statement), values)
+            return int(rows[0]["id"])
+        # An event of its own: its row is only for catching up, so it need not wait for the
+        # WAL flush (4 ms of the 6 ms publish here); a database crash may lose the last
+        # such rows, never a row of committed work, which rides in that work's transaction.
+        async with in_transaction() as own:
+            await own.execute_query("SET LOCAL synchronous_commit = off")
+            rows = await own.execute_query_dict(_marked(own, statement), values)
         return int(rows[0]["id"])
 
     # receiving ---------------------------------------------------------------------
