@@ -23,6 +23,33 @@ my_plugin = "my_package.plugin"
 
 and enabled in `taxportal.toml` under `[plugins] enabled = ["my_plugin", ...]`.
 Hooks take keyword arguments only; an implementation may be `async`.
+
+## Events: listening and publishing
+
+Every event reaches one hook, `taxportal_event(event)`. The events are frozen dataclasses
+of ids in `taxportal.events` (`ReturnImported`, `PortalCreated`, `InvitationSent`,
+`AccountRegistered`, `AccountVerified`, `FileUploaded`, `DocumentsSent`,
+`DocumentViewed`, `DocumentSigned`, `MessagePosted`); pick yours with `listens_to`:
+
+```python
+from taxportal import hookimpl
+from taxportal.events import FileUploaded, PortalCreated, listens_to
+
+@hookimpl
+@listens_to(FileUploaded, PortalCreated)
+async def taxportal_event(event: FileUploaded | PortalCreated) -> None:
+    ...  # read what you need by id; a raise is logged and stops nobody
+```
+
+An event reaches the listeners of every server process sharing the database, once each,
+after the transaction that caused it commits. To publish, call
+`await core.plugins.emit(event)`: inside `async with taxportal.bus.atomic():` (the
+core's transactions) it waits for the commit and is dropped by a rollback. A plugin's own
+message is `BusMessage("chat.posted", {"portal_id": 4, "message_id": 9})`: a name
+(lowercase, digits, `_.:-`) and ids or short codes (`"email"`), never text; anything else
+raises `EventError`. A plugin may also define its own event classes (subclass
+`taxportal.events.Event`, a frozen dataclass with a unique `topic`). Listeners in
+processes where the class is not installed receive it as a `BusMessage`.
 """
 
 

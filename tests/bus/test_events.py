@@ -169,3 +169,22 @@ async def test_a_reconnected_listener_catches_up_from_the_table(
         await asyncio.sleep(0.02)
     assert listener.heard == [FileUploaded(7, 8)]
     assert backend.connection is not first and not backend.connection.is_closed()
+
+
+async def test_the_portal_journey_publishes_its_events(build_app: Any, client_for: Any) -> None:
+    from taxportal.events import AccountRegistered, InvitationSent
+    from taxportal.models import Invitation, Portal, TaxpayerAccount
+    from tests.accounts.journey import invited, register
+
+    listener = Everything()
+    client = await client_for(await build_app(listener))
+    link = await invited(client)
+    assert (await register(client, link)).status == 303
+    portal = await Portal.get()
+    invitation = await Invitation.get()
+    account = await TaxpayerAccount.get()
+    assert listener.heard == [
+        PortalCreated(portal.id, portal.tax_return_id, "email"),  # type: ignore[attr-defined]
+        InvitationSent(portal.id, invitation.id, "email"),
+        AccountRegistered(portal.id, account.id),
+    ]

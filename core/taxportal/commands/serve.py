@@ -23,6 +23,8 @@ def run(args: argparse.Namespace, config: AppConfig) -> int:
     # starting late would take another worker's upload in flight for a crash's leftover.
     asyncio.run(upload_cleanup.at_server_start(config))
     workers = max(1, args.workers or 1)
+    if workers > 1 and config.database_url.startswith("sqlite") and not config.core.bus.backend:
+        config.core.bus.backend = "poll"  # several processes on one SQLite file: they poll
     if workers > 1:
         from taxportal.commands.workers import serve_balanced  # Linux only: imported here
 

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import RegistrationAttempt, ReturnIdentity, VerificationResult
+from taxportal.events import AccountRegistered
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity, lock_notice, lockout
 from taxportal.services.codes import Contact
@@ -175,6 +176,7 @@ async def _create_account(core, portal, invitation, key, form) -> TaxpayerAccoun
                 language=form.language,
             )
             await Portal.filter(id=portal.id).update(status="registered", failed_registrations=0)
+            await core.plugins.emit(AccountRegistered(portal.id, account.id))  # after the commit
     except IntegrityError:
         # Registered meanwhile through another link, or the name was taken meanwhile.
         registered = await TaxpayerAccount.exists(portal_id=portal.id)
