@@ -168,6 +168,7 @@ async def test_a_reconnected_listener_catches_up_from_the_table(
     while listener.heard != [FileUploaded(7, 8)] and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     assert listener.heard == [FileUploaded(7, 8)]
+    assert "bus connection to Redis lost" in caplog.text
     assert backend.connection is not first and not backend.connection.is_closed()
 
 
@@ -188,3 +189,43 @@ async def test_the_portal_journey_publishes_its_events(build_app: Any, client_fo
         InvitationSent(portal.id, invitation.id, "email"),
         AccountRegistered(portal.id, account.id),
     ]
+
+
+async def test_a_resubscribed_redis_listener_catches_up_from_the_table(
+    started: Any, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same with Redis: pub/sub has no replay either."""
+    if not database.startswith("postgres"):
+        pytest.skip("once is enough: the catch-up reads the same table on both databases")
+    import os
+
+    import redis.asyncio as redis
+
+    listener = Everything()
+    core = await started(
+        listener,
+        TAXPORTAL_PLUGINS__ENABLED='["notify_email", "notify_sms", "storage_local", "bus_redis"]',
+        TAXPORTAL_BUS__BACKEND="redis",
+    )
+    assert core.plugins.bus_backend.name == "redis"
+    admin = redis.Redis.from_url("redis://127.0.0.1:6379/0", decode_responses=True)
+    try:
+        mine = [
+            c["id"]
+            for c in await admin.client_list(_type="pubsub")
+            if c["name"] == f"taxportal_bus_{os.getpid()}"
+        ]
+        assert mine
+        for client_id in mine:
+            await admin.client_kill_filter(_id=client_id)
+    finally:
+        await admin.aclose()
+    await connections.get("default").execute_query(
+        "INSERT INTO event_log (origin, topic, data, at) VALUES ($1, $2, $3, $4)",
+        ["elsewhere", "file_uploaded", '{"portal_id":7,"file_id":8}', int(time.time())],
+    )
+    deadline = time.monotonic() + 3  # well before the 5 s safety read
+    while listener.heard != [FileUploaded(7, 8)] and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert listener.heard == [FileUploaded(7, 8)]
+    assert "bus connection to Redis lost" in caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,10 @@ class RedisBus:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, received: Callable[[str], None], reconnected: Callable[[], None]) -> None:
-        self.client = redis.Redis.from_url(self.url, decode_responses=True)
+        # named, so an operator (or a test) can tell this process' subscription in CLIENT LIST
+        self.client = redis.Redis.from_url(
+            self.url, decode_responses=True, client_name=f"taxportal_bus_{os.getpid()}"
+        )
         pubsub = await self._subscribe()  # the first subscription must work: fail the start-up
         reconnected()
         self._task = asyncio.create_task(
