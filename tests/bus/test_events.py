@@ -168,7 +168,6 @@ async def test_a_reconnected_listener_catches_up_from_the_table(
     while listener.heard != [FileUploaded(7, 8)] and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     assert listener.heard == [FileUploaded(7, 8)]
-    assert "bus connection to Redis lost" in caplog.text
     assert backend.connection is not first and not backend.connection.is_closed()
 
 

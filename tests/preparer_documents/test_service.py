@@ -200,3 +200,27 @@ async def test_a_taxpayer_may_only_read_their_own_sent_documents(firm: Firm) -> 
     denied = await ActivityEntry.filter(action="file_access_denied", actor="taxpayer:99")
     assert {e.address for e in denied} == {"192.0.2.7"} and len(denied) == 2
     assert await PreparerDocument.filter(deleted_at__isnull=False).count() == 0
+
+
+async def test_sending_and_the_first_view_are_events(firm: Firm) -> None:
+    from taxportal import hookimpl
+    from taxportal.events import DocumentsSent, DocumentViewed, listens_to
+
+    heard: list[Any] = []
+
+    class Listener:
+        @hookimpl
+        @listens_to(DocumentsSent, DocumentViewed)
+        def taxportal_event(self, event: Any) -> None:
+            heard.append(event)
+
+    firm.core.plugins.pm.register(Listener())
+    row = await add(firm, "1040.pdf", pdf(1))
+    await documents.send(firm.core, PREPARER, firm.return_id, [documents.Pick(row.id, ())])
+    for _ in range(2):
+        _opened, stream = await sent_documents.open_document(firm.core, owner(firm), row.id)
+        await read_all(stream)
+    assert heard == [
+        DocumentsSent(firm.portal_id, (row.id,)),
+        DocumentViewed(firm.portal_id, row.id),  # the first View only
+    ]

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from tortoise.queryset import QuerySet
 
 from taxportal.context import Core
+from taxportal.events import DocumentViewed
 from taxportal.models import PreparerDocument
 from taxportal.services.document_access import Denied, Principal, check, portal_id_of
 
@@ -93,16 +94,18 @@ async def open_document(
         raise NotFound(document_id)
     chunks = core.plugins.storage.get(document.storage_key)
     if principal.kind == "taxpayer" and document.viewed_at is None:
-        return document, _viewed_when_read(document, chunks)
+        return document, _viewed_when_read(core, portal_id, document, chunks)
     return document, chunks
 
 
 async def _viewed_when_read(
-    document: PreparerDocument, chunks: AsyncIterator[bytes]
+    core: Core, portal_id: int | None, document: PreparerDocument, chunks: AsyncIterator[bytes]
 ) -> AsyncIterator[bytes]:
     """The taxpayer's first View is recorded when the bytes start to be read: not by a HEAD."""
-    await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
+    first = await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
         viewed_at=dt.datetime.now(dt.UTC)
     )
+    if first and portal_id is not None:  # one event, however many Views race
+        await core.plugins.emit(DocumentViewed(portal_id, document.id))
     async for chunk in chunks:
         yield chunk
