@@ -94,9 +94,16 @@ class EventBus:
     async def publish(self, event: Event) -> None:
         """Deliver ``event`` everywhere: now, or when the enclosing ``atomic()`` commits."""
         data = events.encode(event)  # refuses text before anything is written
-        row_id = await self._insert(event, data) if self.durable else None
-        item = _Held(self, row_id, event, data)
         pending = _PENDING.get()
+        row_id = None
+        if self.durable and pending is not None:
+            row_id = await self._insert(event, data)  # fails with its transaction
+        elif self.durable:
+            try:
+                row_id = await self._insert(event, data)
+            except Exception:  # the work is done: this process' listeners still hear it
+                log.exception("event %s not written to the event log", events.topic_of(event))
+        item = _Held(self, row_id, event, data)
         if pending is not None:
             pending.append(item)
         else:
