@@ -78,7 +78,6 @@ class AccountVerified(Event):
     topic: ClassVar[str] = "account_verified"
     portal_id: int
     account_id: int
-    channel: str
 
 
 @dataclass(frozen=True)

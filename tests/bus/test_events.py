@@ -172,14 +172,23 @@ async def test_a_reconnected_listener_catches_up_from_the_table(
 
 
 async def test_the_portal_journey_publishes_its_events(build_app: Any, client_for: Any) -> None:
-    from taxportal.events import AccountRegistered, InvitationSent
+    from taxportal.events import AccountRegistered, AccountVerified, InvitationSent
     from taxportal.models import Invitation, Portal, TaxpayerAccount
-    from tests.accounts.journey import invited, register
+    from tests.accounts.journey import (
+        code_in,
+        enter_code,
+        invited,
+        newest_sms_text,
+        register,
+        send_code,
+    )
 
     listener = Everything()
     client = await client_for(await build_app(listener))
     link = await invited(client)
     assert (await register(client, link)).status == 303
+    assert (await send_code(client, "sms")).status == 303
+    assert (await enter_code(client, code_in(newest_sms_text(client)))).status == 303
     portal = await Portal.get()
     invitation = await Invitation.get()
     account = await TaxpayerAccount.get()
@@ -187,6 +196,7 @@ async def test_the_portal_journey_publishes_its_events(build_app: Any, client_fo
         PortalCreated(portal.id, portal.tax_return_id, "email"),  # type: ignore[attr-defined]
         InvitationSent(portal.id, invitation.id, "email"),
         AccountRegistered(portal.id, account.id),
+        AccountVerified(portal.id, account.id),
     ]
 
 

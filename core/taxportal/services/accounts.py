@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import RegistrationAttempt, ReturnIdentity, VerificationResult
-from taxportal.events import AccountRegistered
+from taxportal.events import AccountRegistered, AccountVerified
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity, lock_notice, lockout
 from taxportal.services.codes import Contact
@@ -252,11 +252,15 @@ async def check_current_password(
     return False
 
 
-async def mark_verified(account: TaxpayerAccount, address: str) -> None:
+async def mark_verified(core: Core, account: TaxpayerAccount, address: str) -> None:
     if account.verified_at is None:
-        await TaxpayerAccount.filter(id=account.id).update(verified_at=_now())
+        first = await TaxpayerAccount.filter(id=account.id, verified_at__isnull=True).update(
+            verified_at=_now()
+        )
         await Portal.filter(id=account.portal_id).update(status="verified")  # type: ignore[attr-defined]
         await activity.record("taxpayer_verified", actor=f"taxpayer:{account.id}", address=address)
+        if first:  # one event, however many codes raced
+            await core.plugins.emit(AccountVerified(account.portal_id, account.id))  # type: ignore[attr-defined]
 
 
 async def find_for_recovery(identifier: str) -> TaxpayerAccount | None:

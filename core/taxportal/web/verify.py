@@ -114,7 +114,7 @@ async def check_code(request: web.Request) -> web.StreamResponse:
         return await _page(
             request, sent=exc.kind == "wrong", error=CODE_ERRORS[exc.kind], status=status
         )
-    await accounts.mark_verified(account, address)
+    await accounts.mark_verified(core, account, address)
     token = await sessions.rotate(core, session, second_factor=True)  # a new id after the step
     response = web.HTTPSeeOther("/portal/")
     set_session_cookie(request, response, TAXPAYER_COOKIE, token)
