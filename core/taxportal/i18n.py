@@ -84,5 +84,6 @@ def choose_language(
     return from_accept_language(accept_language) or DEFAULT_LANGUAGE
 
 
-def N_(message: str) -> str:  # marks a string for extraction; translated later
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction into a catalog; it is translated where shown."""
     return message
