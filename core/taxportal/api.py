@@ -4,6 +4,31 @@ Everything a plugin needs is here (a test fails when a first-party plugin import
 other ``taxportal`` module; its tests may also use ``taxportal.testing``). The guards,
 the access check and the frames are the core's own, so a plugin's page behaves exactly
 as the core's pages do. Events and jobs join this module as they are built.
+
+A portal page of a plugin, in the portal frame, with its own catalog and a sidebar item::
+
+    from taxportal.api import NavItem, RouteSpec, Translations, hookimpl
+    from taxportal.api import render_in_portal_frame, taxpayer_required
+
+    catalog = Translations(Path(__file__).parent / "locale")  # <lang>/LC_MESSAGES/messages.po
+
+    @taxpayer_required  # signed in and past the security code, as the core's pages
+    async def page(request):
+        return await render_in_portal_frame(request, "chat/page.html", {}, catalog=catalog)
+
+    @hookimpl
+    def taxportal_routes(config):
+        return [RouteSpec("GET", "/portal/messages", page)]
+
+    @hookimpl
+    def taxportal_nav_items(audience, config):
+        if audience == "taxpayer":
+            return [NavItem("Messages", "/portal/messages", "taxpayer", 40, catalog=catalog)]
+        return []
+
+``chat/page.html`` starts with ``{% extends "portal/layout.html" %}`` (``PORTAL_LAYOUT``)
+and fills ``{% block title %}`` and ``{% block content %}``; ``_()`` in it translates
+through the plugin's catalog, then the core's.
 """
 
 from __future__ import annotations

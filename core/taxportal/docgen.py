@@ -14,7 +14,7 @@ Generated from `core/taxportal/hookspecs.py` and `core/taxportal/api.py` by
 `python -m taxportal.docgen docs/plugins.md`; do not edit by hand (a test fails when this file
 and the specifications differ).
 
-A plugin is a module or object with functions marked `@taxportal.hookimpl`, registered
+A plugin is a module or object with functions marked `@hookimpl` (`taxportal.api`), registered
 in the `taxportal` entry-point group of its distribution:
 
 ```toml
