@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -159,6 +160,13 @@ class Catalog(Protocol):
     def gettext(self, language: str, message: str) -> str: ...
 
 
+@functools.cache  # imported when first needed: babel stays out of the command line's start
+def _core_gettext() -> Callable[[str, str], str]:
+    from taxportal.i18n import gettext_for
+
+    return gettext_for
+
+
 @dataclass(frozen=True)
 class NavItem:
     """A link in the portal's sidebar (``audience`` "taxpayer") or the console's menu
@@ -182,9 +190,9 @@ class NavItem:
         """The label in ``language``."""
         if self.catalog is not None:
             return self.catalog.gettext(language, self.label)
-        from taxportal.i18n import gettext_for  # babel loads only when a page needs it
-
-        return gettext_for(language, self.label)
+        if language == "en":  # English is the source text
+            return self.label
+        return _core_gettext()(language, self.label)
 
     def is_current(self, path: str) -> bool:
         if self.match == "prefix":

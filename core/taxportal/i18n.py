@@ -16,6 +16,7 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "es": "Español"}
 
 
+@cache  # asked for every string of every page: one dict lookup
 def translations(language: str) -> gettext.NullTranslations:
     """The core's catalog of a language; English is the source text, so it needs none."""
     return catalog(LOCALE_DIR, "messages", language)
