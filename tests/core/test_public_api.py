@@ -160,3 +160,19 @@ def test_plugin_settings_are_validated_and_typed(tmp_path):
         settings_of(tmp_path, TAXPORTAL_API_SAMPLE__MAX_MESSAGES="0")
     with pytest.raises(ConfigError, match="not declared"):
         plugin_settings(config, "nobody", SampleSettings)
+
+
+def test_a_plugins_catalog_falls_back_to_the_cores_and_counts_plurals():
+    from pathlib import Path
+
+    from taxportal.api import NavItem, Translations
+
+    catalog = Translations(Path(__file__).parent / "api_plugin" / "locale")
+    assert catalog.gettext("es", "A new message") == "Un mensaje nuevo"  # the plugin's own
+    assert catalog.gettext("es", "Sign out") == "Cerrar sesión"  # the core's
+    assert catalog.gettext("en", "A new message") == "A new message"
+    assert catalog.ngettext("en", "%(num)d file", "%(num)d files", 2) == "2 files"
+    item = NavItem("Portals", "/staff/portals", match="prefix")
+    assert item.is_current("/staff/portals/7") and item.is_current("/staff/portals")
+    assert not item.is_current("/staff/portalsx") and not NavItem("H", "/a").is_current("/a/b")
+    assert NavItem("Home", "/portal/", "taxpayer").text("es") == "Inicio"
