@@ -14,6 +14,10 @@ from taxportal.services.passwords import PasswordHasher
 
 @dataclass
 class Core:
+    """The running core: ``config``, ``plugins`` (the notifiers, storage and signer
+    chosen), the field cipher and the password hasher. Services take it; a plugin gets it
+    from ``core_of(request)`` and passes it to ``notify_taxpayer`` and the like."""
+
     config: AppConfig
     plugins: Plugins
     cipher: FieldCipher

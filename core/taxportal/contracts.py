@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -173,14 +174,50 @@ class VerificationResult:
     reason: str = ""
 
 
+class Catalog(Protocol):
+    """A gettext catalog by language (``taxportal.api.Translations`` is one)."""
+
+    def gettext(self, language: str, message: str) -> str: ...
+
+
+@functools.cache  # imported when first needed: babel stays out of the command line's start
+def _core_gettext() -> Callable[[str, str], str]:
+    from taxportal.i18n import gettext_for
+
+    return gettext_for
+
+
 @dataclass(frozen=True)
 class NavItem:
-    """A link a plugin adds to a sidebar (``audience`` is "staff" or "taxpayer")."""
+    """A link in the portal's sidebar (``audience`` "taxpayer") or the console's menu
+    ("staff"), sorted by ``order``.
+
+    ``label`` is English source text, shown translated into the page's language through
+    ``catalog`` (the plugin's own) or else the core's. ``match`` says when the link is the
+    current page: ``"exact"`` path, or ``"prefix"`` (any path under ``href``).
+    ``admin_only`` shows it to admins only.
+    """
 
     label: str
     href: str
     audience: str = "staff"
     order: int = 100
+    match: Literal["exact", "prefix"] = "exact"
+    admin_only: bool = False
+    catalog: Catalog | None = None
+
+    def text(self, language: str) -> str:
+        """The label in ``language``."""
+        if self.catalog is not None:
+            return self.catalog.gettext(language, self.label)
+        if language == "en":  # English is the source text
+            return self.label
+        return _core_gettext()(language, self.label)
+
+    def is_current(self, path: str) -> bool:
+        if self.match == "prefix":
+            return path == self.href or path.startswith(self.href.rstrip("/") + "/")
+        return path == self.href
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Writes docs/plugins.md from the hook docstrings (`python -m taxportal.docgen`)."""
+"""Writes docs/plugins.md from the hook and API docstrings (`python -m taxportal.docgen`)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import inspect
 import sys
 from pathlib import Path
 
-from taxportal import hookspecs
+from taxportal import api, hookspecs
 
 HEADER = """# Plugin hook reference
 
-Generated from `core/taxportal/hookspecs.py` by `python -m taxportal.docgen docs/plugins.md`;
-do not edit by hand (a test fails when this file and the specifications differ).
+Generated from `core/taxportal/hookspecs.py` and `core/taxportal/api.py` by
+`python -m taxportal.docgen docs/plugins.md`; do not edit by hand (a test fails when this file
+and the specifications differ).
 
-A plugin is a module or object with functions marked `@taxportal.hookimpl`, registered
+A plugin is a module or object with functions marked `@hookimpl` (`taxportal.api`), registered
 in the `taxportal` entry-point group of its distribution:
 
 ```toml
@@ -22,18 +23,19 @@ my_plugin = "my_package.plugin"
 ```
 
 and enabled in `taxportal.toml` under `[plugins] enabled = ["my_plugin", ...]`.
-Hooks take keyword arguments only; an implementation may be `async`.
+Hooks take keyword arguments only; an implementation may be `async`. A plugin imports
+from the core only what `taxportal.api` offers (see "The public API" below).
 
 ## Events: listening and publishing
 
 Every event reaches one hook, `taxportal_event(event)`. The events are frozen dataclasses
-of ids in `taxportal.events` (`ReturnImported`, `PortalCreated`, `InvitationSent`,
+of ids (`ReturnImported`, `PortalCreated`, `InvitationSent`,
 `AccountRegistered`, `AccountVerified`, `FileUploaded`, `DocumentsSent`,
-`DocumentViewed`, `DocumentSigned`, `MessagePosted`); pick yours with `listens_to`:
+`DocumentViewed`, `DocumentSigned`, `MessagePosted`), all in `taxportal.api`; pick yours
+with `listens_to`:
 
 ```python
-from taxportal import hookimpl
-from taxportal.events import FileUploaded, PortalCreated, listens_to
+from taxportal.api import FileUploaded, PortalCreated, hookimpl, listens_to
 
 @hookimpl
 @listens_to(FileUploaded, PortalCreated)
@@ -50,6 +52,11 @@ message is `BusMessage("chat.posted", {"portal_id": 4, "message_id": 9})`: a nam
 raises `EventError`. A plugin may also define its own event classes (subclass
 `taxportal.events.Event`, a frozen dataclass with a unique `topic`). Listeners in
 processes where the class is not installed receive it as a `BusMessage`.
+"""
+
+API_HEADER = """
+# The public API: `taxportal.api`
+
 """
 
 
@@ -69,6 +76,57 @@ def render() -> str:
         flags = " (firstresult)" if options.get("firstresult") else ""
         doc = inspect.cleandoc(fn.__doc__ or "")
         parts.append(f"\n## `{name}`{flags}\n\n```python\n{name}{signature}\n```\n\n{doc}\n")
+    return "".join(parts) + render_api()
+
+
+def api_names() -> list[tuple[str, object]]:
+    return [(name, getattr(api, name)) for name in api.__all__]
+
+
+def _api_entry(name: str, value: object) -> str:
+    own = inspect.getdoc(value) if inspect.isfunction(value) or inspect.isclass(value) else None
+    if inspect.isfunction(value) or (inspect.isclass(value) and own):
+        kind = "class " if inspect.isclass(value) else ""
+        signature = _signature(value)
+        origin = getattr(value, "__module__", "")
+        source = "" if origin == api.__name__ else f"\n\nFrom `{origin}`."
+        body = f"```python\n{kind}{name}{signature}\n```\n\n{own}{source}"
+        return f"\n## `{name}`\n\n{body}\n"
+    if name == "hookimpl":
+        return f"\n## `{name}`\n\nMarks a hook implementation: `@hookimpl` (see the hooks above).\n"
+    return f"\n## `{name}`\n\n`{value!r}`\n"
+
+
+class _Written(str):
+    """An annotation kept as the source wrote it (``from __future__ import annotations``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _signature(value: object) -> str:
+    try:
+        signature = inspect.signature(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+
+    def written(annotation: object) -> object:
+        return _Written(annotation) if isinstance(annotation, str) else annotation
+
+    parameters = [
+        p.replace(annotation=written(p.annotation))
+        for p in signature.parameters.values()
+    ]
+    returns = written(signature.return_annotation)
+    text = str(signature.replace(parameters=parameters, return_annotation=returns))
+    return text.removesuffix(" -> None") if inspect.isclass(value) else text
+
+
+def render_api() -> str:
+    intro = inspect.cleandoc(api.__doc__ or "")
+    parts = [API_HEADER, intro, "\n"]
+    for name, value in api_names():
+        parts.append(_api_entry(name, value))
     return "".join(parts)
 
 

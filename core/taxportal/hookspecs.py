@@ -164,21 +164,6 @@ def taxportal_signers(config: AppConfig) -> list[Signer] | None:
     """
 
 
-# --- messaging ---------------------------------------------------------------
-
-
-@hookspec(firstresult=True)
-def taxportal_messaging_enabled() -> bool | None:
-    """Tell the core that a messaging plugin serves the "Messages" pages.
-
-    Stops at the first non-``None`` result. ``True`` makes the core show the
-    Messages entry in the taxpayer's sidebar as live; ``None`` (no messaging
-    plugin) shows it as coming soon.
-
-    Since 0.1.
-    """
-
-
 # --- web ---------------------------------------------------------------------
 
 
@@ -215,9 +200,16 @@ def taxportal_static_dirs() -> list[tuple[str, str]] | None:
 
 @hookspec
 def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem] | None:
-    """Contribute sidebar links for ``audience`` (``"staff"`` or ``"taxpayer"``).
+    """Contribute menu links for ``audience``: ``"taxpayer"`` (the portal's sidebar) or
+    ``"staff"`` (the console's menu).
 
-    Items from all plugins are merged and sorted by ``order``.
+    The core contributes its own items through this hook too (orders 10 to 90; a
+    plugin's default is 100), and items from all plugins are merged and sorted by
+    ``order``. A section exists in the menu only when a plugin contributes it: the
+    portal's "Messages" appears when a messaging plugin returns
+    ``NavItem("Messages", "/portal/messages", "taxpayer", order=40)``. See
+    :class:`~taxportal.contracts.NavItem` for translation, current-page matching and
+    admin-only items.
 
     Since 0.1.
     """

@@ -16,16 +16,27 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "es": "Español"}
 
 
-@cache
+@cache  # asked for every string of every page: one dict lookup
 def translations(language: str) -> gettext.NullTranslations:
-    """The catalog of a language; English is the source text, so it needs none."""
-    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    """The core's catalog of a language; English is the source text, so it needs none."""
+    return catalog(LOCALE_DIR, "messages", language)
+
+
+@cache
+def catalog(locale_dir: Path, domain: str, language: str) -> gettext.NullTranslations:
+    """``<locale_dir>/<language>/LC_MESSAGES/<domain>.po``, compiled once per process."""
+    return compile_catalog(locale_dir, domain, language)
+
+
+def compile_catalog(locale_dir: Path, domain: str, language: str) -> gettext.NullTranslations:
+    """A fresh catalog object from the .po file (for a plugin's, which falls back to ours)."""
+    path = Path(locale_dir) / language / "LC_MESSAGES" / f"{domain}.po"
     if language == DEFAULT_LANGUAGE or not path.exists():
         return gettext.NullTranslations()
     with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+        entries = read_po(handle, locale=language)
     compiled = io.BytesIO()
-    write_mo(compiled, catalog)  # fuzzy entries are left out, as msgfmt does
+    write_mo(compiled, entries)  # fuzzy entries are left out, as msgfmt does
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
 
@@ -74,5 +85,6 @@ def choose_language(
     return from_accept_language(accept_language) or DEFAULT_LANGUAGE
 
 
-def N_(message: str) -> str:  # marks a string for extraction; translated later
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction into a catalog; it is translated where shown."""
     return message

@@ -106,6 +106,9 @@ def build_plugin_manager(
             pm.register(ep.load(), name=ep.name)
     for plugin in extra_plugins:
         pm.register(plugin)
+    from taxportal.web import nav  # the core's own menu items, through the same hook
+
+    pm.register(nav, name=nav.PLUGIN_NAME)
     pm.check_pending()
     return pm
 
@@ -236,9 +239,6 @@ class Plugins:
             ]
             cached = self._nav_items[audience] = sorted(items, key=lambda item: item.order)
         return list(cached)
-
-    def messaging_enabled(self) -> bool:
-        return bool(self.pm.hook.taxportal_messaging_enabled())
 
     # events --------------------------------------------------------------------
 

@@ -173,7 +173,6 @@ async def test_taxpayer_b_sees_nothing_of_taxpayer_a(taxpayer, client_for):
         "/portal/",
         "/portal/files",
         "/portal/preparer-files",
-        "/portal/messages",
         "/portal/account/password",
     ):
         page = await (await b.get(path)).text()

@@ -57,8 +57,9 @@ async def test_register_verify_by_text_and_see_home(taxpayer):
     home = await (await taxpayer.get("/portal/")).text()
     assert "0 Files Uploaded" in home and "0 Files Sent" in home
     assert "Evans Tax Service" in home and "Sherry Núñez" in home
-    for item in ("Home", "My Files", "Preparer Files", "Messages", "Sign out"):
+    for item in ("Home", "My Files", "Preparer Files", "Sign out"):
         assert item in home
+    assert "Messages" not in home  # no messaging plugin contributes it
     # A new session id after verification: the pre-verification cookie is dead.
     stale = await taxpayer.get(
         "/portal/", allow_redirects=False, cookies={"tp_taxpayer": old_cookie}

@@ -32,3 +32,13 @@ def test_the_core_calls_only_hooks_that_are_specified():
     assert called, "the facade calls hooks"
     assert called <= specified, called - specified
     assert Plugins.__doc__
+
+
+def test_every_name_of_the_public_api_is_documented():
+    import inspect
+
+    written = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    for name, value in docgen.api_names():
+        assert f"## `{name}`" in written
+        if inspect.isfunction(value) or inspect.isclass(value):
+            assert inspect.getdoc(value), f"taxportal.api.{name} needs a docstring"

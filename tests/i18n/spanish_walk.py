@@ -172,19 +172,10 @@ async def walk_every_page_in_spanish(client: TestClient, link: str) -> None:
             "0 archivos enviados",
             "Ver archivos",
             "Archivos del preparador",
-            "Mensajes",
             "Cambiar contraseña",
             "Cerrar sesión",
         ),
     )
-    for path, english, spanish in (
-        ("/portal/messages", "Messages with your preparer", ("Mensajes", "intercambiar mensajes")),
-    ):
-        assert_spanish_page(
-            await text_of(client, path),
-            english=(english, "coming soon", "Back to Home"),
-            spanish=(*spanish, "Muy pronto", "Volver a Inicio"),
-        )
     assert_spanish_page(
         await text_of(client, "/portal/preparer-files"),
         english=("Files From My Preparer", "Tell me about new documents", "Back to Home"),

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import hmac
 
-from taxportal.contracts import RegistrationAttempt, ReturnIdentity, VerificationResult
-from taxportal.hookspecs import hookimpl
-from taxportal.text import InvalidValue, fold_name, normalize_phone
+from taxportal.api import (
+    InvalidValue,
+    RegistrationAttempt,
+    ReturnIdentity,
+    VerificationResult,
+    fold_name,
+    hookimpl,
+    normalize_phone,
+)
 
 NAME = "identity_match"
 

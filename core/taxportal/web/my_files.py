@@ -28,7 +28,7 @@ FILE = PAGE + "/{file_id:\\d+}"
 
 
 def routes() -> list[web.RouteDef]:
-    """Listed before the portal's "/portal/{section}" placeholder route."""
+    """The routes of this page."""
     return [
         web.get(PAGE, files_page),
         web.put(PAGE + "/upload", upload_one),

@@ -43,6 +43,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/portal/", portal_home.home),
         *my_files.routes(),
         *preparer_files.routes(),
-        web.get("/portal/{section}", portal_home.coming_soon),
         web.post("/language", language.switch_language),
     ]

@@ -21,7 +21,7 @@ PAGE = "/portal/preparer-files"
 
 
 def routes() -> list[web.RouteDef]:
-    """Listed before the portal's "/portal/{section}" placeholder route."""
+    """The routes of this page."""
     return [
         web.get(PAGE, files_page),
         web.post(PAGE + "/notify", choose_channel),

@@ -55,16 +55,22 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
 
 
 def install_gettext(env: jinja2.Environment) -> None:
-    """`_()` and `{% trans %}` translate into the page's `lang` (one env, many languages)."""
+    """`_()` and `{% trans %}` translate into the page's `lang` (one env, many languages),
+    through the page's `plugin_catalog` first when a plugin's page brings its own."""
+
+    def _catalog(context: Any) -> Any:
+        language = context.get("lang", "en")
+        own = context.get("plugin_catalog")
+        return (own or i18n).translations(language)
 
     # Jinja's newstyle wrapper fills in %(name)s values itself: only translate here.
     @jinja2.pass_context
     def _gettext(context: Any, message: str) -> str:
-        return i18n.translations(context.get("lang", "en")).gettext(message)
+        return _catalog(context).gettext(message)
 
     @jinja2.pass_context
     def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
-        return i18n.translations(context.get("lang", "en")).ngettext(singular, plural, n)
+        return _catalog(context).ngettext(singular, plural, n)
 
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
@@ -96,6 +102,7 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token_for(request),
         "nav_items": core.plugins.nav_items("staff"),
+        "portal_nav_items": core.plugins.nav_items("taxpayer"),
         "request_path": request.path,
         "lang": request.get(LANG, i18n.DEFAULT_LANGUAGE),
         "languages": i18n.LANGUAGES,

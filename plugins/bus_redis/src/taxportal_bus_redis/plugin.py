@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taxportal import hookimpl
-from taxportal.contracts import BusBackend, PluginSettings
+from taxportal.api import BusBackend, PluginSettings, hookimpl
 from taxportal_bus_redis.backend import RedisBus
 from taxportal_bus_redis.settings import SECTION, RedisBusSettings
 
 if TYPE_CHECKING:
-    from taxportal.config import AppConfig
+    from taxportal.api import AppConfig
 
 
 @hookimpl

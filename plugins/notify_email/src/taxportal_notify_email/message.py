@@ -7,7 +7,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from taxportal.contracts import InvalidAddress, OutgoingMessage
+from taxportal.api import InvalidAddress, OutgoingMessage
 from taxportal_notify_email.settings import EmailSettings
 
 

@@ -10,8 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from taxportal.contracts import DeliveryError
-from taxportal.private_files import make_private_dir
+from taxportal.api import DeliveryError, make_private_dir
 
 
 class Outbox:

@@ -6,15 +6,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taxportal import hookimpl
-from taxportal.contracts import DeliveryReceipt, Notifier, OutgoingMessage, PluginSettings
+from taxportal.api import DeliveryReceipt, Notifier, OutgoingMessage, PluginSettings, hookimpl
 from taxportal_notify_email.message import build_email
 from taxportal_notify_email.outbox import Outbox
 from taxportal_notify_email.settings import SECTION, EmailSettings
 from taxportal_notify_email.smtp import SmtpRelay
 
 if TYPE_CHECKING:
-    from taxportal.config import AppConfig
+    from taxportal.api import AppConfig
 
 log = logging.getLogger(__name__)
 NAME = "notify_email"

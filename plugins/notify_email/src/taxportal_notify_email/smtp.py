@@ -8,8 +8,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from taxportal.config import ConfigError
-from taxportal.contracts import DeliveryError, InvalidAddress
+from taxportal.api import ConfigError, DeliveryError, InvalidAddress
 from taxportal_notify_email.settings import PASSWORD_ENV, EmailSettings
 
 

@@ -8,8 +8,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from taxportal.contracts import DeliveryError
-from taxportal.private_files import make_private_dir
+from taxportal.api import DeliveryError, make_private_dir
 
 
 class OutboxWriter:

@@ -6,21 +6,23 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Protocol
 
-from taxportal import hookimpl
-from taxportal.contracts import (
+from taxportal.api import (
     DeliveryError,
     DeliveryReceipt,
     InvalidAddress,
+    InvalidValue,
     Notifier,
     OutgoingMessage,
     PluginSettings,
+    hookimpl,
+    mask_phone,
+    normalize_phone,
 )
-from taxportal.text import InvalidValue, mask_phone, normalize_phone
 from taxportal_notify_sms.outbox import OutboxWriter
 from taxportal_notify_sms.settings import SECTION, SmsSettings
 
 if TYPE_CHECKING:
-    from taxportal.config import AppConfig
+    from taxportal.api import AppConfig
 
 NAME = "notify_sms"
 CHANNEL = "sms"

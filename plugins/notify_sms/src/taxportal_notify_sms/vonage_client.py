@@ -10,7 +10,7 @@ import vonage
 from vonage_http_client.errors import AuthenticationError, HttpRequestError
 from vonage_sms import PartialFailureError, SmsError, SmsMessage
 
-from taxportal.contracts import DeliveryError
+from taxportal.api import DeliveryError
 from taxportal_notify_sms.settings import ENV_API_KEY, ENV_API_SECRET, SmsSettings
 
 # GSM 03.38: what fits a plain "text" SMS; anything else needs type "unicode".

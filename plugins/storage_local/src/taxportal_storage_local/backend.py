@@ -21,8 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from taxportal.contracts import check_storage_key
-from taxportal.private_files import make_private_dir
+from taxportal.api import check_storage_key, make_private_dir
 
 log = logging.getLogger(__name__)
 NAME = "storage_local"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taxportal import hookimpl
-from taxportal.contracts import PluginSettings, StorageBackend
+from taxportal.api import PluginSettings, StorageBackend, hookimpl
 from taxportal_storage_local.backend import LocalStorage
 from taxportal_storage_local.settings import SECTION, LocalStorageSettings
 
 if TYPE_CHECKING:
-    from taxportal.config import AppConfig
+    from taxportal.api import AppConfig
 
 
 @hookimpl

@@ -21,7 +21,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from taxportal.contracts import check_storage_key
+from taxportal.api import check_storage_key
 from taxportal_storage_s3.settings import ENV, S3StorageSettings
 
 log = logging.getLogger(__name__)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taxportal import hookimpl
-from taxportal.contracts import PluginSettings, StorageBackend
+from taxportal.api import PluginSettings, StorageBackend, hookimpl
 from taxportal_storage_s3.backend import S3Storage
 from taxportal_storage_s3.settings import SECTION, S3StorageSettings
 
 if TYPE_CHECKING:
-    from taxportal.config import AppConfig
+    from taxportal.api import AppConfig
 
 
 @hookimpl

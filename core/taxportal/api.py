@@ -1,0 +1,440 @@
+"""The public API of taxportal: the only names a plugin may import from the core.
+
+Everything a plugin needs is here (a test fails when a first-party plugin imports any
+other ``taxportal`` module; its tests may also use ``taxportal.testing``). The guards,
+the access check and the frames are the core's own, so a plugin's page behaves exactly
+as the core's pages do. Jobs join this module as they are built.
+
+A portal page of a plugin, in the portal frame, with its own catalog and a sidebar item::
+
+    from taxportal.api import NavItem, RouteSpec, Translations, hookimpl
+    from taxportal.api import render_in_portal_frame, taxpayer_required
+
+    catalog = Translations(Path(__file__).parent / "locale")  # <lang>/LC_MESSAGES/messages.po
+
+    @taxpayer_required  # signed in and past the security code, as the core's pages
+    async def page(request):
+        return await render_in_portal_frame(request, "chat/page.html", {}, catalog=catalog)
+
+    @hookimpl
+    def taxportal_routes(config):
+        return [RouteSpec("GET", "/portal/messages", page)]
+
+    @hookimpl
+    def taxportal_nav_items(audience, config):
+        if audience == "taxpayer":
+            return [NavItem("Messages", "/portal/messages", "taxpayer", 40, catalog=catalog)]
+        return []
+
+``chat/page.html`` starts with ``{% extends "portal/layout.html" %}`` (``PORTAL_LAYOUT``)
+and fills ``{% block title %}`` and ``{% block content %}``; ``_()`` in it translates
+through the plugin's catalog, then the core's.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp_jinja2
+from aiohttp import web
+from pydantic import BaseModel
+
+from taxportal import i18n
+from taxportal.bus import atomic
+from taxportal.config import AppConfig, ConfigError
+from taxportal.context import Core
+from taxportal.contracts import (
+    BusBackend,
+    Catalog,
+    DeliveryError,
+    DeliveryReceipt,
+    InvalidAddress,
+    ModelModule,
+    NavItem,
+    Notifier,
+    OutgoingMessage,
+    PluginSettings,
+    RegistrationAttempt,
+    ReturnIdentity,
+    RouteSpec,
+    SignatureRequest,
+    Signer,
+    StorageBackend,
+    VerificationResult,
+    check_storage_key,
+)
+from taxportal.events import (
+    AccountRegistered,
+    AccountVerified,
+    BusMessage,
+    DocumentSigned,
+    DocumentsSent,
+    DocumentViewed,
+    Event,
+    EventError,
+    FileUploaded,
+    InvitationSent,
+    MessagePosted,
+    PortalCreated,
+    ReturnImported,
+    listens_to,
+)
+from taxportal.hookspecs import hookimpl
+from taxportal.i18n import LANGUAGES, N_
+from taxportal.private_files import make_private_dir
+from taxportal.services import activity, notices
+from taxportal.services.document_access import Denied, Principal
+from taxportal.services.document_access import check as check_access
+from taxportal.services.notices import Compose, Notice
+from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
+from taxportal.web.access import staff_principal, taxpayer_principal
+from taxportal.web.auth import (
+    admin_required,
+    api_token_required,
+    client_address,
+    staff_required,
+)
+from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF, TAXPAYER_SESSION
+from taxportal.web.taxpayer import portal_of as _portal_of
+from taxportal.web.taxpayer import taxpayer_required
+
+__all__ = [
+    "CONSOLE_LAYOUT",
+    "LANGUAGES",
+    "N_",
+    "PORTAL_LAYOUT",
+    "AccountRegistered",
+    "AccountVerified",
+    "AppConfig",
+    "BusBackend",
+    "BusMessage",
+    "Catalog",
+    "Compose",
+    "ConfigError",
+    "Core",
+    "DeliveryError",
+    "DeliveryReceipt",
+    "Denied",
+    "DocumentSigned",
+    "DocumentViewed",
+    "DocumentsSent",
+    "Event",
+    "EventError",
+    "FileUploaded",
+    "InvalidAddress",
+    "InvalidValue",
+    "InvitationSent",
+    "MessagePosted",
+    "ModelModule",
+    "NavItem",
+    "Notice",
+    "Notifier",
+    "OutgoingMessage",
+    "PluginSettings",
+    "PortalCreated",
+    "Principal",
+    "RegistrationAttempt",
+    "ReturnIdentity",
+    "ReturnImported",
+    "RouteSpec",
+    "SignatureRequest",
+    "Signer",
+    "Staff",
+    "StorageBackend",
+    "Taxpayer",
+    "TaxpayerPortal",
+    "Translations",
+    "VerificationResult",
+    "admin_required",
+    "api_token_required",
+    "atomic",
+    "check_access",
+    "check_storage_key",
+    "core_of",
+    "current_staff",
+    "current_taxpayer",
+    "emit",
+    "fold_name",
+    "hookimpl",
+    "listens_to",
+    "make_private_dir",
+    "mask_phone",
+    "normalize_phone",
+    "notify_staff",
+    "notify_taxpayer",
+    "page_language",
+    "plugin_settings",
+    "portal_of",
+    "record_activity",
+    "render_in_console_frame",
+    "render_in_portal_frame",
+    "staff_principal",
+    "staff_required",
+    "taxpayer_principal",
+    "taxpayer_required",
+]
+
+PORTAL_LAYOUT = "portal/layout.html"  # a portal page's template extends it
+CONSOLE_LAYOUT = "staff/layout.html"  # a console page's template extends it
+M = TypeVar("M", bound=BaseModel)
+
+
+# --- who is asking -----------------------------------------------------------------
+
+
+def core_of(request_or_app: web.Request | web.Application) -> Core:
+    """The running core (configuration, plugins) of a request or an application."""
+    app = request_or_app.app if isinstance(request_or_app, web.Request) else request_or_app
+    return app[CORE]
+
+
+@dataclass(frozen=True)
+class Taxpayer:
+    """The signed-in taxpayer of a request.
+
+    ``verified`` is true once they passed a security code on this device (what
+    ``taxpayer_required`` demands); ``language`` is the language of the page.
+    """
+
+    account_id: int
+    portal_id: int
+    username: str
+    verified: bool
+    language: str
+    address: str
+
+    @property
+    def principal(self) -> Principal:
+        """The principal the access check takes."""
+        return Principal("taxpayer", self.account_id, self.address, portal_id=self.portal_id)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in console user of a request (password and second factor passed)."""
+
+    staff_id: int
+    email: str
+    name: str
+    role: str  # "admin" | "preparer"
+    address: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def principal(self) -> Principal:
+        """The principal the access check takes."""
+        return Principal("staff", self.staff_id, self.address)
+
+
+def current_taxpayer(request: web.Request) -> Taxpayer | None:
+    """The taxpayer signed in on this request, verified or not; ``None`` when nobody is.
+
+    Read from what the core's session middleware loaded for the request: no query.
+    """
+    session = request.get(TAXPAYER_SESSION)
+    account = request.get(ACCOUNT)
+    if session is None or account is None:
+        return None
+    return Taxpayer(
+        account_id=account.id,
+        portal_id=account.portal_id,  # type: ignore[attr-defined]
+        username=account.username,
+        verified=session.second_factor_at is not None,
+        language=page_language(request),
+        address=client_address(request),
+    )
+
+
+def current_staff(request: web.Request) -> Staff | None:
+    """The console user signed in on this request with both factors; else ``None``.
+
+    A browser may hold a taxpayer and a console session at once: a portal page acts for
+    ``current_taxpayer``, a console page for ``current_staff``, never a guess between them.
+    """
+    user = request.get(STAFF)
+    if user is None:
+        return None
+    return Staff(user.id, user.email, user.name, user.role, client_address(request))
+
+
+def page_language(request: web.Request) -> str:
+    """The language the page is shown in (``"en"`` or ``"es"``; the console is English)."""
+    return request.get(LANG, i18n.DEFAULT_LANGUAGE)
+
+
+@dataclass(frozen=True)
+class TaxpayerPortal:
+    """The signed-in taxpayer's portal and return, as a plugin may see them."""
+
+    portal_id: int
+    status: str
+    return_id: int
+    tax_year: int
+    first_name: str
+    last_name: str
+    spouse_first_name: str
+    spouse_last_name: str
+    return_language: str
+
+
+async def portal_of(request: web.Request) -> TaxpayerPortal:
+    """The portal and return of the taxpayer signed in on a page behind
+    ``taxpayer_required`` (one query)."""
+    portal = await _portal_of(request[TAXPAYER_SESSION].account)
+    tax_return = portal.tax_return
+    return TaxpayerPortal(
+        portal.id,
+        portal.status,
+        tax_return.id,
+        tax_return.tax_year,
+        tax_return.first_name,
+        tax_return.last_name,
+        tax_return.spouse_first_name,
+        tax_return.spouse_last_name,
+        tax_return.language,
+    )
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+async def render_in_portal_frame(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    catalog: Translations | None = None,
+) -> web.Response:
+    """Render ``template`` (which extends ``PORTAL_LAYOUT``) for the signed-in taxpayer.
+
+    The context already holds the page language ``lang``, ``csrf_field`` and
+    ``csrf_token`` for forms, the sidebar (``portal_nav_items``, built from the nav
+    items hook) and the taxpayer's ``tax_return`` for the header. With ``catalog``,
+    ``_()`` in the template translates through the plugin's catalog first. Use behind
+    ``taxpayer_required``.
+    """
+    portal = await _portal_of(request[TAXPAYER_SESSION].account)
+    values = {"tax_return": portal.tax_return, "plugin_catalog": catalog, **(context or {})}
+    return aiohttp_jinja2.render_template(template, request, values, status=status)
+
+
+def render_in_console_frame(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    catalog: Translations | None = None,
+) -> web.Response:
+    """Render ``template`` (which extends ``CONSOLE_LAYOUT``) for the signed-in staff user,
+    with ``csrf_field``, ``csrf_token``, ``staff`` and the console menu (``nav_items``) in
+    the context. Use behind ``staff_required`` or ``admin_required``."""
+    values = {"plugin_catalog": catalog, **(context or {})}
+    return aiohttp_jinja2.render_template(template, request, values, status=status)
+
+
+# --- events --------------------------------------------------------------------------
+
+
+async def emit(core: Core, event: Event) -> None:
+    """Publish ``event`` to the ``taxportal_event`` listeners of every server process.
+
+    Inside ``async with atomic():`` it waits for that transaction to commit and is dropped
+    if it rolls back; outside one it goes at once. An event holds ids, never text."""
+    await core.plugins.emit(event)
+
+
+# --- activity and notification -----------------------------------------------------
+
+
+async def record_activity(
+    action: str, *, principal: Principal | None = None, subject: str = "", **detail: Any
+) -> None:
+    """Write an activity log entry: who (``principal``, else ``"system"``), what, about
+    which ``subject`` (e.g. ``"portal:12"``), from where. ``detail`` must never hold a
+    secret, an SSN or a message's content."""
+    await activity.record(
+        action,
+        actor=principal.actor if principal else "system",
+        subject=subject,
+        address=principal.address if principal else "",
+        **detail,
+    )
+
+
+async def notify_taxpayer(
+    core: Core, portal_id: int, compose: Compose, *, purpose: str
+) -> DeliveryReceipt:
+    """Tell the taxpayer of ``portal_id`` something, as the core tells them of documents.
+
+    ``compose(language, channel)`` returns the :class:`Notice` in the taxpayer's language
+    (their own choice, else their return's) for the channel their account chose
+    (``"email"`` or ``"sms"``; the other one when the return lacks that contact). It goes
+    through the configured notifier to the contact on the return. ``purpose`` (e.g.
+    ``"chat_unread"``) is safe to log. Raises ``DeliveryError`` when it cannot be sent.
+    """
+    return await notices.notify_taxpayer(core, portal_id, compose, purpose=purpose)
+
+
+async def notify_staff(
+    core: Core, staff_id: int, compose: Compose, *, purpose: str
+) -> DeliveryReceipt:
+    """Tell an active staff member something by email, in English (the console's
+    language): ``compose("en", "email")``. Raises ``DeliveryError`` when it cannot."""
+    return await notices.notify_staff(core, staff_id, compose, purpose=purpose)
+
+
+# --- configuration and translations ------------------------------------------------
+
+
+def plugin_settings(config: AppConfig, section: str, model: type[M]) -> M:
+    """The plugin's own ``[section]``, validated at start-up against ``model`` (the one
+    its ``taxportal_settings_model`` declared); ``ConfigError`` if it was not declared."""
+    try:
+        settings = config.plugin_settings(section)
+    except KeyError:
+        raise ConfigError(f"[{section}] was not declared by taxportal_settings_model") from None
+    if not isinstance(settings, model):
+        raise ConfigError(f"[{section}] is validated by {type(settings).__name__}")
+    return settings
+
+
+class Translations:
+    """A plugin's own gettext catalog: ``<locale_dir>/<language>/LC_MESSAGES/<domain>.po``
+    (compiled when first used; a message it lacks falls back to the core's catalog).
+
+    Pass it as ``catalog`` to the frames (templates' ``_()``) and to ``NavItem``, and
+    call ``gettext`` in code, e.g. inside a ``compose`` for ``notify_taxpayer``.
+    """
+
+    def __init__(self, locale_dir: str | Path, domain: str = "messages") -> None:
+        self.locale_dir = Path(locale_dir)
+        self.domain = domain
+        self._loaded: dict[str, gettext.NullTranslations] = {}
+
+    def translations(self, language: str) -> gettext.NullTranslations:
+        """The catalog object of ``language``."""
+        loaded = self._loaded.get(language)
+        if loaded is None:
+            loaded = i18n.compile_catalog(self.locale_dir, self.domain, language)
+            loaded.add_fallback(i18n.translations(language))
+            self._loaded[language] = loaded
+        return loaded
+
+    def gettext(self, language: str, message: str, **values: Any) -> str:
+        """``message`` in ``language``, with ``%(name)s`` values filled in."""
+        text = self.translations(language).gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, language: str, singular: str, plural: str, n: int, **values: Any) -> str:
+        """The singular or plural form for ``n`` (``%(num)d`` is ``n``)."""
+        values.setdefault("num", n)
+        return self.translations(language).ngettext(singular, plural, n) % values
