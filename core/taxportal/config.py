@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from taxportal import file_types
+
 ENV_PREFIX = "TAXPORTAL_"
 DEFAULT_CONFIG_FILE = "taxportal.toml"
 DEFAULT_PLUGINS = ["notify_email", "notify_sms", "storage_local"]
@@ -93,18 +95,6 @@ class ThrottleSettings(_Section):
 
 
 UPLOAD_TYPES = ["pdf", "jpeg", "png", "heic", "tiff"]  # judged by content; "heic" covers HEIF
-# how a firm may write a type in allowed_types -> the kind the upload service judges
-UPLOAD_TYPE_NAMES = {
-    **{kind: kind for kind in ("pdf", "jpeg", "png", "heic", "heif", "tiff")},
-    "jpg": "jpeg",
-    "tif": "tiff",
-    "application/pdf": "pdf",
-    "image/jpeg": "jpeg",
-    "image/png": "png",
-    "image/heic": "heic",
-    "image/heif": "heif",
-    "image/tiff": "tiff",
-}
 
 
 class UploadSettings(_Section):
@@ -120,9 +110,9 @@ class UploadSettings(_Section):
         """Each type by its name or MIME type; an unknown one would silently refuse files."""
         kinds = []
         for name in written:
-            kind = UPLOAD_TYPE_NAMES.get(name.strip().lower())
+            kind = file_types.upload_kind(name)
             if kind is None:
-                known = ", ".join(sorted({k for k in UPLOAD_TYPE_NAMES if "/" not in k}))
+                known = ", ".join(sorted([*file_types.UPLOAD_KINDS, *file_types.ALIASES]))
                 raise ValueError(f"unknown file type {name!r}: use {known} (or a MIME type)")
             kinds.append(kind)
         if not kinds:
