@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from taxportal import file_types
 
 ENV_PREFIX = "TAXPORTAL_"
 DEFAULT_CONFIG_FILE = "taxportal.toml"
@@ -98,18 +99,6 @@ class ThrottleSettings(_Section):
 
 
 UPLOAD_TYPES = ["pdf", "jpeg", "png", "heic", "tiff"]  # judged by content; "heic" covers HEIF
-# how a firm may write a type in allowed_types -> the kind the upload service judges
-UPLOAD_TYPE_NAMES = {
-    **{kind: kind for kind in ("pdf", "jpeg", "png", "heic", "heif", "tiff")},
-    "jpg": "jpeg",
-    "tif": "tiff",
-    "application/pdf": "pdf",
-    "image/jpeg": "jpeg",
-    "image/png": "png",
-    "image/heic": "heic",
-    "image/heif": "heif",
-    "image/tiff": "tiff",
-}
 
 
 class UploadSettings(_Section):
@@ -125,9 +114,9 @@ class UploadSettings(_Section):
         """Each type by its name or MIME type; an unknown one would silently refuse files."""
         kinds = []
         for name in written:
-            kind = UPLOAD_TYPE_NAMES.get(name.strip().lower())
+            kind = file_types.upload_kind(name)
             if kind is None:
-                known = ", ".join(sorted({k for k in UPLOAD_TYPE_NAMES if "/" not in k}))
+                known = ", ".join(sorted([*file_types.UPLOAD_KINDS, *file_types.ALIASES]))
                 raise ValueError(f"unknown file type {name!r}: use {known} (or a MIME type)")
             kinds.append(kind)
         if not kinds:
@@ -165,13 +154,13 @@ class AppConfig:
         core: CoreSettings,
         raw: dict[str, Any],
         file_raw: dict[str, Any],
-        env_text: dict[str, dict[str, str]],
+        env: dict[str, str],
         source: str,
     ) -> None:
         self.core = core
         self.raw = raw
         self.file_raw = file_raw  # kept apart to tell values written in the file from env ones
-        self.env_text = env_text  # unparsed env values: secrets are taken verbatim
+        self.env = env  # read again for each plugin's section, with its model
         self.source = source
         self._plugin_settings: dict[str, BaseModel] = {}
 
@@ -195,9 +184,10 @@ class AppConfig:
 
     def validate_plugin_section(self, section: str, model: type[BaseModel]) -> BaseModel:
         _refuse_secrets_in_file(model, self.file_raw.get(section, {}), self.source, section)
-        values = _with_verbatim_secrets(
-            model, self.raw.get(section, {}), self.env_text.get(section, {})
-        )
+        from taxportal.config_env import env_values  # pydantic-settings: not for --help
+
+        env = env_values({section: model}, self.env)
+        values = _merge(self.file_raw, env).get(section, {})
         settings = _validate(model, values, self.source, section)
         self._plugin_settings[section] = settings
         return settings
@@ -209,7 +199,8 @@ def load_config(
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AppConfig:
     """Read the TOML file (if any), apply environment and explicit overrides, validate."""
-    env = os.environ if env is None else env
+    # only ours, as a dict: the config is pickled for `serve --workers`, and keeps no other secret
+    env = {k: v for k, v in (os.environ if env is None else env).items() if _ours(k)}
     explicit = path is not None
     file_path = Path(path) if explicit else Path(DEFAULT_CONFIG_FILE)
     file_raw: dict[str, Any] = {}
@@ -225,58 +216,27 @@ def load_config(
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: '{section}' must be a [section], not a value")
 
-    env_text = _env_values(env)
-    raw = _merge(
-        file_raw,
-        {s: {k: _parse_env_value(v) for k, v in vals.items()} for s, vals in env_text.items()},
-    )
+    sections = {name: field.annotation for name, field in CoreSettings.model_fields.items()}
+    from taxportal.config_env import env_values  # pydantic-settings: not for --help
+
+    raw = _merge(file_raw, env_values(sections, env))
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
 
     _refuse_secrets_in_file(SecuritySettings, file_raw.get("security", {}), source, "security")
-    raw["security"] = _with_verbatim_secrets(
-        SecuritySettings, raw.get("security", {}), env_text.get("security", {})
-    )
     core = _validate(CoreSettings, raw, source, None)
-    return AppConfig(core, raw, file_raw, env_text, source)
+    return AppConfig(core, raw, file_raw, env, source)
 
 
-def _env_values(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    values: dict[str, dict[str, str]] = {}
-    for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        section, _, field = name[len(ENV_PREFIX) :].partition("__")
-        values.setdefault(section.lower(), {})[field.lower()] = value
-    return values
+def _ours(name: str) -> bool:
+    return name.upper().startswith(ENV_PREFIX)
 
 
 def _is_secret(field: Any) -> bool:
     return "SecretStr" in str(field.annotation)
 
 
-def _with_verbatim_secrets(
-    model: type[BaseModel], values: dict[str, Any], env_text: dict[str, str]
-) -> dict[str, Any]:
-    # A secret such as "[abc" must reach the model as typed, not parsed as JSON.
-    merged = dict(values)
-    for name, field in model.model_fields.items():
-        if _is_secret(field) and name in env_text:
-            merged[name] = env_text[name]
-    return merged
-
-
-def _parse_env_value(value: str) -> Any:
-    # Lists and numbers may be written as JSON; anything else is a plain string.
-    if value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _merge(base: dict[str, Any], extra: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
     for section, values in extra.items():
         merged.setdefault(section, {}).update(values)

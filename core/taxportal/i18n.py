@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -83,6 +84,28 @@ def choose_language(
         if code:
             return code
     return from_accept_language(accept_language) or DEFAULT_LANGUAGE
+
+
+def install_gettext(env: jinja2.Environment) -> None:
+    """`_()` and `{% trans %}` translate into the context's `lang` (one env, many languages),
+    through the page's `plugin_catalog` first when a plugin's page brings its own: pages
+    (web.rendering) and messages (services.messages) share it."""
+
+    def _catalog(context: Any) -> Any:
+        language = context.get("lang", DEFAULT_LANGUAGE)
+        own = context.get("plugin_catalog")
+        return own.translations(language) if own else translations(language)
+
+    # Jinja's newstyle wrapper fills in %(name)s values itself: only translate here.
+    @jinja2.pass_context
+    def _gettext(context: Any, message: str) -> str:
+        return _catalog(context).gettext(message)
+
+    @jinja2.pass_context
+    def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
+        return _catalog(context).ngettext(singular, plural, n)
+
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def N_(message: str) -> str:

@@ -195,12 +195,12 @@ async def test_ids_beyond_the_database_are_404_on_every_id_route(api: Api):
 
 
 async def test_a_bug_under_api_is_a_json_500_with_a_reference(api: Api, monkeypatch):
-    from taxportal.services import returns as returns_service
+    from taxportal.services import client_list
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(returns_service, "list_clients", broken)
+    monkeypatch.setattr(client_list, "page", broken)
     status, answer, _ = await api.call("GET", "/api/v1/returns")
     assert status == 500 and answer["error"] == "internal error"
     assert set(answer) == {"error", "reference"}

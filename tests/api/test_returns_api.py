@@ -257,3 +257,6 @@ async def test_portal_status_and_email_sent_follow_the_console(api: Api):
     assert sent.status == 303
     _, body, _ = await api.call("GET", f"/api/v1/returns/{return_id}")
     assert body["portal_status"] == "invited" and body["email_sent"] == "sent_text"
+    # the list (services.client_list, SQL) says what the return's own page (models) says
+    _, listing, _ = await api.call("GET", "/api/v1/returns")
+    assert listing["items"] == [body]

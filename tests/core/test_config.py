@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,20 @@ def test_plugin_lists_come_from_json_in_the_environment(tmp_path):
         },
     )
     assert config.core.plugins.enabled == ["notify_email"]
+
+
+def test_environment_values_are_checked_by_section_and_field(tmp_path):
+    base = {"TAXPORTAL_SERVER__DATA_DIR": str(tmp_path)}
+    for name, value, where in (
+        ("TAXPORTAL_PLUGINS__ENABLED", "notify_email", "[plugins] enabled"),  # not JSON
+        ("TAXPORTAL_UPLOADS__ALLOWED_TYPES", '["pdf"', "[uploads] allowed_types"),
+        ("TAXPORTAL_SERVER__PORT", "eighty", "[server] port"),
+        ("TAXPORTAL_SERVER__PROT", "9000", "[server] prot"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(f"(defaults) {where}: ")):
+            load_config(None, env={**base, name: value})
+    text = load_config(None, env={**base, "TAXPORTAL_FIRM__NAME": '["Acme", "Sons"]'})
+    assert text.core.firm.name == '["Acme", "Sons"]'  # a text field takes the text as typed
 
 
 def test_a_secret_that_looks_like_json_is_taken_verbatim(tmp_path):

@@ -20,6 +20,7 @@ BABEL_CFG = ROOT / "babel.cfg"
 POT = PACKAGE / "locale" / "messages.pot"
 SPANISH_PO = PACKAGE / "locale" / "es" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = PACKAGE / "web" / "templates"
+MESSAGE_TEMPLATES = PACKAGE / "services" / "message_templates"  # staff/ is English
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}  # `pybabel extract -k N_`
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -31,7 +32,7 @@ def taxpayer_templates() -> list[Path]:
     """What a taxpayer sees: the portal pages, the shared base and error pages, the messages."""
     found = [TEMPLATES / "base.html", TEMPLATES / "error.html"]
     found += sorted((TEMPLATES / "portal").glob("*.html"))
-    found += sorted((TEMPLATES / "messages").glob("*.*"))
+    found += sorted(MESSAGE_TEMPLATES.glob("*.*"))
     return found
 
 

@@ -13,7 +13,6 @@ from tests.i18n.catalog import (
     PACKAGE,
     POT,
     SPANISH_PO,
-    TEMPLATES,
     MsgId,
     extract,
     is_taxpayer_source,
@@ -43,7 +42,7 @@ def test_the_taxpayer_sources_have_strings_to_translate():
         "web/templates/base.html",
         "web/templates/error.html",
         "web/templates/portal/register.html",
-        "web/templates/messages/code.sms.txt",
+        "services/message_templates/code.sms.txt",
         "web/register.py",
         "web/verify.py",
         "services/password_policy.py",
@@ -137,7 +136,7 @@ def test_the_pot_and_the_spanish_catalog_are_up_to_date_with_the_sources(tmp_pat
 @pytest.mark.parametrize("template", taxpayer_templates(), ids=lambda p: p.name)
 def test_taxpayer_templates_have_no_unmarked_text(template: Path):
     """Text a taxpayer reads goes through _() or {% trans %}, or it stays English in Spanish."""
-    relative = template.relative_to(TEMPLATES)
+    relative = template.relative_to(PACKAGE)
     assert unmarked_text(template.read_text(encoding="utf-8")) == [], relative
 
 

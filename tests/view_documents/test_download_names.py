@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from taxportal.services.file_names import typed_name
-from taxportal.services.upload_review import NAME_BYTES, safe_name, unique_names
+from taxportal.services.file_names import NAME_BYTES, WINDOWS_RESERVED, safe_name, typed_name
+from taxportal.services.upload_review import unique_names
 from taxportal.web.file_download import content_disposition, download_headers
 
 HOSTILE = [
@@ -122,7 +122,7 @@ def test_an_unsafe_type_is_a_plain_download_with_every_header() -> None:
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_safe_zip_name_is_one_plain_file_name(name: str) -> None:
-    safe = safe_name(name)
+    safe = safe_name(name, reserved=WINDOWS_RESERVED)
     assert safe and safe not in (".", "..") and safe == safe.strip()
     assert not any(c in safe for c in '/\\:*?"<>|') and safe.isprintable()
     assert len(safe.encode()) <= NAME_BYTES
@@ -130,6 +130,7 @@ def test_a_safe_zip_name_is_one_plain_file_name(name: str) -> None:
 
 def test_long_names_keep_their_extension() -> None:
     assert safe_name("ñ" * 251 + ".pdf").endswith("ñ.pdf")
+    assert safe_name("ñ" * 251, "application/pdf").endswith("ñ.pdf")  # typed, then cut
     assert safe_name("W-2 Acme.pdf") == "W-2 Acme.pdf"
     assert safe_name("1099 ✓ año.jpg") == "1099 ✓ año.jpg"
 

@@ -12,9 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from taxportal.config import AppConfig
-from taxportal.contracts import BusBackend
-from taxportal.hookspecs import hookimpl
+from taxportal.api import AppConfig, BusBackend, hookimpl
 
 log = logging.getLogger(__name__)
 CHANNEL = "taxportal_bus"

@@ -4,7 +4,8 @@ These are the busiest pages of the console, all season long. Building tortoise m
 for a page of 50 returns cost about 2 ms of CPU and the query builder more; the two
 statements below cost about 0.5 ms, so a page is read here with SQL and handed to the
 templates as light rows (``types.SimpleNamespace``) carrying only what they show.
-Filters and sorting are the same as ``returns.list_clients`` (the API's, with models).
+The API's list is this one too (``full=True``): the same filters, sorting and page, with
+the page's returns as models for the API's every field.
 """
 
 from __future__ import annotations
@@ -16,9 +17,21 @@ from typing import Any
 
 from tortoise.backends.base.client import TransactionalDBClient
 
+from taxportal.models import TaxReturn
 from taxportal.services.client_search import Digest, SearchTerm, parse
-from taxportal.services.returns import SORTABLE, ClientPage, ClientRow
+from taxportal.services.returns import ClientPage, ClientRow
 from taxportal.sql import Sql
+
+# names sort by their folded keys ("de la Cruz" before "Support", "García" with "Garcia")
+SORTABLE = {
+    "last_name": ("last_name_key", "first_name_key", "id"),
+    "first_name": ("first_name_key", "last_name_key", "id"),
+    "tax_year": ("tax_year", "last_name_key", "id"),
+    "state": ("state", "last_name_key", "id"),
+    "city": ("city", "last_name_key", "id"),
+    "return_type": ("return_type", "last_name_key", "id"),
+    "updated": ("updated_at", "id"),
+}
 
 COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
     "id",
@@ -62,7 +75,7 @@ def _like(word: str) -> str:
 
 
 def _where(sql: Sql, terms: list[SearchTerm], tax_year: int | None) -> str:
-    """The same filters as returns.list_clients: year, and every search term."""
+    """The filters: year, and every search term (services/client_search.py)."""
     clauses = []
     if tax_year:
         clauses.append(f"tax_year = {sql.param(tax_year)}")
@@ -94,9 +107,11 @@ async def page(
     page: int = 1,
     per_page: int = 50,
     ssn_digest: Digest | None = None,
+    full: bool = False,
 ) -> ClientPage:
     """One page of clients with portal state and new uploads: four statements at most.
-    ``ssn_digest`` (``returns.ssn_digester(core)``) lets a full SSN be searched."""
+    ``ssn_digest`` (``returns.ssn_digester(core)``) lets a full SSN be searched. ``full``
+    (the API) hands each row's return as its ``TaxReturn`` model: one statement more."""
     terms = parse(search, ssn_digest)
     total = await _count(terms, tax_year)
     page = max(1, page)
@@ -120,9 +135,12 @@ async def page(
     if backwards:
         returns.reverse()
     portals = await _portals(sql, [r["id"] for r in returns])
+    models = await _models([r["id"] for r in returns]) if full else {}
     rows = []
     for values in returns:
-        tax_return = SimpleNamespace(**values)
+        tax_return: Any = models.get(values["id"]) if full else SimpleNamespace(**values)
+        if tax_return is None:  # removed since the page was read
+            continue
         found = portals.get(tax_return.id)
         if found is None:
             rows.append(ClientRow(tax_return, None, None))  # type: ignore[arg-type]
@@ -130,6 +148,12 @@ async def page(
             portal, invitation, account, new_uploads = found
             rows.append(ClientRow(tax_return, portal, invitation, account, new_uploads))  # type: ignore[arg-type]
     return ClientPage(rows, total, page, per_page)
+
+
+async def _models(return_ids: list[int]) -> dict[int, TaxReturn]:
+    if not return_ids:
+        return {}
+    return {r.id: r for r in await TaxReturn.filter(id__in=return_ids)}
 
 
 async def _count(terms: list[SearchTerm], tax_year: int | None) -> int:

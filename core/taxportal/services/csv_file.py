@@ -16,6 +16,8 @@ import re
 from collections.abc import AsyncIterable, Iterator
 from pathlib import Path
 
+from taxportal.file_types import SNIFF_BYTES, sniff
+
 MAX_BYTES = 10 * 1024 * 1024
 TOO_LARGE = "the file is larger than 10 MB; split it into smaller files"
 NOT_CSV = "this is not a CSV file"
@@ -25,14 +27,15 @@ UNREADABLE = (
     "the file's text encoding cannot be read: it is neither UTF-8 nor Latin text in "
     "Windows-1252 (Shift-JIS, GB18030, Big5 or Windows-1251, for instance)"
 )
-_SIGNATURES = {
-    b"%PDF": "a PDF document",
-    b"PK\x03\x04": "a ZIP archive or an Excel .xlsx workbook; save it as CSV",
-    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook; save it as CSV",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive",
+# what a file judged by its first bytes (taxportal.file_types) is, told in a refusal
+_DESCRIBED = {
+    "pdf": "a PDF document",
+    "zip": "a ZIP archive or an Excel .xlsx workbook; save it as CSV",
+    "xls": "an old Excel .xls workbook; save it as CSV",
+    "png": "a PNG image",
+    "jpeg": "a JPEG image",
+    "gif": "a GIF image",
+    "gzip": "a gzip archive",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # tab, newlines, VT and FF are text
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
@@ -83,9 +86,9 @@ def decode(data: bytes) -> str:
     """The file's text; binary files and encodings that cannot be read are refused."""
     if not data.strip():
         raise UnusableFile("the file is empty")
-    for signature, kind in _SIGNATURES.items():
-        if data.startswith(signature):
-            raise UnusableFile(f"{NOT_CSV} (it looks like {kind})")
+    described = _DESCRIBED.get(sniff(data[:SNIFF_BYTES]) or "")
+    if described:
+        raise UnusableFile(f"{NOT_CSV} (it looks like {described})")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")

@@ -240,11 +240,11 @@ async def _upsert_chunk(
     for row, digest in zip(chunk, digests, strict=True):
         current = existing.get((row.fields.tax_year, digest))
         fields = _merged(row.fields, current, present)
-        values = returns_service._column_values(core, fields)  # the same columns as upsert
+        values = returns_service.column_values(core, fields)  # the same columns as upsert
         if current is None:
             new.append(TaxReturn(**values))
             outcomes.append("created")
-        elif returns_service._changed(current, values, fields):
+        elif returns_service.has_changed(current, values, fields):
             values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
             values["updated_at"] = now
             for name, value in values.items():

@@ -66,7 +66,7 @@ async def spool(data_dir: Path, chunks: AsyncIterator[bytes], max_bytes: int) ->
         async for chunk in chunks:
             if not chunk:
                 continue
-            if size == 0 and len(chunk) >= len(pdf_check.PDF_MAGIC):
+            if size == 0 and len(chunk) >= pdf_check.HEAD_BYTES:
                 if not pdf_check.looks_like_pdf(chunk):
                     raise pdf_check.PdfProblem(
                         "not_pdf", "This file is not a PDF (judged by its content, not its name)."

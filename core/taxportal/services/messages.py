@@ -13,7 +13,7 @@ from taxportal.contracts import OutgoingMessage
 from taxportal.i18n import N_
 from taxportal.models import TaxpayerAccount, TaxReturn
 
-_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "messages"
+_TEMPLATES = Path(__file__).resolve().parent / "message_templates"  # staff/ holds English ones
 SUBJECTS = {
     "invitation": N_("Your secure portal has been created"),
     "code": N_("Your security code"),
@@ -25,8 +25,6 @@ SUBJECTS = {
 
 
 def _environment() -> jinja2.Environment:
-    from taxportal.web.rendering import install_gettext
-
     env = jinja2.Environment(  # HTML templates are autoescaped below
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
@@ -34,7 +32,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
-    install_gettext(env)
+    i18n.install_gettext(env)
     return env
 
 

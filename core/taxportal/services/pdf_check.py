@@ -10,7 +10,9 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-PDF_MAGIC = b"%PDF-"
+from taxportal import file_types
+
+HEAD_BYTES = file_types.SNIFF_BYTES  # what looks_like_pdf needs to judge
 TAIL_BYTES = 1024  # readers accept %%EOF within the last KB, as Acrobat does
 # pypdf logs every repair it makes; the refusal we raise is the one message that matters
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -26,7 +28,8 @@ class PdfProblem(Exception):
 
 
 def looks_like_pdf(head: bytes) -> bool:
-    return head.startswith(PDF_MAGIC)
+    """Whether the first ``HEAD_BYTES`` (or the whole, shorter, file) are a PDF's."""
+    return file_types.sniff(head) == "pdf"
 
 
 def inspect(path: Path) -> int:
@@ -35,7 +38,7 @@ def inspect(path: Path) -> int:
     if size == 0:
         raise PdfProblem("empty", "The file is empty.")
     with path.open("rb") as handle:
-        head = handle.read(len(PDF_MAGIC))
+        head = handle.read(HEAD_BYTES)
         handle.seek(max(0, size - TAIL_BYTES))
         tail = handle.read()
     if not looks_like_pdf(head):

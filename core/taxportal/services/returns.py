@@ -1,4 +1,5 @@
-"""Returns: upsert keyed by tax year + SSN, edit, and the File Viewer's list."""
+"""Returns: upsert keyed by tax year + SSN, edit, the year filter, and the client lists' row
+types (the lists themselves are read in services.client_list)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,15 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
-from tortoise.functions import Count
 
 from taxportal.bus import atomic
 from taxportal.context import Core
-from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
+from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
-from taxportal.services.client_search import Digest, parse
+from taxportal.services.client_search import Digest
 from taxportal.services.return_fields import ReturnFields
 from taxportal.text import fold_name
 
-# names sort by their folded keys ("de la Cruz" before "Support", "García" with "Garcia")
-SORTABLE = {
-    "last_name": ("last_name_key", "first_name_key", "id"),
-    "first_name": ("first_name_key", "last_name_key", "id"),
-    "tax_year": ("tax_year", "last_name_key", "id"),
-    "state": ("state", "last_name_key", "id"),
-    "city": ("city", "last_name_key", "id"),
-    "return_type": ("return_type", "last_name_key", "id"),
-    "updated": ("updated_at", "id"),
-}
 PLAIN_FIELDS = (
     "tax_year return_type efile_status first_name last_name primary_email secondary_email "
     "mobile_phone address city state zip_code spouse_first_name spouse_last_name language"
@@ -49,7 +38,10 @@ class MissingSsn(ValueError):
     """Upserts from a tax program are keyed by SSN, so they must carry one."""
 
 
-def _column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
+def column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
+    """Every column a return's fields are stored in: plain fields, SSNs encrypted with their
+    digest and last four, the search text and the folded name keys. Whoever writes returns
+    (upsert, create, update, the CSV import's bulk writes) stores exactly these."""
     values: dict[str, Any] = {name: getattr(fields, name) for name in PLAIN_FIELDS}
     cipher = core.cipher
     if fields.ssn:
@@ -94,7 +86,9 @@ async def find_by_key(core: Core, tax_year: int, ssn: str) -> TaxReturn | None:
     return await TaxReturn.get_or_none(tax_year=tax_year, ssn_digest=ssn_digest(core, ssn))
 
 
-def _changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnFields) -> bool:
+def has_changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnFields) -> bool:
+    """Whether storing ``values`` (``column_values(core, fields)``) would change ``existing``:
+    an upsert of the same data is "unchanged" and writes nothing."""
     for name in PLAIN_FIELDS:
         if getattr(existing, name) != values[name]:
             return True
@@ -113,7 +107,7 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
     """
     if not fields.ssn:
         raise MissingSsn("ssn: required (returns are matched by tax year and SSN)")
-    values = _column_values(core, fields)
+    values = column_values(core, fields)
     try:
         tax_return, outcome = await _upsert_once(values, fields)
     except IntegrityError:  # created by another request since this one looked
@@ -132,7 +126,7 @@ async def _upsert_once(values: dict[str, Any], fields: ReturnFields) -> tuple[Ta
         )
         if existing is None:
             return await TaxReturn.create(**values), "created"
-        if not _changed(existing, values, fields):
+        if not has_changed(existing, values, fields):
             return existing, "unchanged"
         values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
         await TaxReturn.filter(id=existing.id).update(**values)
@@ -145,7 +139,7 @@ async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
     if fields.ssn and await find_by_key(core, fields.tax_year, fields.ssn):
         raise ValueError(duplicate)
     try:  # the unique key decides between two adds of one return at once
-        tax_return = await TaxReturn.create(**_column_values(core, fields))
+        tax_return = await TaxReturn.create(**column_values(core, fields))
     except IntegrityError:
         raise ValueError(duplicate) from None
     await activity.record("return_created", actor=actor, subject=f"return:{tax_return.id}")
@@ -156,7 +150,7 @@ async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
 async def update(core: Core, return_id: int, fields: ReturnFields, actor: str) -> TaxReturn:
     """Replace one return's fields; an empty SSN keeps the one on file."""
     tax_return = await get(return_id)
-    values = _column_values(core, fields)
+    values = column_values(core, fields)
     taken = f"ssn: another {fields.tax_year} return has this SSN"
     if fields.ssn:
         other = await find_by_key(core, fields.tax_year, fields.ssn)
@@ -225,95 +219,6 @@ class ClientPage:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
-
-
-async def list_clients(
-    *,
-    search: str = "",
-    tax_year: int | None = None,
-    sort: str = "last_name",
-    descending: bool = False,
-    page: int = 1,
-    per_page: int = 50,
-    ssn_digest: Digest | None = None,
-) -> ClientPage:
-    """One page of the File Viewer, with portal state and new uploads, in six queries whatever
-    the page size. ``ssn_digest`` (``ssn_digester(core)``) lets a full SSN be searched.
-
-    The API's list, with full models; the console's pages read theirs with SQL
-    (services.client_list), with the same filters and sorting.
-    """
-    query = TaxReturn.all()
-    if tax_year:
-        query = query.filter(tax_year=tax_year)
-    for term in parse(search, ssn_digest):  # see services/client_search.py
-        if term.ssn_digest:
-            query = query.filter(ssn_digest=term.ssn_digest)
-        elif term.ssn_last4:
-            query = query.filter(Q(search_text__contains=term.text) | Q(ssn_last4=term.ssn_last4))
-        else:
-            query = query.filter(search_text__contains=term.text)
-    order = SORTABLE.get(sort, SORTABLE["last_name"])
-    if descending:
-        order = tuple(f"-{name}" for name in order)
-    total = await query.count()
-    page = max(1, page)
-    query = query.order_by(*order).offset((page - 1) * per_page).limit(per_page)
-    returns = await query
-    portals = {
-        p.tax_return_id: p  # type: ignore[attr-defined]
-        for p in await Portal.filter(tax_return_id__in=[r.id for r in returns])
-    }
-    newest: dict[int, Invitation] = {}
-    if portals:
-        invitations = await Invitation.filter(
-            portal_id__in=[p.id for p in portals.values()], sent_at__isnull=False
-        ).order_by("id")
-        for invitation in invitations:
-            newest[invitation.portal_id] = invitation  # type: ignore[attr-defined]
-    accounts = (
-        {
-            a.portal_id: a  # type: ignore[attr-defined]
-            for a in await TaxpayerAccount.filter(portal_id__in=[p.id for p in portals.values()])
-        }
-        if portals
-        else {}
-    )
-    new_uploads = await _new_uploads([p.id for p in portals.values()])
-    rows = []
-    for r in returns:
-        portal = portals.get(r.id)
-        if portal is None:
-            rows.append(ClientRow(r, None, None))
-        else:
-            rows.append(
-                ClientRow(
-                    r,
-                    portal,
-                    newest.get(portal.id),
-                    accounts.get(portal.id),
-                    new_uploads.get(portal.id, 0),
-                )
-            )
-    return ClientPage(rows, total, page, per_page)
-
-
-async def _new_uploads(portal_ids: list[int]) -> dict[int, int]:
-    """Unreviewed uploads per portal, for this page's portals only: one grouped query."""
-    if not portal_ids:
-        return {}
-    counts = (
-        await UploadedFile.filter(
-            portal_id__in=portal_ids,
-            reviewed_at__isnull=True,
-            deleted_at__isnull=True,
-            state="stored",
-        )
-        .annotate(new=Count("id"))
-        .group_by("portal_id")
-        .values_list("portal_id", "new")
-    )
-    return {int(portal_id): int(new) for portal_id, new in counts}
 
 
 async def tax_years() -> list[int]:

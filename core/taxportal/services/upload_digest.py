@@ -28,8 +28,8 @@ from taxportal.services import activity
 log = logging.getLogger(__name__)
 EVERY = dt.timedelta(hours=1)  # at most one digest per client in this time
 CHECK_SECONDS = 60.0  # how often each server process looks for due digests
-# messages to staff are English, like the console (templates/messages/ are the taxpayers')
-_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "staff" / "messages"
+# messages to staff are English, like the console (the folder's others are the taxpayers')
+_TEMPLATES = Path(__file__).resolve().parent / "message_templates" / "staff"
 _env = jinja2.Environment(  # plain text only: nothing is escaped for HTML
     loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
     autoescape=False,  # noqa: S701

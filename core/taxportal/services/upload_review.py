@@ -9,7 +9,6 @@ the files in the shape the preparer's page and the zip need.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,12 +18,10 @@ from taxportal.context import Core
 from taxportal.models import Portal, TaxReturn, UploadedFile
 from taxportal.services import uploads
 from taxportal.services.document_access import Principal, portal_id_of
-from taxportal.services.file_names import typed_name
+from taxportal.services.file_names import WINDOWS_RESERVED, safe_name
 
 NotFound = uploads.NotFound
 STORED_TYPES = ("application/pdf", "image/")  # already compressed: deflating gains nothing
-NAME_BYTES = 200  # most file systems allow 255 bytes per name: keep room for " (12)"
-UNSAFE = set('/\\:*?"<>|')  # path separators, and what Windows refuses in a name
 
 
 @dataclass
@@ -63,32 +60,13 @@ async def mark_reviewed(principal: Principal, return_id: int, file_ids: list[int
     return await uploads.mark_reviewed(principal, portal_id, file_ids)
 
 
-def safe_name(file_name: str, fallback: str = "file") -> str:
-    """A name that is one plain file name on any system: no folders, no controls, no
-    reserved characters, not only dots, at most ``NAME_BYTES`` bytes of UTF-8."""
-    name = "".join(
-        "_" if c in UNSAFE or unicodedata.category(c)[0] == "C" else c
-        for c in unicodedata.normalize("NFC", file_name)
-    )
-    name = name.strip().strip(".").strip()  # "..", " x ", "x." are trouble on some systems
-    if not name:
-        return fallback
-    if len(name.encode()) > NAME_BYTES:
-        stem, dot, ext = name.rpartition(".")
-        ext = dot + ext if dot and 0 < len(ext.encode()) <= 16 else ""
-        stem = name[: len(name) - len(ext)] if ext else name
-        while len((stem + ext).encode()) > NAME_BYTES:
-            stem = stem[:-1]
-        name = stem.rstrip() + ext
-    return name
-
-
 def unique_names(names: list[str]) -> list[str]:
-    """Safe names, each once: later duplicates (any letter case) become "w2 (2).pdf"."""
+    """Names safe in a zip on any system, each once: later duplicates (any letter case)
+    become "w2 (2).pdf"."""
     taken: set[str] = set()
     result = []
     for original in names:
-        name = safe_name(original)
+        name = safe_name(original, reserved=WINDOWS_RESERVED)
         stem, dot, ext = name.rpartition(".")
         if not dot or not stem:
             stem, dot, ext = name, "", ""
@@ -139,7 +117,9 @@ async def zip_chunks(
     # no tell()/seek() on the sink: zipfile writes sizes after each entry (data descriptors)
     archive = zipfile.ZipFile(sink, "w", allowZip64=True)  # type: ignore[arg-type]
     # each ends with the extension of its judged type: no "W-2.bat" that is a PDF
-    names = unique_names([typed_name(safe_name(f.file_name), f.content_type) for f in files])
+    names = unique_names(
+        [safe_name(f.file_name, f.content_type, reserved=WINDOWS_RESERVED) for f in files]
+    )
     for name, listed in zip(names, files, strict=True):
         try:
             row, chunks = await uploads.open_stream(core, principal, portal_id, listed.id)
@@ -158,4 +138,5 @@ async def zip_chunks(
 def archive_name(tax_return: TaxReturn) -> str:
     """e.g. "Evans Angela 2025 uploads.zip"."""
     who = " ".join(p for p in (tax_return.last_name, tax_return.first_name) if p)
-    return safe_name(f"{who} {tax_return.tax_year} uploads.zip", "uploads.zip")
+    name = f"{who} {tax_return.tax_year} uploads.zip"
+    return safe_name(name, "application/zip", reserved=WINDOWS_RESERVED, fallback="uploads")

@@ -12,26 +12,20 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 
+from taxportal import file_types
 from taxportal.config import AppConfig
 from taxportal.contracts import StorageBackend
+from taxportal.file_types import sniff
 from taxportal.text import has_control
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 NAME_MAX = 255
-SNIFF_BYTES = 12
+SNIFF_BYTES = file_types.SNIFF_BYTES
 HASH_BATCH = 1024 * 1024  # SHA-256 is hashed on a thread a MiB at a time, beside the I/O
-HEIF_BRANDS = {b"heic": "heic", b"heix": "heic", b"hevc": "heic", b"mif1": "heif", b"msf1": "heif"}
 # kind (as written in [uploads] allowed_types) -> the content type recorded
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "heic": "image/heic",
-    "heif": "image/heif",
-    "tiff": "image/tiff",
-}
+CONTENT_TYPES = {kind: file_types.mime_type(kind) for kind in file_types.UPLOAD_KINDS}
 
 
 class UploadError(Exception):
@@ -48,31 +42,14 @@ def quota_error() -> UploadError:
     return UploadError("quota", "There is no room left in My Files for this file.")
 
 
-def sniff(head: bytes) -> str | None:
-    """The kind of file the first bytes say it is ("pdf", "jpeg", ...), or None."""
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG"):
-        return "png"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        return HEIF_BRANDS.get(head[8:12])
-    return None
-
-
 def allowed_kinds(config: AppConfig) -> list[str]:
     """The accepted kinds ("pdf", "jpeg", ...), each once, in the order [uploads]
     allowed_types lists them (written as a kind or a MIME type); "heic" brings "heif" (one
     family: "HEIC/HEIF"). The service judges by it, the page's picker and texts show it."""
-    by_mime = {mime: kind for kind, mime in CONTENT_TYPES.items()}
     kinds: list[str] = []
     for written in config.core.uploads.allowed_types:
-        name = written.strip().lower()
-        kind = by_mime.get(name, name)
-        if kind in CONTENT_TYPES and kind not in kinds:
+        kind = file_types.upload_kind(written)
+        if kind is not None and kind not in kinds:
             kinds.append(kind)
     if "heic" in kinds and "heif" not in kinds:
         kinds.append("heif")

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 
 from taxportal.models import TaxReturn
+from taxportal.services import client_list
 from taxportal.services import returns as returns_service
 from taxportal.services.return_fields import ReturnFields, field_errors
 from taxportal.web import api_documents
@@ -40,12 +41,13 @@ async def openapi_document(request: web.Request) -> web.StreamResponse:
 
 @api_view
 async def list_returns(request: web.Request) -> web.Response:
-    result = await returns_service.list_clients(
+    result = await client_list.page(
         search=query_text(request, "q", 100),
         tax_year=query_int(request, "tax_year", None, 2000, 9999),
         page=query_int(request, "page", 1, 1, 1_000_000) or 1,
         per_page=query_int(request, "per_page", 50, 1, 200) or 50,
         ssn_digest=returns_service.ssn_digester(request.app[CORE]),
+        full=True,
     )
     return web.json_response(
         {

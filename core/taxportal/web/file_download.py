@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import logging
 import string
-import unicodedata
 from collections.abc import AsyncIterable
 from urllib.parse import quote
 
 from aiohttp import web
 
-from taxportal.services.file_names import typed_name
-from taxportal.services.upload_review import NAME_BYTES  # as in the zip: room for " (2)"
+from taxportal.services.file_names import safe_name
 
 log = logging.getLogger(__name__)
 SAFE_TYPES = ("application/pdf", "image/", "application/zip")  # uploads are sniffed on arrival
@@ -24,31 +22,10 @@ CSP = "sandbox; default-src 'none'; object-src 'none'; base-uri 'none'; frame-an
 FALLBACK_CHARS = frozenset(string.ascii_letters + string.digits + " .-_()+,=@[]~")
 
 
-def download_name(name: str, content_type: str = "") -> str:
-    """The name as the browser is told it: NFC, without controls or bidi/format characters
-    (category C: U+202E cannot turn "fdp.exe" around), path separators as "_", no leading
-    or trailing dots or spaces, ending with the extension of ``content_type``, at most
-    ``NAME_BYTES`` of UTF-8 (a longer name is cut before its extension)."""
-    name = "".join(
-        "_" if c in "/\\" else c
-        for c in unicodedata.normalize("NFC", name)
-        if unicodedata.category(c)[0] != "C"
-    ).strip(". ")
-    name = typed_name(name or "file", content_type)
-    if len(name.encode()) > NAME_BYTES:
-        _, dot, ext = name.rpartition(".")
-        ext = dot + ext if dot and len(ext.encode()) <= 16 else ""
-        stem = name[: len(name) - len(ext)]
-        while len((stem + ext).encode()) > NAME_BYTES:
-            stem = stem[:-1]
-        name = stem.rstrip(". ") + ext
-    return name
-
-
 def content_disposition(name: str, inline: bool = False, content_type: str = "") -> str:
     """``inline`` or ``attachment`` with an ASCII fallback of safe characters only and the
     name as UTF-8 in ``filename*`` (percent-encoded): no name can break out of the header."""
-    shown = download_name(name, content_type)
+    shown = safe_name(name, content_type)  # the separators "_"; the rest is encoded below
     fallback = "".join(c if c in FALLBACK_CHARS else "_" for c in shown)
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown, safe='')}"

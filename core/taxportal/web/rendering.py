@@ -51,28 +51,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
         auto_reload=False,  # templates ship with the code: no stat() of each file per page
         bytecode_cache=_COMPILED,
     )
-    install_gettext(env)
-
-
-def install_gettext(env: jinja2.Environment) -> None:
-    """`_()` and `{% trans %}` translate into the page's `lang` (one env, many languages),
-    through the page's `plugin_catalog` first when a plugin's page brings its own."""
-
-    def _catalog(context: Any) -> Any:
-        language = context.get("lang", "en")
-        own = context.get("plugin_catalog")
-        return (own or i18n).translations(language)
-
-    # Jinja's newstyle wrapper fills in %(name)s values itself: only translate here.
-    @jinja2.pass_context
-    def _gettext(context: Any, message: str) -> str:
-        return _catalog(context).gettext(message)
-
-    @jinja2.pass_context
-    def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
-        return _catalog(context).ngettext(singular, plural, n)
-
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    i18n.install_gettext(env)
 
 
 @functools.lru_cache(maxsize=50_000)  # a list page formats the same numbers again and again
