@@ -2,19 +2,27 @@
 
 The message goes to the email or mobile phone the preparer put on the return (as security
 codes do), never to an address a registrant typed. It carries a link to the portal page and
-nothing secret. A failed delivery never undoes a send: the preparer is told instead.
+nothing secret. A failed delivery never undoes a send: a job (``RETRY_KIND``) keeps trying
+with a back-off, and the preparer is told so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from typing import Any
+
 from taxportal.context import Core
-from taxportal.contracts import DeliveryError
+from taxportal.contracts import DeliveryError, JobHandler
+from taxportal.jobs import schedule
 from taxportal.models import TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.document_access import Principal
 from taxportal.services.messages import documents_message, notice_language
 
 CHANNELS = ("email", "sms")
+RETRY_KIND = "documents_notice"
+RETRYING = "retry-"  # notified_by "retry-email": failed now, a job keeps trying
 
 
 class ChannelError(ValueError):
@@ -64,6 +72,12 @@ async def notify_taxpayer(
     try:
         receipt = await core.plugins.notify(message)
     except DeliveryError as exc:
+        # ids only: the job reads the contact and language again when it runs
+        await schedule(
+            RETRY_KIND,
+            {"return_id": tax_return.id, "portal_id": portal_id, "count": count, "sign": sign},
+            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
+        )
         await activity.record(
             "documents_notify_failed",
             actor=principal.actor,
@@ -71,9 +85,9 @@ async def notify_taxpayer(
             address=principal.address,
             channel=channel,
             reason=str(exc),
+            retrying=True,
         )
-        word = "email" if channel == "email" else "text message"
-        return "", f"The documents were sent, but the {word} to the taxpayer failed: {exc}"
+        return RETRYING + channel, ""
     await activity.record(
         "documents_notified",
         actor=principal.actor,
@@ -84,6 +98,40 @@ async def notify_taxpayer(
         notifier=receipt.notifier,
     )
     return channel, ""
+
+
+async def retry_notice(core: Core, payload: dict[str, Any]) -> None:
+    """The job: tell the taxpayer again; a DeliveryError makes the job retry later."""
+    portal_id = int(payload["portal_id"])
+    tax_return = await TaxReturn.get_or_none(id=int(payload["return_id"]))
+    if tax_return is None:  # the client was removed meanwhile: nobody to tell
+        return
+    account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
+    channel = pick_channel(tax_return, account)
+    if not channel:
+        return
+    message = documents_message(
+        core,
+        channel,
+        contact_of(tax_return, channel),
+        notice_language(tax_return, account),
+        first_name=tax_return.first_name,
+        count=int(payload.get("count", 1)),
+        sign=bool(payload.get("sign", False)),
+    )
+    receipt = await core.plugins.notify(message)
+    await activity.record(
+        "documents_notified",
+        subject=f"portal:{portal_id}",
+        channel=channel,
+        language=message.language,
+        notifier=receipt.notifier,
+        retried=True,
+    )
+
+
+def retry_handler(core: Core) -> JobHandler:
+    return JobHandler(RETRY_KIND, functools.partial(retry_notice, core), max_attempts=10)
 
 
 async def set_channel(principal: Principal, channel: str) -> None:

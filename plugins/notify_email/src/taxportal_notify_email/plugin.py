@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taxportal import hookimpl
-from taxportal.contracts import DeliveryReceipt, Notifier, OutgoingMessage, PluginSettings
+from taxportal.contracts import BackendOffer, DeliveryReceipt, OutgoingMessage, PluginSettings
 from taxportal_notify_email.message import build_email
 from taxportal_notify_email.outbox import Outbox
 from taxportal_notify_email.settings import SECTION, EmailSettings
@@ -26,8 +26,16 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_notifiers(config: AppConfig) -> list[Notifier]:
-    return [EmailNotifier(config.plugin_settings(SECTION), config.data_dir)]
+def taxportal_notifiers(config: AppConfig) -> list[BackendOffer]:
+    # built only when configuration picks it for email
+    return [
+        BackendOffer(
+            NAME,
+            lambda: EmailNotifier(config.plugin_settings(SECTION), config.data_dir),
+            channel="email",
+            description="email over SMTP, or into an outbox folder",
+        )
+    ]
 
 
 class EmailNotifier:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from taxportal import hookimpl
-from taxportal.contracts import PluginSettings, StorageBackend
-from taxportal_storage_local.backend import LocalStorage
+from taxportal.contracts import BackendOffer, PluginSettings
+from taxportal_storage_local.backend import NAME, LocalStorage
 from taxportal_storage_local.settings import SECTION, LocalStorageSettings
 
 if TYPE_CHECKING:
@@ -19,6 +19,10 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend]:
+def taxportal_storage_backends(config: AppConfig) -> list[BackendOffer]:
+    return [BackendOffer(NAME, lambda: _build(config), description="files on this disk")]
+
+
+def _build(config: AppConfig) -> LocalStorage:
     settings: LocalStorageSettings = config.plugin_settings(SECTION)
-    return [LocalStorage(settings.resolve(config.data_dir), settings.stale_minutes)]
+    return LocalStorage(settings.resolve(config.data_dir), settings.stale_minutes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from taxportal import hookimpl
-from taxportal.contracts import PluginSettings, StorageBackend
-from taxportal_storage_s3.backend import S3Storage
+from taxportal.contracts import BackendOffer, PluginSettings
+from taxportal_storage_s3.backend import NAME, S3Storage
 from taxportal_storage_s3.settings import SECTION, S3StorageSettings
 
 if TYPE_CHECKING:
@@ -19,5 +19,12 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend]:
-    return [S3Storage(config.plugin_settings(SECTION))]
+def taxportal_storage_backends(config: AppConfig) -> list[BackendOffer]:
+    # the client is built only when configuration picks S3
+    return [
+        BackendOffer(
+            NAME,
+            lambda: S3Storage(config.plugin_settings(SECTION)),
+            description="objects in an S3-compatible bucket",
+        )
+    ]
