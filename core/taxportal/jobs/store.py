@@ -80,10 +80,12 @@ async def insert(
 
 def _claimable(sql: Sql, kinds: Sequence[str], at: int) -> str:
     """Due and queued, or running under a lease that expired (its process died)."""
+    # placeholders are made in the order they appear (SQLite's are positional)
+    listed = sql.params(kinds)
     now = sql.param(at)
     expired = sql.param(at)
     return (
-        f"kind IN ({sql.params(kinds)}) AND attempts < max_attempts AND ("
+        f"kind IN ({listed}) AND attempts < max_attempts AND ("
         f"(state = '{QUEUED}' AND run_after <= {now})"
         f" OR (state = '{RUNNING}' AND locked_until < {expired}))"
     )
@@ -183,7 +185,7 @@ async def release(job: ClaimedJob, worker: str) -> None:
 async def fail_abandoned() -> int:
     """A job whose lease expired with no attempt left (its process died every time) fails."""
     sql = Sql()
-    at, again = sql.param(now_ms()), sql.param(now_ms())
+    again, at = sql.param(now_ms()), sql.param(now_ms())  # in the order they appear
     rows = await sql.rows(
         f"UPDATE job SET state = '{FAILED}', last_error = 'the worker stopped during the job',"
         f" locked_by = NULL, locked_until = NULL, updated_at = {again}"
