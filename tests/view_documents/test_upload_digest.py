@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from taxportal.contracts import DeliveryError
-from taxportal.models import ActivityEntry, Portal, StaffUser, UploadedFile
+from taxportal.jobs import Worker, store
+from taxportal.models import ActivityEntry, Job, Portal, StaffUser, UploadedFile
 from taxportal.services import staff as staff_service
+from taxportal.services import upload_digest
 from taxportal.services.upload_digest import send_due_digests
 from tests.support import ADMIN_EMAIL, SENTINEL_SSN
 from tests.view_documents.conftest import JPEG, PDF, PNG, seed_client
@@ -152,3 +154,25 @@ async def test_two_concurrent_rounds_send_once(staff_client, core_of, seed):
 
     assert sum(results) == 3
     assert len(outbox(core)) == 3
+
+
+async def test_the_digest_runs_as_a_periodic_job(staff_client, core_of, seed):
+    core = core_of(staff_client)
+    client = await seed()
+    await client.upload(core, "w2.pdf", PDF)
+    [job] = await Job.filter(kind=upload_digest.KIND)  # one for the site, made at start
+    assert job.key == upload_digest.KIND and job.every_ms == 60_000
+    await Job.filter(id=job.id).update(run_after=0)  # its minute is up
+
+    worker = Worker(core.jobs, name="test")
+    await worker.run_due()  # (or the app's own worker took it first: either sends once)
+    for _ in range(250):
+        if outbox(core):
+            break
+        await asyncio.sleep(0.02)
+
+    assert len(outbox(core)) == 1
+    job = await Job.get(id=job.id)  # still there, for the next round
+    assert job.state == "queued" and job.run_after > store.now_ms() + 50_000
+    await upload_digest.ensure_scheduled()  # every process ensures it: still one
+    assert await Job.filter(kind=upload_digest.KIND).count() == 1
