@@ -54,7 +54,7 @@ async def troubled() -> list[TroubledJob]:
 
 
 async def retry(job_id: int, actor: str, address: str) -> bool:
-    """"Retry now": due at once with its attempts counted from zero; False when there is
+    """Retry now: due at once with its attempts counted from zero; False when there is
     no such waiting or failed job (it ran meanwhile, or is running)."""
     done = await store.retry_now(job_id)
     if done:
