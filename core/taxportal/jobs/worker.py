@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import socket
+import time
 
 from taxportal.contracts import DeliveryError
 from taxportal.jobs import store
@@ -23,6 +24,7 @@ from taxportal.services.return_fields import redact_ssn_like
 
 log = logging.getLogger(__name__)
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a security code or an SSN without dashes
+SWEEP_SECONDS = 30.0  # how often abandoned jobs are looked for (a write, even when idle)
 
 
 def worker_name() -> str:
@@ -56,11 +58,14 @@ class Worker:
         self.grace_seconds = grace_seconds
         self.name = name or worker_name()
         self._stopping = asyncio.Event()
+        self._swept_at = -SWEEP_SECONDS
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> bool:
         """Claim and run one due job; False when none was due."""
-        await store.fail_abandoned()
+        if time.monotonic() - self._swept_at >= SWEEP_SECONDS:
+            self._swept_at = time.monotonic()
+            await store.fail_abandoned()
         job = await store.claim(self.handlers.kinds(), self.name, self.lease_ms)
         if job is None:
             return False
