@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient
 
 from taxportal import i18n
 from taxportal.jobs import store
-from taxportal.models import ActivityEntry, Job
+from taxportal.models import ActivityEntry, Job, TaxReturn
 from taxportal.services import staff as staff_service
 from tests.support import csrf_from, sign_in
 
@@ -78,3 +78,14 @@ async def test_a_preparer_is_refused(
     assert response.status == 403
     assert (await Job.get(id=job.id)).state == "failed"
     assert 'href="/staff/jobs"' not in await (await preparer.get("/staff/")).text()
+
+
+async def test_the_preparer_reads_that_the_notice_is_retried(staff_client: TestClient) -> None:
+    tax_return = await TaxReturn.create(tax_year=2025, last_name="Diaz")
+    page = await (
+        await staff_client.get(
+            f"/staff/returns/{tax_return.id}/documents?done=sent&n=1&told=retry-email"
+        )
+    ).text()
+    assert "1 document sent." in page
+    assert "could not go out yet; we will keep trying" in page

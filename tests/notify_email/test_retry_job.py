@@ -48,7 +48,8 @@ async def test_documents_notice_is_retried_after_smtp_comes_back(started: Any) -
 
     result = await documents.send(core, PREPARER, tax_return.id, [documents.Pick(row.id)])
 
-    assert result.notified_by == "retry-email" and result.notice_problem == ""
+    assert result.notified_by == "" and result.notice_retrying == "email"
+    assert "retried automatically" in result.notice_problem
     job = await Job.get(kind="documents_notice")
     worker = Worker(core.jobs, name="test")
     await Job.filter(id=job.id).update(run_after=0)

@@ -72,7 +72,8 @@ async def test_a_failed_notice_keeps_the_send_and_tells_the_preparer(started: An
     await Portal.create(tax_return=tax_return)
     row = await documents.add(core, PREPARER, tax_return.id, "Form 1040.pdf", chunked(pdf()))
     result = await documents.send(core, PREPARER, tax_return.id, [documents.Pick(row.id)])
-    assert result.notified_by == "retry-email" and result.notice_problem == ""
+    assert result.notified_by == "" and result.notice_retrying == "email"
+    assert "retried automatically" in result.notice_problem
     assert (await PreparerDocument.get(id=row.id)).sent_at is not None
     failed = await ActivityEntry.filter(action="documents_notify_failed").get()
     assert failed.detail["retrying"] is True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from taxportal.context import Core
@@ -22,7 +23,16 @@ from taxportal.services.messages import documents_message, notice_language
 
 CHANNELS = ("email", "sms")
 RETRY_KIND = "documents_notice"
-RETRYING = "retry-"  # notified_by "retry-email": failed now, a job keeps trying
+
+
+@dataclass(frozen=True)
+class Notice:
+    """How a send was told: ``channel`` ("" when not yet), ``problem`` for the preparer,
+    ``retrying``: the channel a job keeps trying after a failed delivery."""
+
+    channel: str
+    problem: str = ""
+    retrying: str = ""
 
 
 class ChannelError(ValueError):
@@ -46,8 +56,8 @@ def pick_channel(tax_return: TaxReturn, account: TaxpayerAccount | None) -> str:
 
 async def notify_taxpayer(
     core: Core, principal: Principal, tax_return: TaxReturn, portal_id: int, count: int, sign: bool
-) -> tuple[str, str]:
-    """One message for one send action. Returns (channel used or "", problem for the preparer)."""
+) -> Notice:
+    """One message for one send action: the channel used, or why not and what is retried."""
     account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
     channel = pick_channel(tax_return, account)
     subject = f"portal:{portal_id}"
@@ -59,7 +69,7 @@ async def notify_taxpayer(
             address=principal.address,
             reason="no_contact",
         )
-        return "", "The taxpayer was not told: the return has no email or mobile phone."
+        return Notice("", "The taxpayer was not told: the return has no email or mobile phone.")
     message = documents_message(
         core,
         channel,
@@ -87,7 +97,13 @@ async def notify_taxpayer(
             reason=str(exc),
             retrying=True,
         )
-        return RETRYING + channel, ""
+        word = "email" if channel == "email" else "text message"
+        return Notice(
+            "",
+            f"The {word} to the taxpayer could not go out yet ({exc}); it is "
+            "retried automatically.",
+            retrying=channel,
+        )
     await activity.record(
         "documents_notified",
         actor=principal.actor,
@@ -97,7 +113,7 @@ async def notify_taxpayer(
         language=message.language,
         notifier=receipt.notifier,
     )
-    return channel, ""
+    return Notice(channel)
 
 
 async def retry_notice(core: Core, payload: dict[str, Any]) -> None:
