@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from taxportal.contracts import DeliveryError
 from taxportal.jobs import schedule, store
 from taxportal.jobs.worker import safe_error
@@ -142,3 +144,20 @@ async def test_jobs_survive_a_restart_and_run_in_the_served_app(
         await asyncio.sleep(0.02)
     assert recorder.ran == [11]
     await client.close()
+
+
+async def test_a_job_scheduled_in_a_rolled_back_transaction_never_exists(started: Any) -> None:
+    await started(**NO_WORKER)
+
+    class Undone(Exception):
+        pass
+
+    try:
+        async with in_transaction():
+            await schedule(KIND, {"n": 1})
+            raise Undone
+    except Undone:
+        pass
+    async with in_transaction():
+        await schedule(KIND, {"n": 2})
+    assert [j.payload["n"] for j in await Job.filter(kind=KIND)] == [2]
