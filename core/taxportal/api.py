@@ -3,7 +3,7 @@
 Everything a plugin needs is here (a test fails when a first-party plugin imports any
 other ``taxportal`` module; its tests may also use ``taxportal.testing``). The guards,
 the access check and the frames are the core's own, so a plugin's page behaves exactly
-as the core's pages do. Jobs join this module as they are built.
+as the core's pages do.
 
 A portal page of a plugin, in the portal frame, with its own catalog and a sidebar item::
 
@@ -48,21 +48,26 @@ from taxportal.bus import atomic
 from taxportal.config import AppConfig, ConfigError
 from taxportal.context import Core
 from taxportal.contracts import (
+    BackendOffer,
     BusBackend,
     Catalog,
+    Closable,
     DeliveryError,
     DeliveryReceipt,
     InvalidAddress,
+    JobHandler,
     ModelModule,
     NavItem,
     Notifier,
     OutgoingMessage,
     PluginSettings,
     RegistrationAttempt,
+    RemovesUnfinished,
     ReturnIdentity,
     RouteSpec,
     SignatureRequest,
     Signer,
+    Startable,
     StorageBackend,
     VerificationResult,
     check_storage_key,
@@ -85,6 +90,7 @@ from taxportal.events import (
 )
 from taxportal.hookspecs import hookimpl
 from taxportal.i18n import LANGUAGES, N_
+from taxportal.jobs.schedule import schedule
 from taxportal.private_files import make_private_dir
 from taxportal.services import activity, notices
 from taxportal.services.document_access import Denied, Principal
@@ -110,9 +116,11 @@ __all__ = [
     "AccountRegistered",
     "AccountVerified",
     "AppConfig",
+    "BackendOffer",
     "BusBackend",
     "BusMessage",
     "Catalog",
+    "Closable",
     "Compose",
     "ConfigError",
     "Core",
@@ -128,6 +136,7 @@ __all__ = [
     "InvalidAddress",
     "InvalidValue",
     "InvitationSent",
+    "JobHandler",
     "MessagePosted",
     "ModelModule",
     "NavItem",
@@ -138,12 +147,14 @@ __all__ = [
     "PortalCreated",
     "Principal",
     "RegistrationAttempt",
+    "RemovesUnfinished",
     "ReturnIdentity",
     "ReturnImported",
     "RouteSpec",
     "SignatureRequest",
     "Signer",
     "Staff",
+    "Startable",
     "StorageBackend",
     "Taxpayer",
     "TaxpayerPortal",
@@ -172,6 +183,7 @@ __all__ = [
     "record_activity",
     "render_in_console_frame",
     "render_in_portal_frame",
+    "schedule",
     "staff_principal",
     "staff_required",
     "taxpayer_principal",

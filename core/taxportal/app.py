@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from aiohttp import web
 
 from taxportal.config import AppConfig
+from taxportal.jobs.running import running as jobs_running
 from taxportal.runtime import build_core, started
 from taxportal.services import lock_notice, upload_digest
 from taxportal.services.passwords import PasswordHasher
@@ -55,10 +56,12 @@ def create_app(
         app.router.add_static(f"/static/plugins/{prefix}/", directory)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        # the digest task and lock notices run only while the database is open, and stop
+        # the job worker and lock notices run only while the database is open, and stop
         # before it closes
-        async with started(core), upload_digest.running(core), lock_notice.sending():
-            yield
+        async with started(core):
+            await upload_digest.ensure_scheduled()
+            async with jobs_running(core), lock_notice.sending():
+                yield
 
     app.cleanup_ctx.append(lifecycle)
     return app

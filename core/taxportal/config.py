@@ -124,6 +124,14 @@ class UploadSettings(_Section):
         return kinds
 
 
+class JobSettings(_Section):
+    """The job worker each server process runs (taxportal/jobs)."""
+
+    worker: bool = True
+    poll_seconds: float = Field(2, gt=0, le=600)
+    lease_seconds: float = Field(300, ge=5, le=24 * 3600)
+
+
 class CoreSettings(_Section):
     model_config = ConfigDict(extra="ignore")  # plugin sections are checked separately
 
@@ -141,6 +149,7 @@ class CoreSettings(_Section):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
     uploads: UploadSettings = Field(default_factory=UploadSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
 
 CORE_SECTIONS = frozenset(CoreSettings.model_fields)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from taxportal.config import AppConfig
 from taxportal.crypto import FieldCipher
+from taxportal.jobs.registry import JobHandlers
 from taxportal.plugins import Plugins
 from taxportal.services.passwords import PasswordHasher
 
@@ -24,3 +25,5 @@ class Core:
     passwords: PasswordHasher
     # seconds since the epoch for time-step checks (TOTP); tests move it instead of waiting
     clock: Callable[[], float] = field(default=time.time)
+    # the handlers of every kind of job this process can run (filled by runtime.started)
+    jobs: JobHandlers = field(default_factory=JobHandlers)

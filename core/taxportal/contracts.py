@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 
@@ -50,6 +51,42 @@ class InvalidAddress(DeliveryError):
 
 
 @runtime_checkable
+class Startable(Protocol):
+    """A chosen backend with work to do before serving (open a client, clear leftovers)."""
+
+    async def start(self) -> None: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A chosen backend holding something to release at shutdown (a client, a pool)."""
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class RemovesUnfinished(Protocol):
+    """A storage backend that can remove what puts begun before ``before`` left behind
+    (temporary files, multipart uploads), touching only keys the core could have made;
+    ``taxportal serve`` calls it once before any worker serves. Returns how many."""
+
+    async def remove_unfinished(self, before: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class BackendOffer:
+    """A backend a plugin can build: only the one configuration chooses is ever built.
+
+    ``build()`` (may be async) returns the backend; ``channel`` is the notification channel
+    for notifiers ("email", "sms"), empty otherwise; ``description`` is for people."""
+
+    name: str
+    build: Callable[[], Any]
+    channel: str = ""
+    description: str = ""
+
+
+@runtime_checkable
 class Notifier(Protocol):
     """Delivers messages over one channel ("email", "sms", ...)."""
 
@@ -81,14 +118,9 @@ def check_storage_key(key: str) -> str:
 class StorageBackend(Protocol):
     """Keeps file bytes under opaque keys chosen by the core.
 
-    A backend (like a notifier or a signer) may also define ``async def start()``,
-    awaited once after the database opens and before serving (e.g. to remove what a
-    crash left), and ``async def close()``, awaited at shutdown.
-
-    A storage backend may also define ``async def remove_unfinished(before: datetime)
-    -> int``: ``taxportal serve`` calls it once, before any worker serves, with the start
-    time; it removes what puts begun before then left (temporary files, multipart
-    uploads), touching only keys the core could have made, and returns how many.
+    A backend (like a notifier or a signer) may also implement :class:`Startable`
+    (awaited once after the database opens and before serving) and :class:`Closable`
+    (awaited at shutdown); a storage backend also :class:`RemovesUnfinished`.
     """
 
     name: str
@@ -245,3 +277,19 @@ class PluginSettings:
 
     section: str
     model: type
+
+
+@dataclass(frozen=True)
+class JobHandler:
+    """Runs the jobs of one ``kind`` (see ``taxportal.jobs.schedule``).
+
+    ``run(payload)`` gets the job's JSON payload (ids, never secrets). Raising retries the
+    job with a back-off; after ``max_attempts`` it is marked failed and shown to admins.
+    The message of a :class:`DeliveryError` becomes the job's last error; any other
+    exception is recorded by its type only (its text might hold a secret). A job may run
+    again after a crash, so ``run`` must be safe to repeat.
+    """
+
+    kind: str
+    run: Callable[[dict[str, Any]], Awaitable[None]]
+    max_attempts: int = 8

@@ -44,14 +44,50 @@ async def taxportal_event(event: FileUploaded | PortalCreated) -> None:
 ```
 
 An event reaches the listeners of every server process sharing the database, once each,
-after the transaction that caused it commits. To publish, call
-`await core.plugins.emit(event)`: inside `async with taxportal.bus.atomic():` (the
-core's transactions) it waits for the commit and is dropped by a rollback. A plugin's own
-message is `BusMessage("chat.posted", {"portal_id": 4, "message_id": 9})`: a name
-(lowercase, digits, `_.:-`) and ids or short codes (`"email"`), never text; anything else
-raises `EventError`. A plugin may also define its own event classes (subclass
-`taxportal.events.Event`, a frozen dataclass with a unique `topic`). Listeners in
+after the transaction that caused it commits. To publish, call `await emit(core, event)`:
+inside `async with atomic():` (the core's transactions) it waits for the commit and is
+dropped by a rollback. A plugin's own message is
+`BusMessage("chat.posted", {"portal_id": 4, "message_id": 9})`: a name (lowercase,
+digits, `_.:-`) and ids or short codes (`"email"`), never text; anything else raises
+`EventError`. A plugin may also define its own event classes (subclass
+`taxportal.api.Event`, a frozen dataclass with a unique `topic`). Listeners in
 processes where the class is not installed receive it as a `BusMessage`.
+
+### Backends, their optional methods, and the plugin lifecycle
+
+Offer a backend (notifier, storage, signer) as a `taxportal.api.BackendOffer(name,
+build, channel=..., description=...)`: the core calls `build()` only for the backend the
+configuration chose, so an unchosen one never opens a client. Optional methods are typed
+Protocols of `taxportal.api`, checked with `isinstance`: `Startable` (`async def
+start()`), `Closable` (`async def close()`), `RemovesUnfinished` (`async def
+remove_unfinished(before)`). A plugin that must open something while the server runs (a
+connection, a task) implements `taxportal_startup` and `taxportal_shutdown` (below): they
+are awaited in order after the database and the backends started, and in reverse before
+they close, in every server process and CLI command.
+
+### Durable jobs
+
+Work to do later, or again after a failure, is a job: a row that survives restarts and
+runs once across every process and host. Register a handler and schedule jobs:
+
+```python
+from taxportal.api import JobHandler, hookimpl, schedule
+
+async def send_reminder(payload: dict) -> None:  # raise to retry with a back-off
+    ...  # read what you need by the ids in payload
+
+@hookimpl
+def taxportal_job_handlers(config):
+    return [JobHandler("my_plugin.reminder", send_reminder, max_attempts=5)]
+
+# anywhere (inside a transaction: the job exists only if it commits)
+await schedule("my_plugin.reminder", {"request_id": 12}, run_after=when)
+```
+
+Payloads hold ids, never secrets. A `DeliveryError`'s message becomes the job's last
+error (shown to admins on the console's Jobs page once the job has failed); any other
+exception is recorded by its type only. A handler may run again after a crash, so it
+must be safe to repeat.
 """
 
 API_HEADER = """

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from taxportal.contracts import (
+    BackendOffer,
     BusBackend,
+    JobHandler,
     ModelModule,
     NavItem,
     Notifier,
@@ -74,8 +76,12 @@ def taxportal_model_modules() -> list[ModelModule] | None:
 
 
 @hookspec
-def taxportal_notifiers(config: AppConfig) -> list[Notifier] | None:
+def taxportal_notifiers(config: AppConfig) -> list[BackendOffer | Notifier] | None:
     """Offer notifiers: objects that deliver messages over one channel each.
+
+    Offer each as a :class:`~taxportal.contracts.BackendOffer` (``name``, ``channel`` and
+    a ``build`` factory): only the notifier configuration chooses is built, so an unused
+    one never opens a client or reads its secrets. A built notifier is still accepted.
 
     Every :class:`~taxportal.contracts.Notifier` has a ``name`` and a
     ``channel`` (``"email"``, ``"sms"``...). At start-up the core picks one
@@ -101,8 +107,11 @@ def taxportal_notifiers(config: AppConfig) -> list[Notifier] | None:
 
 
 @hookspec
-def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend] | None:
+def taxportal_storage_backends(config: AppConfig) -> list[BackendOffer | StorageBackend] | None:
     """Offer storage backends for file bytes, each under a ``name``.
+
+    Offer each as a :class:`~taxportal.contracts.BackendOffer`: only the chosen one's
+    ``build`` is called.
 
     Exactly one backend is active: the one named by ``[storage] backend``.
     Keys are opaque strings made by the core (never a user's file name).
@@ -111,14 +120,62 @@ def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend] | None
     ever visible, a new key stays absent and an existing key keeps its previous
     object. ``get`` returns an async iterator of chunks and raises ``KeyError``
     for a missing key. ``taxportal.testing.storage_contract`` is the test suite
-    every backend must pass. A backend may define ``async def start()`` (awaited once before
-    serving, e.g. to clear what a crash left) and ``async def close()`` (awaited at
-    shutdown).
+    every backend must pass. Optional abilities are typed Protocols of
+    ``taxportal.contracts``: ``Startable`` (``async def start()``, awaited once before
+    serving), ``Closable`` (``async def close()``, awaited at shutdown) and
+    ``RemovesUnfinished`` (``async def remove_unfinished(before)``, called once by
+    ``taxportal serve`` before any worker serves).
 
     :param config: the validated configuration.
     :return: a list of storage backends, or ``None``.
 
     Since 0.1.
+    """
+
+
+# --- lifecycle and jobs -----------------------------------------------------
+
+
+@hookspec
+def taxportal_startup(config: AppConfig) -> Any:
+    """Start what the plugin needs while the server runs (open a connection, start a task).
+
+    Awaited once per server process (and per CLI command), one plugin after another in
+    pluggy's call order, after the database opened and the chosen backends started and
+    before any request is served. An exception stops the start-up (the plugins already
+    started are shut down first).
+
+    :param config: the validated configuration.
+
+    Since 0.2.
+    """
+
+
+@hookspec
+def taxportal_shutdown(config: AppConfig) -> Any:
+    """Release what ``taxportal_startup`` opened.
+
+    Awaited at shutdown in the reverse order of start-up, only for plugins whose start-up
+    finished, before the backends close and the database closes. A failure is logged and
+    the other plugins still shut down.
+
+    Since 0.2.
+    """
+
+
+@hookspec
+def taxportal_job_handlers(config: AppConfig) -> list[JobHandler] | None:
+    """Register handlers for kinds of durable jobs (``taxportal.jobs.schedule``).
+
+    Each :class:`~taxportal.contracts.JobHandler` runs the jobs of one ``kind`` (prefix
+    kinds with the plugin's name). Jobs are rows: they survive restarts, run once across
+    every process and host, are retried with a back-off when ``run`` raises, and end
+    failed (shown on the console's Jobs page) after ``max_attempts``. Two handlers for
+    one kind stop the start-up.
+
+    :return: a list of handlers, or ``None``.
+
+    Since 0.2.
     """
 
 
@@ -149,8 +206,11 @@ def taxportal_verify_registration(
 
 
 @hookspec
-def taxportal_signers(config: AppConfig) -> list[Signer] | None:
+def taxportal_signers(config: AppConfig) -> list[BackendOffer | Signer] | None:
     """Offer signers that apply a drawn signature to a PDF and seal it.
+
+    Offer each as a :class:`~taxportal.contracts.BackendOffer`: only the chosen one's
+    ``build`` is called.
 
     One signer is active: the one named by ``[signing] signer``, or the only
     one offered. ``sign`` receives a

@@ -258,6 +258,30 @@ class EventLogEntry(Model):
 
     class Meta:
         table = "event_log"
+class Job(Model):
+    """Work to do later or again (``taxportal/jobs``): claimed by one worker at a time.
+
+    Times are epoch milliseconds, so the claim is the same plain SQL on both databases.
+    ``payload`` holds ids, never secrets; ``last_error`` is a reason, never a secret."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=128, null=True, unique=True)  # one live job per key
+    payload = fields.JSONField(default=dict)
+    state = fields.CharField(max_length=16, default="queued")  # queued, running, failed
+    run_after = fields.BigIntField()
+    attempts = fields.IntField(default=0)
+    max_attempts = fields.IntField(default=8)
+    every_ms = fields.BigIntField(null=True)  # periodic: run again this long after a success
+    last_error = fields.CharField(max_length=300, default="")
+    locked_by = fields.CharField(max_length=64, null=True)
+    locked_until = fields.BigIntField(null=True)
+    created_at = fields.BigIntField()
+    updated_at = fields.BigIntField()
+
+    class Meta:
+        table = "job"
+        indexes = (("state", "run_after"),)
 
 
 class ActivityEntry(Model):

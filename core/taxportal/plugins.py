@@ -16,9 +16,12 @@ from taxportal import hookspecs
 from taxportal.bus import EventBus
 from taxportal.config import AppConfig, ConfigError
 from taxportal.contracts import (
+    BackendOffer,
     BusBackend,
+    Closable,
     DeliveryError,
     DeliveryReceipt,
+    JobHandler,
     ModelModule,
     NavItem,
     Notifier,
@@ -27,6 +30,7 @@ from taxportal.contracts import (
     ReturnIdentity,
     RouteSpec,
     Signer,
+    Startable,
     StorageBackend,
     VerificationResult,
 )
@@ -123,6 +127,8 @@ class Plugins:
         self.storage: StorageBackend | None = None
         self.signer: Signer | None = None
         self._settings_checked = False
+        self._started_plugins: list[str] = []  # plugins whose start-up finished
+        self._lifecycle = False
         self._nav_items: dict[str, list[NavItem]] = {}
         self.bus = EventBus(self.deliver)
         self.bus_backend: BusBackend | None = None
@@ -140,23 +146,27 @@ class Plugins:
         """Pick one notifier per channel, one storage backend, one signer."""
         if not self._settings_checked:
             self.validate_settings()
-        offers: list[Notifier] = await self._collect("taxportal_notifiers")
-        by_channel: dict[str, list[Notifier]] = {}
-        for notifier in offers:
-            by_channel.setdefault(notifier.channel, []).append(notifier)
+        offers: list[Any] = await self._collect("taxportal_notifiers")
+        by_channel: dict[str, list[Any]] = {}
+        for offer in offers:
+            by_channel.setdefault(offer.channel, []).append(offer)
         chosen_names = dict(self.config.core.notify.model_extra or {})
         for channel in set(by_channel) | set(chosen_names):
-            self.notifiers[channel] = _pick(
-                f"[notify] {channel}", by_channel.get(channel, []), chosen_names.get(channel)
+            self.notifiers[channel] = await _build(
+                _pick(f"[notify] {channel}", by_channel.get(channel, []), chosen_names.get(channel))
             )
-        storages: list[StorageBackend] = await self._collect("taxportal_storage_backends")
+        storages: list[Any] = await self._collect("taxportal_storage_backends")
         if storages or self.config.core.storage.backend:
-            self.storage = _pick("[storage] backend", storages, self.config.core.storage.backend)
-        signers: list[Signer] = await self._collect("taxportal_signers")
+            self.storage = await _build(
+                _pick("[storage] backend", storages, self.config.core.storage.backend)
+            )
+        signers: list[Any] = await self._collect("taxportal_signers")
         if signers or self.config.core.signing.signer:
-            self.signer = _pick("[signing] signer", signers, self.config.core.signing.signer)
-        buses: list[BusBackend] = await self._collect("taxportal_bus_backends")
-        self.bus_backend = _pick("[bus] backend", buses, self._bus_name())
+            self.signer = await _build(
+                _pick("[signing] signer", signers, self.config.core.signing.signer)
+            )
+        buses: list[Any] = await self._collect("taxportal_bus_backends")
+        self.bus_backend = await _build(_pick("[bus] backend", buses, self._bus_name()))
 
     def _bus_name(self) -> str:
         chosen = self.config.core.bus.backend
@@ -169,19 +179,55 @@ class Plugins:
         return [b for b in chosen if b is not None]
 
     async def start_backends(self) -> None:
-        """Await the optional ``start()`` of every chosen backend."""
+        """Await ``start()`` of every chosen backend that is ``Startable``."""
         for backend in self._backends():
-            if callable(getattr(backend, "start", None)):
+            if isinstance(backend, Startable):
                 await backend.start()
 
     async def close_backends(self) -> None:
-        """Await the optional ``close()`` of every chosen backend; one failure stops none."""
-        for backend in self._backends():
-            if callable(getattr(backend, "close", None)):
+        """Await ``close()`` of every chosen ``Closable`` backend; one failure stops none."""
+        for backend in reversed(self._backends()):
+            if isinstance(backend, Closable):
                 try:
                     await backend.close()
                 except Exception:  # shutting down: log and go on
                     log.exception("closing %s failed", getattr(backend, "name", backend))
+
+    async def start_plugins(self) -> None:
+        """Await each plugin's ``taxportal_startup`` in pluggy's call order; on a failure,
+        shut down those already started, then raise."""
+        self._lifecycle = True
+        for impl in reversed(self.pm.hook.taxportal_startup.get_hookimpls()):
+            try:
+                await await_me_maybe(impl.function(config=self.config))
+            except BaseException:
+                await self.stop_plugins()
+                raise
+            self._started_plugins.append(impl.plugin_name)
+
+    async def stop_plugins(self) -> None:
+        """Await ``taxportal_shutdown`` in the reverse order, skipping a plugin whose
+        start-up never finished; one failure stops none."""
+        if not self._lifecycle:
+            return
+        self._lifecycle = False
+        with_startup = {i.plugin_name for i in self.pm.hook.taxportal_startup.get_hookimpls()}
+        started = set(self._started_plugins)
+        self._started_plugins = []
+        for impl in self.pm.hook.taxportal_shutdown.get_hookimpls():  # reverse of call order
+            if impl.plugin_name in with_startup and impl.plugin_name not in started:
+                continue
+            try:
+                await await_me_maybe(impl.function(config=self.config))
+            except Exception:  # shutting down: log and go on with the others
+                log.exception("shutting down plugin %s failed", impl.plugin_name)
+
+    def job_handlers(self) -> list[JobHandler]:
+        return [
+            h
+            for result in self.pm.hook.taxportal_job_handlers(config=self.config)
+            for h in result or []
+        ]
 
     async def _collect(self, hook_name: str) -> list[Any]:
         results = getattr(self.pm.hook, hook_name)(config=self.config)
@@ -277,6 +323,13 @@ def _label(impl: Any) -> str:
         return str(impl.plugin_name)
     plugin = impl.plugin
     return str(getattr(plugin, "__name__", None) or type(plugin).__qualname__)
+
+
+async def _build(offer: Any) -> Any:
+    """Build the chosen offer (a ready backend, from older plugins, is used as it is)."""
+    if isinstance(offer, BackendOffer):
+        return await await_me_maybe(offer.build())
+    return offer
 
 
 def _pick(role: str, offers: list[T], chosen: str | None) -> T:

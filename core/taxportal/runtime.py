@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from taxportal.config import AppConfig
 from taxportal.context import Core
+from taxportal.contracts import JobHandler
 from taxportal.crypto import FieldCipher, load_or_create_key
 from taxportal.db import close_database, open_database, tortoise_config
+from taxportal.jobs.registry import JobHandlers
 from taxportal.plugins import Plugins, build_plugin_manager
 from taxportal.services.passwords import PasswordHasher
 
@@ -30,16 +32,29 @@ def database_config(core: Core) -> dict:  # type: ignore[type-arg]
 
 @asynccontextmanager
 async def started(core: Core) -> AsyncIterator[Core]:
-    """Pick the backends, open the database (refused when migrations are pending), start
-    the backends; close them all on the way out."""
+    """Pick and build the chosen backends, gather the job handlers, open the database
+    (refused when migrations are pending), start the backends, then the plugins
+    (``taxportal_startup``); on the way out the reverse: plugins, backends, database."""
     await core.plugins.resolve_backends()
+    core.jobs = JobHandlers([*core_job_handlers(core), *core.plugins.job_handlers()])
     await open_database(database_config(core))
     try:
         await core.plugins.start_backends()
         if core.plugins.bus_backend is not None:
             await core.plugins.bus.start(core.plugins.bus_backend)
-        yield core
+        await core.plugins.start_plugins()  # after the bus: a plugin's start-up may publish
+        try:
+            yield core
+        finally:
+            await core.plugins.stop_plugins()
     finally:
         await core.plugins.bus.close()
         await core.plugins.close_backends()
         await close_database()
+
+
+def core_job_handlers(core: Core) -> list[JobHandler]:
+    """The kinds of job the core itself runs."""
+    from taxportal.services import document_notice, upload_digest  # services import the core
+
+    return [upload_digest.handler(core), document_notice.retry_handler(core)]

@@ -9,7 +9,7 @@ import pytest
 
 from taxportal import hookimpl
 from taxportal.contracts import DeliveryError
-from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxReturn
+from taxportal.models import ActivityEntry, Job, Portal, PreparerDocument, TaxReturn
 from taxportal.services import preparer_documents as documents
 from taxportal.services.document_access import Principal
 from tests.preparer_documents.pdfs import pdf
@@ -72,6 +72,11 @@ async def test_a_failed_notice_keeps_the_send_and_tells_the_preparer(started: An
     await Portal.create(tax_return=tax_return)
     row = await documents.add(core, PREPARER, tax_return.id, "Form 1040.pdf", chunked(pdf()))
     result = await documents.send(core, PREPARER, tax_return.id, [documents.Pick(row.id)])
-    assert result.notified_by == "" and "SMTP server refused" in result.notice_problem
+    assert result.notified_by == "" and result.notice_retrying == "email"
+    assert "retried automatically" in result.notice_problem
     assert (await PreparerDocument.get(id=row.id)).sent_at is not None
-    assert await ActivityEntry.filter(action="documents_notify_failed").count() == 1
+    failed = await ActivityEntry.filter(action="documents_notify_failed").get()
+    assert failed.detail["retrying"] is True
+    job = await Job.get(kind="documents_notice")  # a job keeps trying (ids only)
+    assert set(job.payload) == {"return_id", "portal_id", "count", "sign"}
+    assert job.payload["return_id"] == tax_return.id and job.state == "queued"

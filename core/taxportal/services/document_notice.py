@@ -2,19 +2,37 @@
 
 The message goes to the email or mobile phone the preparer put on the return (as security
 codes do), never to an address a registrant typed. It carries a link to the portal page and
-nothing secret. A failed delivery never undoes a send: the preparer is told instead.
+nothing secret. A failed delivery never undoes a send: a job (``RETRY_KIND``) keeps trying
+with a back-off, and the preparer is told so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from typing import Any
+
 from taxportal.context import Core
-from taxportal.contracts import DeliveryError
+from taxportal.contracts import DeliveryError, JobHandler
+from taxportal.jobs import schedule
 from taxportal.models import TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.document_access import Principal
 from taxportal.services.messages import documents_message, notice_language
 
 CHANNELS = ("email", "sms")
+RETRY_KIND = "documents_notice"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """How a send was told: ``channel`` ("" when not yet), ``problem`` for the preparer,
+    ``retrying``: the channel a job keeps trying after a failed delivery."""
+
+    channel: str
+    problem: str = ""
+    retrying: str = ""
 
 
 class ChannelError(ValueError):
@@ -38,8 +56,8 @@ def pick_channel(tax_return: TaxReturn, account: TaxpayerAccount | None) -> str:
 
 async def notify_taxpayer(
     core: Core, principal: Principal, tax_return: TaxReturn, portal_id: int, count: int, sign: bool
-) -> tuple[str, str]:
-    """One message for one send action. Returns (channel used or "", problem for the preparer)."""
+) -> Notice:
+    """One message for one send action: the channel used, or why not and what is retried."""
     account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
     channel = pick_channel(tax_return, account)
     subject = f"portal:{portal_id}"
@@ -51,7 +69,7 @@ async def notify_taxpayer(
             address=principal.address,
             reason="no_contact",
         )
-        return "", "The taxpayer was not told: the return has no email or mobile phone."
+        return Notice("", "The taxpayer was not told: the return has no email or mobile phone.")
     message = documents_message(
         core,
         channel,
@@ -64,6 +82,12 @@ async def notify_taxpayer(
     try:
         receipt = await core.plugins.notify(message)
     except DeliveryError as exc:
+        # ids only: the job reads the contact and language again when it runs
+        await schedule(
+            RETRY_KIND,
+            {"return_id": tax_return.id, "portal_id": portal_id, "count": count, "sign": sign},
+            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30),
+        )
         await activity.record(
             "documents_notify_failed",
             actor=principal.actor,
@@ -71,9 +95,15 @@ async def notify_taxpayer(
             address=principal.address,
             channel=channel,
             reason=str(exc),
+            retrying=True,
         )
         word = "email" if channel == "email" else "text message"
-        return "", f"The documents were sent, but the {word} to the taxpayer failed: {exc}"
+        return Notice(
+            "",
+            f"The {word} to the taxpayer could not go out yet ({exc}); it is "
+            "retried automatically.",
+            retrying=channel,
+        )
     await activity.record(
         "documents_notified",
         actor=principal.actor,
@@ -83,7 +113,41 @@ async def notify_taxpayer(
         language=message.language,
         notifier=receipt.notifier,
     )
-    return channel, ""
+    return Notice(channel)
+
+
+async def retry_notice(core: Core, payload: dict[str, Any]) -> None:
+    """The job: tell the taxpayer again; a DeliveryError makes the job retry later."""
+    portal_id = int(payload["portal_id"])
+    tax_return = await TaxReturn.get_or_none(id=int(payload["return_id"]))
+    if tax_return is None:  # the client was removed meanwhile: nobody to tell
+        return
+    account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
+    channel = pick_channel(tax_return, account)
+    if not channel:
+        return
+    message = documents_message(
+        core,
+        channel,
+        contact_of(tax_return, channel),
+        notice_language(tax_return, account),
+        first_name=tax_return.first_name,
+        count=int(payload.get("count", 1)),
+        sign=bool(payload.get("sign", False)),
+    )
+    receipt = await core.plugins.notify(message)
+    await activity.record(
+        "documents_notified",
+        subject=f"portal:{portal_id}",
+        channel=channel,
+        language=message.language,
+        notifier=receipt.notifier,
+        retried=True,
+    )
+
+
+def retry_handler(core: Core) -> JobHandler:
+    return JobHandler(RETRY_KIND, functools.partial(retry_notice, core), max_attempts=10)
 
 
 async def set_channel(principal: Principal, channel: str) -> None:

@@ -72,6 +72,7 @@ class SendResult:
     voided: int  # signature requests voided on them
     notified_by: str = ""  # "email" | "sms" | "" (not told)
     notice_problem: str = ""  # why the taxpayer could not be told, for the preparer
+    notice_retrying: str = ""  # the channel a job keeps trying after a failed delivery
 
 
 @dataclass
@@ -327,9 +328,9 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
     await core.plugins.emit(DocumentsSent(portal_id, tuple(d.id for d in documents)))
     result = SendResult(documents, superseded, voided)
     sign = any(pick.signers for pick in picks)
-    result.notified_by, result.notice_problem = await notify_taxpayer(
-        core, principal, tax_return, portal_id, len(documents), sign
-    )
+    notice = await notify_taxpayer(core, principal, tax_return, portal_id, len(documents), sign)
+    result.notified_by, result.notice_problem = notice.channel, notice.problem
+    result.notice_retrying = notice.retrying
     return result
 
 

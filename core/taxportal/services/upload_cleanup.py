@@ -17,7 +17,7 @@ from pathlib import Path
 
 from taxportal.config import AppConfig
 from taxportal.context import Core
-from taxportal.contracts import StorageBackend
+from taxportal.contracts import RemovesUnfinished, StorageBackend
 from taxportal.models import PreparerDocument, UploadedFile
 from taxportal.runtime import build_core, started
 from taxportal.services.document_spool import SPOOL_PREFIX, spool_dir
@@ -47,10 +47,9 @@ async def remove_unfinished(core: Core, before: dt.datetime) -> int:
     spooled = await asyncio.to_thread(_remove_spooled, spool_dir(core.config.data_dir), before)
     if spooled:
         log.info("removed %d spooled document(s) left by a crash", spooled)
-    leftovers = getattr(storage, "remove_unfinished", None)
-    if callable(leftovers):
+    if isinstance(storage, RemovesUnfinished):
         try:
-            await leftovers(before)
+            await storage.remove_unfinished(before)
         except Exception as exc:  # noqa: BLE001  # the server still starts: stored files are fine
             log.warning("could not clear unfinished puts in %s: %s", storage.name, exc)
     return removed

@@ -1,33 +1,36 @@
 """The preparer's email of clients' new uploads: one digest per client per hour at most.
 
-A periodic task (``running``) calls ``send_due_digests`` every minute in each server
-process. A portal is due when it has stored, unreviewed uploads not yet in a digest and
-its last digest is older than an hour (or there was none). Each process claims a portal
-with a conditional UPDATE of ``Portal.upload_digest_at``, so two processes never both
-send; a failed send gives the claim back and leaves the files un-notified, to retry.
+A periodic job (``KIND``, one row for the whole site, ``ensure_scheduled``) calls
+``send_due_digests`` every minute, in whichever server process claims it. A portal is
+due when it has stored, unreviewed uploads not yet in a digest and its last digest is
+older than an hour (or there was none). Each round claims a portal with a conditional
+UPDATE of ``Portal.upload_digest_at``, so two rounds never both send; a failed send
+gives the claim back and leaves the files un-notified, and the round fails so the job
+retries with a back-off (shown on the console's Jobs page meanwhile).
 The email names the client and the files, never an SSN.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
+import functools
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from tortoise.expressions import Q
 
 from taxportal.context import Core
-from taxportal.contracts import DeliveryError, OutgoingMessage
+from taxportal.contracts import DeliveryError, JobHandler, OutgoingMessage
+from taxportal.jobs import schedule
 from taxportal.models import Portal, UploadedFile
 from taxportal.services import activity
 
 log = logging.getLogger(__name__)
 EVERY = dt.timedelta(hours=1)  # at most one digest per client in this time
-CHECK_SECONDS = 60.0  # how often each server process looks for due digests
+CHECK = dt.timedelta(minutes=1)  # how often the job looks for due digests
+KIND = "upload_digest"
 # messages to staff are English, like the console (the folder's others are the taxpayers')
 _TEMPLATES = Path(__file__).resolve().parent / "message_templates" / "staff"
 _env = jinja2.Environment(  # plain text only: nothing is escaped for HTML
@@ -60,11 +63,16 @@ async def send_due_digests(core: Core, now: dt.datetime | None = None) -> int:
         .values_list("portal_id", flat=True)
     )
     sent = 0
+    undelivered: list[DeliveryError] = []
     for portal_id in sorted(set(portal_ids)):
         try:
             sent += await _send_one(core, int(portal_id), now)
+        except DeliveryError as exc:  # given back: the job's retry sends it
+            undelivered.append(exc)
         except Exception:  # one portal's trouble must not stop the others' digests
             log.exception("upload digest of portal %s failed", portal_id)
+    if undelivered:
+        raise DeliveryError(f"{len(undelivered)} digest(s) not sent: {undelivered[0]}")
     return sent
 
 
@@ -104,7 +112,7 @@ async def _send_one(core: Core, portal_id: int, now: dt.datetime) -> int:
             recipient=who,
             reason=type(exc).__name__,
         )
-        return 0
+        raise
     except BaseException:  # a bug, or cancelled at shutdown: retried later all the same
         await _give_back(portal, now)
         raise
@@ -159,22 +167,14 @@ def _message(
     )
 
 
-async def _every(core: Core, seconds: float) -> None:
-    while True:
-        await asyncio.sleep(seconds)  # first look a minute after start, not during it
-        try:
-            await send_due_digests(core)
-        except Exception:  # a database hiccup: try again next round
-            log.exception("looking for due upload digests failed")
+async def _round(core: Core, payload: dict[str, Any]) -> None:
+    await send_due_digests(core)
 
 
-@contextlib.asynccontextmanager
-async def running(core: Core, seconds: float = CHECK_SECONDS) -> AsyncIterator[None]:
-    """Run the digest round every ``seconds`` while the app serves; cancel it at shutdown."""
-    task = asyncio.create_task(_every(core, seconds), name="upload-digests")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def handler(core: Core) -> JobHandler:
+    return JobHandler(KIND, functools.partial(_round, core), max_attempts=8)
+
+
+async def ensure_scheduled() -> None:
+    """The one periodic digest job of the site (its key keeps it one across processes)."""
+    await schedule(KIND, {}, dt.datetime.now(dt.UTC) + CHECK, key=KIND, every=CHECK, max_attempts=8)

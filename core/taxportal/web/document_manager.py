@@ -136,6 +136,11 @@ async def send_documents(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     except documents.DocumentError as exc:
         return await _render(request, return_id, 400, error=exc.message)
+    if result.notice_retrying:  # not told yet: a job keeps trying, the page says so
+        url = URL(f"/staff/returns/{return_id}/documents").with_query(
+            done="sent", n=len(result.sent), told=f"retry-{result.notice_retrying}"
+        )
+        raise web.HTTPSeeOther(url)
     if result.notice_problem:  # sent, but the taxpayer was not told: say so on this page
         return await _render(
             request,

@@ -25,6 +25,7 @@ STAFF = [  # the console is English only
     NavItem("Add return", "/staff/returns/new", order=30),
     NavItem("Import CSV", "/staff/import", order=40),
     NavItem("Staff", "/staff/users", order=50, admin_only=True),
+    NavItem("Jobs", "/staff/jobs", order=55, admin_only=True),
     NavItem("API tokens", "/staff/tokens", order=60),
     NavItem("My settings", "/staff/settings", order=70),
 ]

@@ -6,7 +6,13 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taxportal.api import DeliveryReceipt, Notifier, OutgoingMessage, PluginSettings, hookimpl
+from taxportal.api import (
+    BackendOffer,
+    DeliveryReceipt,
+    OutgoingMessage,
+    PluginSettings,
+    hookimpl,
+)
 from taxportal_notify_email.message import build_email
 from taxportal_notify_email.outbox import Outbox
 from taxportal_notify_email.settings import SECTION, EmailSettings
@@ -25,8 +31,16 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_notifiers(config: AppConfig) -> list[Notifier]:
-    return [EmailNotifier(config.plugin_settings(SECTION), config.data_dir)]
+def taxportal_notifiers(config: AppConfig) -> list[BackendOffer]:
+    # built only when configuration picks it for email
+    return [
+        BackendOffer(
+            NAME,
+            lambda: EmailNotifier(config.plugin_settings(SECTION), config.data_dir),
+            channel="email",
+            description="email over SMTP, or into an outbox folder",
+        )
+    ]
 
 
 class EmailNotifier:

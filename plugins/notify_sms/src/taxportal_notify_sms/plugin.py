@@ -7,11 +7,11 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 from taxportal.api import (
+    BackendOffer,
     DeliveryError,
     DeliveryReceipt,
     InvalidAddress,
     InvalidValue,
-    Notifier,
     OutgoingMessage,
     PluginSettings,
     hookimpl,
@@ -70,7 +70,19 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_notifiers(config: AppConfig) -> list[Notifier]:
+def taxportal_notifiers(config: AppConfig) -> list[BackendOffer]:
+    # built (and the Vonage SDK imported) only when configuration picks it for sms
+    return [
+        BackendOffer(
+            NAME,
+            lambda: _build(config),
+            channel=CHANNEL,
+            description="text messages through Vonage, or into an outbox folder",
+        )
+    ]
+
+
+def _build(config: AppConfig) -> SmsNotifier:
     settings = _settings(config)
     transport: Transport
     if settings.mode == "vonage":
@@ -80,7 +92,7 @@ def taxportal_notifiers(config: AppConfig) -> list[Notifier]:
         transport = VonageSender(settings)
     else:
         transport = OutboxWriter(config.data_dir / "outbox" / "sms", settings.sender)
-    return [SmsNotifier(transport, settings.mode, settings.default_region)]
+    return SmsNotifier(transport, settings.mode, settings.default_region)
 
 
 def _settings(config: AppConfig) -> SmsSettings:

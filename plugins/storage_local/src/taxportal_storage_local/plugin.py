@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taxportal.api import PluginSettings, StorageBackend, hookimpl
-from taxportal_storage_local.backend import LocalStorage
+from taxportal.api import (
+    BackendOffer,
+    PluginSettings,
+    hookimpl,
+)
+from taxportal_storage_local.backend import NAME, LocalStorage
 from taxportal_storage_local.settings import SECTION, LocalStorageSettings
 
 if TYPE_CHECKING:
@@ -18,6 +22,10 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend]:
+def taxportal_storage_backends(config: AppConfig) -> list[BackendOffer]:
+    return [BackendOffer(NAME, lambda: _build(config), description="files on this disk")]
+
+
+def _build(config: AppConfig) -> LocalStorage:
     settings: LocalStorageSettings = config.plugin_settings(SECTION)
-    return [LocalStorage(settings.resolve(config.data_dir), settings.stale_minutes)]
+    return LocalStorage(settings.resolve(config.data_dir), settings.stale_minutes)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taxportal.api import PluginSettings, StorageBackend, hookimpl
-from taxportal_storage_s3.backend import S3Storage
+from taxportal.api import (
+    BackendOffer,
+    PluginSettings,
+    hookimpl,
+)
+from taxportal_storage_s3.backend import NAME, S3Storage
 from taxportal_storage_s3.settings import SECTION, S3StorageSettings
 
 if TYPE_CHECKING:
@@ -18,5 +22,12 @@ def taxportal_settings_model() -> PluginSettings:
 
 
 @hookimpl
-def taxportal_storage_backends(config: AppConfig) -> list[StorageBackend]:
-    return [S3Storage(config.plugin_settings(SECTION))]
+def taxportal_storage_backends(config: AppConfig) -> list[BackendOffer]:
+    # the client is built only when configuration picks S3
+    return [
+        BackendOffer(
+            NAME,
+            lambda: S3Storage(config.plugin_settings(SECTION)),
+            description="objects in an S3-compatible bucket",
+        )
+    ]
