@@ -111,10 +111,8 @@ async def test_spanish_chosen_before_registering_follows_into_the_account_and_it
     tax_return = await TaxReturn.get(first_name="Sherry")
     portal_id = (await TaxpayerAccount.get(username_key="sherry")).portal_id
     staff = Principal(kind="staff", id=1)
-    channel, problem = await notify_taxpayer(
-        core(client), staff, tax_return, portal_id, count=2, sign=False
-    )
-    assert (channel, problem) == ("email", "")
+    told = await notify_taxpayer(core(client), staff, tax_return, portal_id, count=2, sign=False)
+    assert (told.channel, told.problem) == ("email", "")
     assert newest_email(client)["Subject"] == "Nuevos documentos de su preparador"
 
     await portal_service.invite(core(client), tax_return.id, "email", "test")
