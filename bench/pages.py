@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from client_list import POSTGRES_URL, free_port, reset_postgres, write_csv  # noqa: E402
+from client_list import POSTGRES_URL, free_port, reset_postgres, write_csv
 
 TAXPORTAL = [sys.executable, "-m", "taxportal.cli"]
 PASSWORD = "benchmark password"
@@ -89,7 +89,7 @@ async def seed(data_dir: str) -> None:
             portal=portal,
             username="benchtaxpayer",
             username_key="benchtaxpayer",
-            password_hash="not used: the session is made here",
+            password_hash="-",  # noqa: S106 - never signs in: the session is made here
             email="bench.taxpayer@example.com",
             verified_at=now,
         )
@@ -216,8 +216,10 @@ async def bench_database(kind: str, rows: int, seconds: int) -> None:
     try:
         wait_for(hello_port, hello)
         wait_for(port, server)
-        print(f"\n## {kind}: {rows} returns, one server process, wrk -t1 -c{CONNECTIONS} -d{seconds}s")
-        print(f"{'page':<34} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'of hello':>8}")
+        load = f"wrk -t1 -c{CONNECTIONS} -d{seconds}s"
+        print(f"\n## {kind}: {rows} returns, one server process, {load}")
+        heads = ("req/s", "p50 ms", "p99 ms", "CPU ms", "of hello")
+        print(f"{'page':<34} {heads[0]:>8} " + " ".join(f"{h:>7}" for h in heads[1:]))
         base = wrk(f"http://127.0.0.1:{hello_port}/", seconds, hello.pid)
         row("bare aiohttp hello", base, base["rps"])
         base_url = f"http://127.0.0.1:{port}"
@@ -241,8 +243,16 @@ def command_times(runs: int) -> None:
     if shutil.which("hyperfine"):
         out = Path(tempfile.mkdtemp()) / "times.json"
         subprocess.run(
-            ["hyperfine", "-N", "-w", "2", "-r", str(runs), "--export-json", str(out)]
-            + [import_cmd, help_cmd],
+            [
+                "hyperfine",
+                "-N",
+                "-w2",
+                f"-r{runs}",
+                "--export-json",
+                str(out),
+                import_cmd,
+                help_cmd,
+            ],
             capture_output=True,
             check=True,
         )
