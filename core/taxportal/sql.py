@@ -44,11 +44,16 @@ def columns(model: type[Model], alias: str) -> str:
 def model_from(model: type[Model], row: dict[str, Any], alias: str) -> Any:
     """The model instance for the ``alias__*`` columns of ``row`` (None when its id is NULL),
     converted exactly as tortoise converts its own query results."""
-    prefix = f"{alias}__"
-    values = {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}
-    if values.get(model._meta.db_pk_column) is None:
+    keys = _keys(model, alias)
+    if row.get(keys[model._meta.db_pk_column]) is None:
         return None
-    return model._init_from_db(**values)
+    return model._init_from_db(**{name: row[key] for name, key in keys.items()})
+
+
+@functools.cache
+def _keys(model: type[Model], alias: str) -> dict[str, str]:
+    """Column name -> its ``alias__column`` key in a row, for every column of ``model``."""
+    return {name: f"{alias}__{name}" for name in model._meta.fields_db_projection.values()}
 
 
 async def models(model: type[Model], statement: str, sql: Sql) -> list[Any]:
