@@ -1,24 +1,31 @@
-"""The `taxportal` command: serve, migrate, staff, returns, plugins, config."""
+"""The `taxportal` command: serve, migrate, staff, returns, plugins, config.
+
+Commands are named as "module:function" and imported only once one is chosen: `--help`
+and a mistyped argument need none of the server (about a second of imports)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
-import logging
+import importlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taxportal import __version__
-from taxportal.commands.serving import LOG_FORMAT
-from taxportal.config import AppConfig, ConfigError, load_config
-from taxportal.crypto import EncryptionKeyError
-from taxportal.private_files import restrict_umask
 
-Command = Callable[[argparse.Namespace, AppConfig], int | Awaitable[int]]
+if TYPE_CHECKING:
+    from taxportal.config import AppConfig
+
+Command = Callable[[argparse.Namespace, "AppConfig"], int | Awaitable[int]]
+
+
+def command_of(name: str) -> Command:
+    """The function a "module:function" name stands for (taxportal.commands.*)."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(f"taxportal.commands.{module}"), function)  # type: ignore[no-any-return]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    import asyncio
+    import logging
+
+    from taxportal.commands.serving import LOG_FORMAT
+    from taxportal.config import ConfigError, load_config
+    from taxportal.crypto import EncryptionKeyError
+    from taxportal.private_files import restrict_umask
+
     restrict_umask()  # the database, key, outbox and files are the owner's only
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # Tortoise logs "Tortoise-ORM shutdown" at every close of its connections (several per
@@ -36,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config, overrides=_overrides(args))
         if getattr(args, "demo", False):
             config = _with_demo_firm(args, config)
-        result = args.command(args, config)
+        result = command_of(args.command)(args, config)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
         return int(result)
@@ -60,6 +75,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def _with_demo_firm(args: argparse.Namespace, config: AppConfig) -> AppConfig:
     """The demo presents a named sample firm, where the configuration names none."""
+    from taxportal.config import load_config
     from taxportal.demo import DEMO_FIRM
 
     configured = config.raw.get("firm", {})
@@ -70,8 +86,6 @@ def _with_demo_firm(args: argparse.Namespace, config: AppConfig) -> AppConfig:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from taxportal.commands import admin, import_returns, inspect, serve
-
     parser = argparse.ArgumentParser(
         prog="taxportal", description="Secure client portal for tax firms"
     )
@@ -97,10 +111,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="seed a sample firm, returns and an admin (mail and texts go to the outbox)",
     )
-    p.set_defaults(command=serve.run)
+    p.set_defaults(command="serve:run")
 
     p = sub.add_parser("migrate", parents=[common], help="apply database migrations")
-    p.set_defaults(command=admin.migrate)
+    p.set_defaults(command="admin:migrate")
 
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(title="staff commands")
     p = staff.add_parser("add", parents=[common], help="create a staff account (the first admin)")
@@ -108,14 +122,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=["admin", "preparer"], default="admin")
     p.add_argument("--name", default="")
     p.add_argument("--password-env", help="read the password from this environment variable")
-    p.set_defaults(command=admin.add_staff)
+    p.set_defaults(command="admin:add_staff")
     p = staff.add_parser(
         "reset-2fa",
         parents=[common],
         help="forget a staff account's authenticator and unlock it (set up again at sign-in)",
     )
     p.add_argument("email")
-    p.set_defaults(command=admin.reset_second_factor)
+    p.set_defaults(command="admin:reset_second_factor")
     p = staff.add_parser(
         "reset-password",
         parents=[common],
@@ -127,11 +141,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from the first line of standard input (no prompt)",
     )
-    p.set_defaults(command=admin.reset_password, password_env=None)
+    p.set_defaults(command="admin:reset_password", password_env=None)
     p = staff.add_parser("token", parents=[common], help="issue an API token for a staff account")
     p.add_argument("email")
     p.add_argument("--label", default="")
-    p.set_defaults(command=admin.issue_token)
+    p.set_defaults(command="admin:issue_token")
 
     returns = sub.add_parser("returns", help="tax returns").add_subparsers(title="returns commands")
     p = returns.add_parser("import", parents=[common], help="import returns from a CSV file")
@@ -142,18 +156,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY",
         help="the tax year of rows without one (a file without a Year column, or empty cells)",
     )
-    p.set_defaults(command=import_returns.run)
+    p.set_defaults(command="import_returns:run")
 
     p = sub.add_parser("plugins", parents=[common], help="list installed and enabled plugins")
-    p.set_defaults(command=inspect.list_plugins)
+    p.set_defaults(command="inspect:list_plugins")
 
     config = sub.add_parser("config", help="configuration").add_subparsers(title="config commands")
     p = config.add_parser("check", parents=[common], help="validate the configuration and plugins")
-    p.set_defaults(command=inspect.check_config)
+    p.set_defaults(command="inspect:check_config")
     return parser
 
 
 def read_password(args: argparse.Namespace) -> str:
+    from taxportal.config import ConfigError
+
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\r\n")
     if args.password_env:

@@ -92,7 +92,8 @@ def taxportal_notifiers(config: AppConfig) -> list[BackendOffer | Notifier] | No
     ``send`` must raise :class:`~taxportal.contracts.DeliveryError` (or its
     subclass ``InvalidAddress``) with a reason a preparer can act on; any
     other exception is reported as an internal error. Blocking client
-    libraries must run off the event loop.
+    libraries must run off the event loop. ``taxportal.testing.notifier_contract``
+    is the test suite every notifier must pass.
 
     :param config: the validated configuration (use
         ``config.plugin_settings(section)`` for the plugin's own section, and

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,17 @@ def install_gettext(env: jinja2.Environment) -> None:
 def N_(message: str) -> str:
     """Marks ``message`` for extraction into a catalog; it is translated where shown."""
     return message
+
+
+def medium_date(value: dt.date | None, language: str) -> str:
+    """ "Dec 2, 2026" / "2 dic 2026": a list's date column (a datetime shows its own date)."""
+    if value is None:
+        return ""
+    return _medium_date(value.date() if isinstance(value, dt.datetime) else value, language)
+
+
+@lru_cache(maxsize=4096)  # babel takes ~40 us a date; a list repeats a few days per page
+def _medium_date(day: dt.date, language: str) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, "medium", locale=language)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxReturn
+from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxpayerAccount, TaxReturn
 from tests.accounts.journey import (
     code_in,
     enter_code,
@@ -268,3 +268,31 @@ async def test_remove_an_unsent_document_from_the_console(firm: Firm) -> None:
     assert firm.stored() == []
     assert "No documents yet" in await (await firm.staff.get(manager(firm))).text()
     assert (await firm.staff.get(f"/staff/returns/{firm.return_id + 50}/documents")).status == 404
+
+
+async def test_lists_write_no_activity_views_do(firm: Firm) -> None:
+    """Showing a list hands out names only and is not logged; reading the content is."""
+    row = await add_and_send(firm, "Form 1040.pdf", pdf(1))
+    mine = ActivityEntry.filter(actor__startswith="taxpayer:")
+    before = await mine.count()
+    for path in ("/portal/", "/portal/files", "/portal/preparer-files"):
+        assert (await firm.taxpayer.get(path)).status == 200
+    assert await mine.count() == before
+
+    assert (await firm.taxpayer.get(f"/portal/preparer-files/{row.id}")).status == 200
+
+    read = await mine.order_by("id").offset(before).values_list("action", "subject")
+    assert read == [("file_read", f"portal:{firm.portal_id}")]
+
+
+async def test_portal_pages_speak_the_returns_language_as_it_is_now(firm: Firm) -> None:
+    """No switch and no account choice: the return's language, read again on each request."""
+    await TaxpayerAccount.filter(portal_id=firm.portal_id).update(language="")
+    firm.taxpayer.session.cookie_jar.clear(lambda cookie: cookie.key == "tp_lang")
+    headers = {"Accept-Language": "en-US"}
+    for language in ("es", "en", "es"):
+        await TaxReturn.filter(id=firm.return_id).update(language=language)
+        for path in ("/portal/", "/portal/preparer-files"):
+            page = await (await firm.taxpayer.get(path, headers=headers)).text()
+            assert f'<html lang="{language}">' in page
+            assert "Núñez" in page  # the frame shows whose portal this is

@@ -4,8 +4,10 @@ Every read, list, download, upload, send and delete of a file — the taxpayer's
 ("My Files") and the preparer's documents ("Files From My Preparer") — calls ``check``
 first. It decides from who is asking (``Principal``) and whose portal or return the file
 belongs to; a refusal is ``Denied``, which callers answer with 404 so that one taxpayer
-cannot even learn that another's file exists. Allowed or not, the attempt is recorded:
-who, what, when (the entry's time), from where.
+cannot even learn that another's file exists. The attempt is recorded — who, what, when
+(the entry's time), from where — when it touches a file (read, download, upload, send,
+delete, review) or is refused; an allowed list is not: it shows names and dates, no
+content, and every visit to a files page would otherwise write a row.
 """
 
 from __future__ import annotations
@@ -80,8 +82,10 @@ async def check(
     Callers find the file's row first and pass its real portal (and return), never the one
     a URL names. ``found`` False: no such file, or not where the URL puts it (another
     portal's or return's): denied for everybody, and logged against the portal given (the
-    file's own when it exists, else the asker's)."""
+    file's own when it exists, else the asker's). An allowed list is not logged."""
     ok = found and allowed(principal, action, file_kind, portal_id)
+    if ok and action == "list":
+        return  # names only: the content's reads are what the log keeps
     detail: dict[str, int | str] = {"file_kind": file_kind}
     if file_id is not None:
         detail["file_id"] = file_id

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 
 from taxportal.context import Core
 from taxportal.crypto import token_digest
-from taxportal.models import StaffUser, TaxpayerAccount, WebSession
+from taxportal.models import Portal, StaffUser, TaxpayerAccount, TaxReturn, WebSession
 from taxportal.sql import Sql, columns, model_from
 
 TOUCH_EVERY = dt.timedelta(minutes=1)  # one write a minute per session, not one per request
@@ -55,22 +56,37 @@ async def lookup(core: Core, token: str) -> WebSession | None:
     return session
 
 
-async def _fetch(token_hash: str) -> WebSession | None:
-    """The session with its staff user or account, in one statement: every request asks."""
-    sql = Sql()
-    rows = await sql.rows(
+@functools.cache
+def _select() -> str:
+    """Written once per process: building the column list is a loop over every model field."""
+    return (
         f"SELECT {columns(WebSession, 's')}, {columns(StaffUser, 'u')}, "  # noqa: S608
-        f"{columns(TaxpayerAccount, 'a')} FROM web_session s "
+        f"{columns(TaxpayerAccount, 'a')}, {columns(Portal, 'p')}, {columns(TaxReturn, 'r')} "
+        "FROM web_session s "
         "LEFT JOIN staff_user u ON u.id = s.staff_id "
         "LEFT JOIN taxpayer_account a ON a.id = s.account_id "
-        f"WHERE s.token_hash = {sql.param(token_hash)}"
+        "LEFT JOIN portal p ON p.id = a.portal_id "
+        "LEFT JOIN tax_return r ON r.id = p.tax_return_id "
+        "WHERE s.token_hash = "
     )
+
+
+async def _fetch(token_hash: str) -> WebSession | None:
+    """The session with its staff user, or its account with the account's portal and that
+    portal's return, in one statement: every request asks, and every portal page shows the
+    return and speaks its language."""
+    sql = Sql()
+    rows = await sql.rows(_select() + sql.param(token_hash))
     if not rows:
         return None
-    session = model_from(WebSession, rows[0], "s")
-    # what select_related("staff", "account") would have set
-    session.staff = model_from(StaffUser, rows[0], "u")
-    session.account = model_from(TaxpayerAccount, rows[0], "a")
+    row = rows[0]
+    session = model_from(WebSession, row, "s")
+    # what select_related("staff", "account__portal__tax_return") would have set
+    session.staff = model_from(StaffUser, row, "u")
+    session.account = account = model_from(TaxpayerAccount, row, "a")
+    if account is not None:
+        account.portal = portal = model_from(Portal, row, "p")
+        portal.tax_return = model_from(TaxReturn, row, "r")
     return session
 
 

@@ -6,7 +6,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal import i18n
-from taxportal.models import TaxpayerAccount, TaxReturn
+from taxportal.models import Portal, TaxpayerAccount, TaxReturn
 from taxportal.web.cookies import LANGUAGE, cookie
 from taxportal.web.keys import ACCOUNT, LANG
 from taxportal.web.request_text import read_form
@@ -29,6 +29,9 @@ async def choose_language(request: web.Request, handler: Handler) -> web.StreamR
 
 
 async def _return_language(account: TaxpayerAccount) -> str | None:
+    portal = account.portal
+    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
+        return portal.tax_return.language  # the session's one statement loaded it
     values = await TaxReturn.filter(portal__id=account.portal_id).values_list(  # type: ignore[attr-defined]
         "language", flat=True
     )

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from typing import Any
 
 from aiohttp import web
-from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from taxportal import i18n
 from taxportal.config import AppConfig
-from taxportal.i18n import N_
+from taxportal.i18n import N_, medium_date
 from taxportal.models import UploadedFile
 from taxportal.services import uploads
 from taxportal.text import whole_number
@@ -104,6 +104,7 @@ def js_texts(config: AppConfig, language: str) -> dict[str, str]:
     return texts
 
 
+@functools.lru_cache(maxsize=4096)  # babel's number formatting is ~20 us a call
 def human_size(size: int, language: str) -> str:
     """1536 -> "1.5 KB" ("1,5 KB" in Spanish); whole bytes under 1 KB."""
     if size < 1024:
@@ -123,7 +124,7 @@ def file_view(row: UploadedFile, language: str) -> dict[str, Any]:
         "id": row.id,
         "name": row.file_name,
         "size": human_size(int(row.size), language),
-        "date": format_date(row.uploaded_at, "medium", locale=language),
+        "date": medium_date(row.uploaded_at, language),
         "iso": row.uploaded_at.isoformat(),
         "opened": row.opened_by_preparer_at is not None,
         "url": f"{PAGE}/{row.id}",

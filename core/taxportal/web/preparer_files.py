@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from babel.dates import format_date
 
-from taxportal.i18n import N_
+from taxportal.i18n import N_, medium_date
 from taxportal.services import document_notice, sent_documents
 from taxportal.services.document_access import Denied
 from taxportal.web import file_download
@@ -37,7 +36,7 @@ async def _page(request: web.Request, status: int = 200, **context: Any) -> web.
         {
             "id": d.id,
             "name": d.file_name,
-            "date": format_date(d.sent_at, "medium", locale=language),
+            "date": medium_date(d.sent_at, language),
             "iso": d.sent_at.isoformat() if d.sent_at else "",
         }
         for d in rows

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import Portal, TaxpayerAccount
+from taxportal.models import Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import sessions
 from taxportal.web.auth import TAXPAYER_COOKIE
 from taxportal.web.cookies import token_cookie
@@ -51,6 +51,10 @@ def pending_taxpayer_required(handler: ViewHandler) -> ViewHandler:
 
 
 async def portal_of(account: TaxpayerAccount) -> Portal:
+    """The account's portal with its return: the session's statement loaded both."""
+    portal = account.portal
+    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
+        return portal
     return await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
 
 
