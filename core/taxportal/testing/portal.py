@@ -93,12 +93,22 @@ async def portal_app(tmp_path: Path, *plugins: object, **env: str) -> AsyncItera
 
 _templates: dict[str, Path] = {}  # model modules -> a migrated SQLite file of this process
 _template_dir: tempfile.TemporaryDirectory[str] | None = None
+_shared: Callable[[dict[str, Any]], Awaitable[bool]] | None = None
+
+
+def share_templates(migrate: Callable[[dict[str, Any]], Awaitable[bool]] | None) -> None:
+    """Let a test suite that keeps its own migrated copies migrate the apps' databases
+    (``migrate(tortoise_config)`` returns False to decline); ``None`` stops it."""
+    global _shared
+    _shared = migrate
 
 
 async def _migrated(tconfig: dict[str, Any]) -> None:
     """Migrating costs seconds and copying a migrated file milliseconds: the first app with
     a set of model modules migrates a template, the others start from a copy of it."""
     global _template_dir
+    if _shared is not None and await _shared(tconfig):
+        return
     key = json.dumps(tconfig["apps"], sort_keys=True)
     template = _templates.get(key)
     if template is None:
