@@ -18,6 +18,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
 from taxportal.services import client_list, returns
+from taxportal.testing import portal as portal_testing
 from taxportal.web.keys import CORE
 from tests import database_copies
 from tests.support import (
@@ -59,7 +60,9 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         database_copies.process_directory(tmp_path_factory.getbasetemp()), POSTGRES_URL
     )
     database_copies.current = copies
+    portal_testing.share_templates(copies.migrate)  # taxportal.testing's apps copy them too
     yield
+    portal_testing.share_templates(None)
     database_copies.current = None
 
 

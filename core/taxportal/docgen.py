@@ -71,13 +71,13 @@ Work to do later, or again after a failure, is a job: a row that survives restar
 runs once across every process and host. Register a handler and schedule jobs:
 
 ```python
-from taxportal.api import JobHandler, hookimpl, schedule
-
-async def send_reminder(payload: dict) -> None:  # raise to retry with a back-off
-    ...  # read what you need by the ids in payload
+from taxportal.api import JobHandler, hookimpl, notify_taxpayer, schedule
 
 @hookimpl
-def taxportal_job_handlers(config):
+def taxportal_job_handlers(config, core):  # `core` for notify_taxpayer, emit, ...
+    async def send_reminder(payload: dict) -> None:  # raise to retry with a back-off
+        ...  # read what you need by the ids in payload
+
     return [JobHandler("my_plugin.reminder", send_reminder, max_attempts=5)]
 
 # anywhere (inside a transaction: the job exists only if it commits)
@@ -88,6 +88,36 @@ Payloads hold ids, never secrets. A `DeliveryError`'s message becomes the job's 
 error (shown to admins on the console's Jobs page once the job has failed); any other
 exception is recorded by its type only. A handler may run again after a crash, so it
 must be safe to repeat.
+
+## Testing your plugin
+
+`taxportal.testing.portal` runs a real app with your plugin objects registered, on a
+migrated SQLite database in a temporary directory (migrated once per process, then
+copied), with fast password hashing, the outbox notifiers and no job worker:
+
+```python
+from taxportal.testing.portal import portal_app
+
+async def test_an_upload_is_acknowledged(tmp_path):
+    async with portal_app(tmp_path, MyPlugin(), TAXPORTAL_MY_PLUGIN__GREETING="Hi") as portal:
+        browser = await portal.signed_in_taxpayer("es", notify_by="sms")
+        assert "Recibos" in await (await browser.get("/portal/")).text()
+        file_id = await portal.upload(browser, "W-2.pdf")  # FileUploaded is heard
+        assert [j["payload"] for j in await portal.jobs("my_plugin.ack")]
+        await portal.run_jobs()  # every due job, as a server's worker would
+        assert "Recibimos" in portal.newest_text()
+        assert await portal.activity("my_plugin_acknowledged")
+```
+
+`portal_app(tmp_path, *plugins, **env)` yields a `PortalApp`: `core` (for `emit`,
+`notify_taxpayer`); `browser()` (a client with its own cookies); `invite_taxpayer(language)`
+(a return and its portal, so `PortalCreated`; returns the portal id and invitation link);
+`signed_in_taxpayer(language, notify_by=)` (invited, registered and past the security code
+over HTTP, the way a browser does); `upload(browser, name, data)`; the outbox as
+`emails()`, `texts()`, `newest_email()`, `newest_text()`; `run_jobs()`, `jobs(kind)`,
+`activity(action)`. Events are delivered in the process before the request that emitted
+them answers; `eventually(condition)` waits for what another task does. A plugin's tests
+import from the core only `taxportal.testing` (`tests/example_plugin` is a whole example).
 """
 
 API_HEADER = """

@@ -30,6 +30,7 @@ from taxportal.contracts import (
 
 if TYPE_CHECKING:
     from taxportal.config import AppConfig
+    from taxportal.context import Core
     from taxportal.events import Event
 
 PROJECT_NAME = "taxportal"
@@ -165,7 +166,7 @@ def taxportal_shutdown(config: AppConfig) -> Any:
 
 
 @hookspec
-def taxportal_job_handlers(config: AppConfig) -> list[JobHandler] | None:
+def taxportal_job_handlers(config: AppConfig, core: Core) -> list[JobHandler] | None:
     """Register handlers for kinds of durable jobs (``taxportal.jobs.schedule``).
 
     Each :class:`~taxportal.contracts.JobHandler` runs the jobs of one ``kind`` (prefix
@@ -174,6 +175,8 @@ def taxportal_job_handlers(config: AppConfig) -> list[JobHandler] | None:
     failed (shown on the console's Jobs page) after ``max_attempts``. Two handlers for
     one kind stop the start-up.
 
+    :param core: the running core, for a handler that calls ``notify_taxpayer``, ``emit``
+        and the like (an implementation may leave this parameter out).
     :return: a list of handlers, or ``None``.
 
     Since 0.2.

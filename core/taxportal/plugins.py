@@ -222,10 +222,10 @@ class Plugins:
             except Exception:  # shutting down: log and go on with the others
                 log.exception("shutting down plugin %s failed", impl.plugin_name)
 
-    def job_handlers(self) -> list[JobHandler]:
+    def job_handlers(self, core: Any) -> list[JobHandler]:
         return [
             h
-            for result in self.pm.hook.taxportal_job_handlers(config=self.config)
+            for result in self.pm.hook.taxportal_job_handlers(config=self.config, core=core)
             for h in result or []
         ]
 

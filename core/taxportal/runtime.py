@@ -36,7 +36,7 @@ async def started(core: Core) -> AsyncIterator[Core]:
     (refused when migrations are pending), start the backends, then the plugins
     (``taxportal_startup``); on the way out the reverse: plugins, backends, database."""
     await core.plugins.resolve_backends()
-    core.jobs = JobHandlers([*core_job_handlers(core), *core.plugins.job_handlers()])
+    core.jobs = JobHandlers([*core_job_handlers(core), *core.plugins.job_handlers(core)])
     await open_database(database_config(core))
     try:
         await core.plugins.start_backends()

@@ -27,9 +27,11 @@ def _allowed(module: str, allowed: tuple[str, ...]) -> bool:
     return any(module == a or module.startswith(a + ".") for a in allowed)
 
 
-def violations(source: str, path: str) -> list[str]:
-    """Every import of a `taxportal` module other than the allowed ones, as `path:line`."""
-    allowed = ALLOWED_IN_TESTS if _is_test(path) else ALLOWED
+def violations(source: str, path: str, allowed: tuple[str, ...] | None = None) -> list[str]:
+    """Every import of a `taxportal` module other than the allowed ones (by default those of
+    a plugin, or of a plugin's tests), as `path:line`."""
+    if allowed is None:
+        allowed = ALLOWED_IN_TESTS if _is_test(path) else ALLOWED
     found: list[str] = []
     for node in ast.walk(ast.parse(source, filename=path)):
         if isinstance(node, ast.Import):
@@ -58,6 +60,23 @@ def test_first_party_plugins_import_only_the_public_api():
         for v in violations(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     ]
     assert not found, "import these through taxportal.api:\n" + "\n".join(found)
+
+
+def test_the_example_plugin_uses_only_the_api_and_its_tests_only_the_testing_kit():
+    """Issue 10's proof: tests/example_plugin is written against `taxportal.api` alone and
+    tested through `taxportal.testing` alone."""
+    example = ROOT / "tests" / "example_plugin"
+    sources = sorted(example.rglob("*.py"))
+    assert any(p.name == "plugin.py" for p in sources) and any(
+        p.name.startswith("test_") for p in sources
+    )
+    found = []
+    for path in sources:
+        allowed = ("taxportal.testing",) if path.name.startswith("test_") else ALLOWED
+        relative = str(path.relative_to(ROOT))
+        found += violations(path.read_text(encoding="utf-8"), relative, allowed)
+    assert not found, "\n".join(found)
+    assert violations("from taxportal.api import hookimpl\n", "t/test_x.py", ("taxportal.testing",))
 
 
 def test_the_checker_sees_every_way_of_reaching_past_the_api():
