@@ -48,7 +48,6 @@ TAXPAYER_PAGES = [
     ("My Files", "/portal/files"),
     ("Files From My Preparer", "/portal/preparer-files"),
     ("change password", "/portal/account/password"),
-    ("Messages (coming soon)", "/portal/messages"),
 ]
 STAFF_PAGES = [("staff client list (50 of 10,000)", "/staff/")]
 WRK_REPORT = """
