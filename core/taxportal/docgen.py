@@ -180,8 +180,7 @@ def _signature(value: object) -> str:
         return _Written(annotation) if isinstance(annotation, str) else annotation
 
     parameters = [
-        p.replace(annotation=written(p.annotation))
-        for p in signature.parameters.values()
+        p.replace(annotation=written(p.annotation)) for p in signature.parameters.values()
     ]
     returns = written(signature.return_annotation)
     text = str(signature.replace(parameters=parameters, return_annotation=returns))

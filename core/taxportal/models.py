@@ -258,6 +258,8 @@ class EventLogEntry(Model):
 
     class Meta:
         table = "event_log"
+
+
 class Job(Model):
     """Work to do later or again (``taxportal/jobs``): claimed by one worker at a time.
 

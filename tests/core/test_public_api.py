@@ -75,9 +75,7 @@ async def test_a_plugin_page_in_the_portal_frame_with_its_nav_item(
     assert title in sidebar_of(home) and '<a href="/portal/" aria-current="page">' in home
 
 
-async def test_without_a_messaging_plugin_there_is_no_messages_item_or_page(
-    build_app, client_for
-):
+async def test_without_a_messaging_plugin_there_is_no_messages_item_or_page(build_app, client_for):
     client = await client_for(await build_app())
     await registered_and_verified(client)
     home = await (await client.get("/portal/")).text()

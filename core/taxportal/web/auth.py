@@ -101,6 +101,7 @@ def client_address(request: web.Request) -> str:
 def staff_required(handler: ViewHandler) -> ViewHandler:
     """A console page: signed in with password and second factor, else a redirect to the
     sign-in (or to the code page when only the password passed), back here afterwards."""
+
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         if current_staff(request) is None:
@@ -112,6 +113,7 @@ def staff_required(handler: ViewHandler) -> ViewHandler:
 
 def admin_required(handler: ViewHandler) -> ViewHandler:
     """A console page for admins: as ``staff_required``, and 403 for a preparer."""
+
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         user = current_staff(request)
@@ -126,6 +128,7 @@ def admin_required(handler: ViewHandler) -> ViewHandler:
 
 def api_token_required(handler: ViewHandler) -> ViewHandler:
     """An API view: a live ``Authorization: Bearer`` token, else 401 in JSON."""
+
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")

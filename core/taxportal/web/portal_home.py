@@ -21,4 +21,3 @@ async def home(request: web.Request) -> web.Response:
             "password_changed": request.query.get("password_changed") == "1",
         },
     )
-
