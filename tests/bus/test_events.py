@@ -158,12 +158,14 @@ async def test_a_reconnected_listener_catches_up_from_the_table(
     first = backend.connection
     pid = first.get_server_pid()
     conn = connections.get("default")
-    await conn.execute_query("SELECT pg_terminate_backend($1)", [pid])
-    # published by "another process" while nobody listened: a row, no notification
+    # published by "another process" whose notification never came: a row only. Written
+    # before the cut, so only the read that follows the reconnection can find it (after
+    # the cut, a reconnection that won the race would leave it to the 5 s safety read).
     await conn.execute_query(
         "INSERT INTO event_log (origin, topic, data, at) VALUES ($1, $2, $3, $4)",
         ["elsewhere", "file_uploaded", '{"portal_id":7,"file_id":8}', int(time.time())],
     )
+    await conn.execute_query("SELECT pg_terminate_backend($1)", [pid])
     deadline = time.monotonic() + 3  # well before the 5 s safety read
     while listener.heard != [FileUploaded(7, 8)] and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
