@@ -219,6 +219,11 @@ async def test_a_resubscribed_redis_listener_catches_up_from_the_table(
         TAXPORTAL_BUS__BACKEND="redis",
     )
     assert core.plugins.bus_backend.name == "redis"
+    # a row whose notification never came, written before the cut (as in the test above)
+    await connections.get("default").execute_query(
+        "INSERT INTO event_log (origin, topic, data, at) VALUES ($1, $2, $3, $4)",
+        ["elsewhere", "file_uploaded", '{"portal_id":7,"file_id":8}', int(time.time())],
+    )
     admin = redis.Redis.from_url("redis://127.0.0.1:6379/0", decode_responses=True)
     try:
         mine = [
@@ -231,10 +236,6 @@ async def test_a_resubscribed_redis_listener_catches_up_from_the_table(
             await admin.client_kill_filter(_id=client_id)
     finally:
         await admin.aclose()
-    await connections.get("default").execute_query(
-        "INSERT INTO event_log (origin, topic, data, at) VALUES ($1, $2, $3, $4)",
-        ["elsewhere", "file_uploaded", '{"portal_id":7,"file_id":8}', int(time.time())],
-    )
     deadline = time.monotonic() + 3  # well before the 5 s safety read
     while listener.heard != [FileUploaded(7, 8)] and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
