@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from tests.uploads.helpers import REPO, Server, process_env, wait_for_port
+from tests.uploads.helpers import REPO, Server, process_env
 
 PLUGINS = '["notify_email", "notify_sms", "storage_local", "bus_probe"{}]'
 
@@ -26,20 +24,7 @@ def probe_env(config: Any, backend: str = "") -> dict[str, str]:
 
 
 class ProbeServer(Server):
-    def start(self, timeout: float = 60) -> ProbeServer:
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.bus.serve_with_probe"],
-                env=self.env,
-                cwd=self.work_dir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            wait_for_port(self.port, self.process, timeout, "taxportal serve")
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}:\n{self.log.read_text(errors='replace')}") from None
-        return self
+    command = ("tests.bus.serve_with_probe",)
 
 
 def two_servers(config: Any, work_dir: Path, backend: str = "") -> list[ProbeServer]:

@@ -137,6 +137,8 @@ def process_env(config: Any, **extra: str) -> dict[str, str]:
 class Server:
     """`taxportal serve` in its own process, as a firm runs it."""
 
+    command = ("taxportal.cli", "serve")  # after `python -m`
+
     def __init__(self, env: dict[str, str], work_dir: Path) -> None:
         self.port = free_port()
         self.env = {**env, "TAXPORTAL_SERVER__PORT": str(self.port)}
@@ -152,7 +154,7 @@ class Server:
     def start(self, timeout: float = 60) -> Server:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "taxportal.cli", "serve"],
+                [sys.executable, "-m", *self.command],
                 env=self.env,
                 cwd=self.work_dir,  # no stray taxportal.toml gets read
                 stdout=log,
