@@ -19,7 +19,7 @@ from taxportal.jobs import schedule
 from taxportal.models import TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.document_access import Principal
-from taxportal.services.messages import documents_message, notice_language
+from taxportal.services.messages import contact_of, documents_message, notice_language
 
 CHANNELS = ("email", "sms")
 RETRY_KIND = "documents_notice"
@@ -37,10 +37,6 @@ class Notice:
 
 class ChannelError(ValueError):
     """The taxpayer's choice of channel was not one of the offered ones."""
-
-
-def contact_of(tax_return: TaxReturn, channel: str) -> str:
-    return tax_return.primary_email if channel == "email" else tax_return.mobile_phone
 
 
 def pick_channel(tax_return: TaxReturn, account: TaxpayerAccount | None) -> str:

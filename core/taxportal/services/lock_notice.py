@@ -20,8 +20,8 @@ from taxportal.context import Core
 from taxportal.contracts import DeliveryError, OutgoingMessage
 from taxportal.models import Portal, StaffUser, TaxpayerAccount
 from taxportal.services import activity
-from taxportal.services.document_notice import contact_of, pick_channel
-from taxportal.services.messages import locked_message, notice_language
+from taxportal.services.document_notice import pick_channel
+from taxportal.services.messages import contact_of, locked_message, notice_language
 
 log = logging.getLogger(__name__)
 _in_flight: set[asyncio.Task[None]] = set()

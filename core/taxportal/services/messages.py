@@ -66,15 +66,19 @@ def _build(
     )
 
 
+def contact_of(tax_return: TaxReturn, channel: str) -> str:
+    """Where a message on ``channel`` goes: the return's email, or its mobile phone."""
+    return tax_return.primary_email if channel == "email" else tax_return.mobile_phone
+
+
 def invitation_message(
     core: Core, tax_return: TaxReturn, channel: str, link: str
 ) -> OutgoingMessage:
-    to = tax_return.primary_email if channel == "email" else tax_return.mobile_phone
     return _build(
         core,
         "invitation",
         channel,
-        to,
+        contact_of(tax_return, channel),
         tax_return.language,
         {
             "link": link,
@@ -93,12 +97,11 @@ def sign_in_reminder_message(
     core: Core, tax_return: TaxReturn, account: TaxpayerAccount, channel: str
 ) -> OutgoingMessage:
     """For a portal that has its account: the sign-in page and the user name, no secret."""
-    to = tax_return.primary_email if channel == "email" else tax_return.mobile_phone
     return _build(
         core,
         "sign_in_reminder",
         channel,
-        to,
+        contact_of(tax_return, channel),
         notice_language(tax_return, account),
         {
             "link": f"{core.config.base_url}/portal/login",

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError, DeliveryReceipt, OutgoingMessage
 from taxportal.models import Portal, StaffUser, TaxpayerAccount
-from taxportal.services.document_notice import contact_of, pick_channel
-from taxportal.services.messages import notice_language
+from taxportal.services.document_notice import pick_channel
+from taxportal.services.messages import contact_of, notice_language
 
 
 @dataclass(frozen=True)

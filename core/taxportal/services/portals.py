@@ -20,7 +20,11 @@ from taxportal.crypto import token_digest
 from taxportal.events import InvitationSent, PortalCreated
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
-from taxportal.services.messages import invitation_message, sign_in_reminder_message
+from taxportal.services.messages import (
+    contact_of,
+    invitation_message,
+    sign_in_reminder_message,
+)
 
 CHANNELS = ("email", "sms")
 
@@ -48,10 +52,6 @@ def missing_for_portal(tax_return: TaxReturn) -> list[str]:
     if not tax_return.primary_email:
         missing.append("email")
     return missing
-
-
-def address_for(tax_return: TaxReturn, channel: str) -> str:
-    return tax_return.primary_email if channel == "email" else tax_return.mobile_phone
 
 
 @dataclass
@@ -97,7 +97,7 @@ async def invite(
                 portal=portal,
                 token_hash=token_digest(token),
                 channel=channel,
-                sent_to=address_for(tax_return, channel),
+                sent_to=contact_of(tax_return, channel),
                 expires_at=now + ttl,
             )
     except IntegrityError:
