@@ -117,7 +117,7 @@ async def seed(env: dict[str, str]) -> tuple[str, str]:
     from taxportal.db import apply_migrations
     from taxportal.models import Portal, TaxpayerAccount, TaxReturn
     from taxportal.runtime import build_core, database_config, started
-    from taxportal.services import sessions
+    from taxportal.services.accounts import sessions
 
     config = load_config(None, env=env)
     await apply_migrations(database_config(build_core(config)))

@@ -17,7 +17,8 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from taxportal.app import create_app
 from taxportal.config import AppConfig, load_config
-from taxportal.services import client_list, returns
+from taxportal.services.returns import client_list
+from taxportal.services.returns import records as returns
 from taxportal.testing import portal as portal_testing
 from taxportal.web.keys import CORE
 from tests import database_copies
@@ -156,7 +157,7 @@ async def client_for(aiohttp_client: Any) -> Callable[..., Any]:
 async def staff_client(build_app: Callable[..., Any], client_for: Callable[..., Any]) -> TestClient:
     """A signed-in admin on a fresh app (outbox notifiers): password, authenticator set up
     through /staff/2fa with a pyotp code, so the console shows client data."""
-    from taxportal.services import staff as staff_service
+    from taxportal.services.accounts import staff as staff_service
     from taxportal.web.keys import CORE
 
     app = await build_app()

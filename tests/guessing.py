@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from taxportal.services.passwords import PasswordHasher
+from taxportal.services.accounts.passwords import PasswordHasher
 
 LIMIT_FACTOR = 5  # each limit of N is attacked with 5 x N requests at once
 NO_THROTTLE = {"TAXPORTAL_THROTTLE__PER_ADDRESS": "10000"}  # only the limit under test acts

@@ -17,8 +17,8 @@ from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
 from taxportal.models import StaffUser
 from taxportal.runtime import build_core, database_config
-from taxportal.services.passwords import PasswordHasher
-from taxportal.services.second_factor import CIPHER_CONTEXT
+from taxportal.services.accounts.passwords import PasswordHasher
+from taxportal.services.accounts.second_factor import CIPHER_CONTEXT
 from taxportal.web.keys import CORE
 from tests import database_copies
 

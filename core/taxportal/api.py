@@ -93,8 +93,8 @@ from taxportal.i18n import LANGUAGES, N_
 from taxportal.jobs.schedule import schedule
 from taxportal.private_files import make_private_dir
 from taxportal.services import activity, notices
-from taxportal.services.document_access import Denied, Principal
-from taxportal.services.document_access import check as check_access
+from taxportal.services.documents.access import Denied, Principal
+from taxportal.services.documents.access import check as check_access
 from taxportal.services.notices import Compose, Notice
 from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
 from taxportal.web.access import staff_principal, taxpayer_principal

@@ -9,10 +9,11 @@ from aiohttp import web
 from taxportal.config import AppConfig
 from taxportal.jobs.running import running as jobs_running
 from taxportal.runtime import build_core, started
-from taxportal.services import lock_notice, upload_digest
-from taxportal.services.passwords import PasswordHasher
+from taxportal.services.accounts import lock_notice
+from taxportal.services.accounts.passwords import PasswordHasher
+from taxportal.services.uploads import digest as upload_digest
 from taxportal.web import log_redaction
-from taxportal.web.api_errors import api_errors
+from taxportal.web.api.errors import api_errors
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.ids import check_path_ids

@@ -10,7 +10,7 @@ from taxportal.config import AppConfig
 from taxportal.crypto import FieldCipher
 from taxportal.jobs.registry import JobHandlers
 from taxportal.plugins import Plugins
-from taxportal.services.passwords import PasswordHasher
+from taxportal.services.accounts.passwords import PasswordHasher
 
 
 @dataclass

@@ -7,9 +7,9 @@ import secrets
 
 from taxportal.context import Core
 from taxportal.models import StaffUser
-from taxportal.services import returns as returns_service
-from taxportal.services import staff as staff_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.accounts import staff as staff_service
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 
 DEMO_ADMIN = "admin@demo-firm.example.com"
 # the sample firm `serve --demo` presents, unless the configuration names one

@@ -232,7 +232,7 @@ class TrustedDevice(Model):
 class ThrottleWindow(Model):
     """Attempts of one key ("sign_in:ip:1.2.3.4") in one window: rate limits across processes.
 
-    Counted by one conditional upsert (``services/throttle.py``), so requests in flight
+    Counted by one conditional upsert (``services/accounts/throttle.py``), so requests in flight
     cannot overwrite each other's counts."""
 
     id = fields.IntField(primary_key=True)

@@ -12,7 +12,7 @@ from taxportal.crypto import FieldCipher, load_or_create_key
 from taxportal.db import close_database, open_database, tortoise_config
 from taxportal.jobs.registry import JobHandlers
 from taxportal.plugins import Plugins, build_plugin_manager
-from taxportal.services.passwords import PasswordHasher
+from taxportal.services.accounts.passwords import PasswordHasher
 
 
 def build_core(
@@ -55,6 +55,7 @@ async def started(core: Core) -> AsyncIterator[Core]:
 
 def core_job_handlers(core: Core) -> list[JobHandler]:
     """The kinds of job the core itself runs."""
-    from taxportal.services import document_notice, upload_digest  # services import the core
+    from taxportal.services.documents import notice as document_notice
+    from taxportal.services.uploads import digest as upload_digest
 
     return [upload_digest.handler(core), document_notice.retry_handler(core)]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
-from taxportal.services import portals as portal_service
-from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.accounts import portals as portal_service
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 from taxportal.web.keys import CORE
 
 PASSWORD = "Tax-Season1!"  # meets the guide's composition rules

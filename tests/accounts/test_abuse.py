@@ -63,7 +63,7 @@ async def test_repeated_mismatches_lock_the_invitation_until_staff_unlock(taxpay
     assert portal.locked_at is not None
     assert await ActivityEntry.filter(action="invitation_locked").count() == 1
 
-    from taxportal.services.accounts import unlock_portal
+    from taxportal.services.accounts.taxpayers import unlock_portal
 
     await unlock_portal(portal.id, "staff:1")
     assert (await register(taxpayer, link)).status == 303

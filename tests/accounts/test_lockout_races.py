@@ -18,7 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from taxportal.models import ActivityEntry, Portal, TaxpayerAccount
-from taxportal.services import lock_notice
+from taxportal.services.accounts import lock_notice
 from tests.accounts.journey import (
     PASSWORD,
     code_in,

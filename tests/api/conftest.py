@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from taxportal.models import StaffUser
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.support import ADMIN_EMAIL
 
 LAST_YEAR = dt.date.today().year - 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from taxportal.models import TaxReturn
-from taxportal.web import api_body
+from taxportal.web.api import body as api_body
 from tests.api.conftest import Api, a_return
 
 ERROR_KEYS = {"error", "fields"}
@@ -195,7 +195,7 @@ async def test_ids_beyond_the_database_are_404_on_every_id_route(api: Api):
 
 
 async def test_a_bug_under_api_is_a_json_500_with_a_reference(api: Api, monkeypatch):
-    from taxportal.services import client_list
+    from taxportal.services.returns import client_list
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")

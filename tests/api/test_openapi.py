@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from taxportal.services.return_fields import ReturnFields
-from taxportal.web import api as api_module
+from taxportal.services.returns.fields import ReturnFields
+from taxportal.web.api import returns as api_module
 from tests.api.conftest import Api, a_return
 from tests.api.schema_check import problems
 

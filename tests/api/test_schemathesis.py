@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from taxportal.web.api import OPENAPI
+from taxportal.web.api.returns import OPENAPI
 from tests.api.conftest import Api
 from tests.view_documents.conftest import JPEG, PDF, seed_client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from taxportal.models import StaffUser
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.support import csrf_from, sign_in
 
 

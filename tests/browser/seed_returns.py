@@ -15,8 +15,8 @@ import sys
 
 from taxportal.config import load_config
 from taxportal.runtime import build_core, started
-from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 
 
 async def seed(rows: list[dict[str, object]]) -> list[int]:

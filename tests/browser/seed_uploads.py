@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator
 from taxportal.config import load_config
 from taxportal.models import Portal, TaxpayerAccount
 from taxportal.runtime import build_core, started
-from taxportal.services import returns as returns_service
-from taxportal.services import uploads
-from taxportal.services.document_access import Principal
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.documents.access import Principal
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
+from taxportal.services.uploads import intake as uploads
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:

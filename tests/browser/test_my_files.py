@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from taxportal.web.my_files_view import human_size
+from taxportal.web.uploads.my_files_view import human_size
 from tests.browser.harness import Account, Client, PortalServer
 from tests.browser.test_taxpayer_journey import (
     WORDS,

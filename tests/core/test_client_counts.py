@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from taxportal.models import TaxReturn
-from taxportal.services import client_list
+from taxportal.services.returns import client_list
 from taxportal.sql import Sql
 from tests.conftest import POSTGRES_URL
 

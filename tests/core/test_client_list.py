@@ -12,9 +12,10 @@ import pytest
 from tortoise.expressions import Q
 
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn, UploadedFile
-from taxportal.services import client_list, returns
-from taxportal.services.client_search import parse
-from taxportal.services.returns import ClientPage, ClientRow
+from taxportal.services.returns import client_list
+from taxportal.services.returns import records as returns
+from taxportal.services.returns.client_search import parse
+from taxportal.services.returns.records import ClientPage, ClientRow
 from taxportal.text import fold_name
 from taxportal.web.keys import CORE
 

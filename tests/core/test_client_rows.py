@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from taxportal.services.returns import ClientRow
-from taxportal.web.client_rows import client_rows, escape_each
+from taxportal.services.returns.records import ClientRow
+from taxportal.web.returns.client_rows import client_rows, escape_each
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -122,7 +122,7 @@ def test_a_rendered_file_viewer_frees_its_rows_without_waiting_for_the_garbage_c
     import aiohttp_jinja2
     from aiohttp import web
 
-    from taxportal.services.returns import ClientPage
+    from taxportal.services.returns.records import ClientPage
     from taxportal.web.rendering import setup_templates
 
     app = web.Application()

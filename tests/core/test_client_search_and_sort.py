@@ -7,9 +7,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from taxportal.services import returns as returns_service
-from taxportal.services import staff as staff_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.accounts import staff as staff_service
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 from taxportal.web.keys import CORE
 from tests.support import ADMIN_EMAIL
 

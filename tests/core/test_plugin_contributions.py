@@ -9,7 +9,7 @@ from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 
 
 async def test_plugin_pages_nav_static_models_and_events(build_app, client_for, core_of):
-    from taxportal.services import staff as staff_service
+    from taxportal.services.accounts import staff as staff_service
 
     app = await build_app(SamplePlugin())
     client = await client_for(app)
@@ -33,7 +33,7 @@ async def test_plugin_pages_nav_static_models_and_events(build_app, client_for, 
 async def test_a_failing_listener_does_not_undo_the_portal(build_app, client_for, core_of):
     from taxportal.hookspecs import hookimpl
     from taxportal.models import Portal
-    from taxportal.services import staff as staff_service
+    from taxportal.services.accounts import staff as staff_service
 
     class Broken:
         @hookimpl

@@ -11,8 +11,8 @@ from pathlib import Path
 from taxportal.contracts import DeliveryError, DeliveryReceipt, OutgoingMessage
 from taxportal.hookspecs import hookimpl
 from taxportal.models import Invitation, Portal
-from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 from tests.support import csrf_from
 
 LAST_YEAR = dt.date.today().year - 1
@@ -187,7 +187,7 @@ class RefusingEmailPlugin:
 async def test_failed_delivery_is_shown_leaves_nothing_and_can_be_retried(
     build_app, client_for, core_of
 ):
-    from taxportal.services import staff as staff_service
+    from taxportal.services.accounts import staff as staff_service
     from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 
     plugin = RefusingEmailPlugin()

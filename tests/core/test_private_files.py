@@ -17,7 +17,7 @@ import pytest
 from taxportal.models import ActivityEntry
 from taxportal.private_files import warn_if_too_open
 from taxportal.runtime import build_core, started
-from taxportal.services.document_spool import spool
+from taxportal.services.documents.spool import spool
 from taxportal_notify_email.outbox import Outbox
 from taxportal_notify_sms.outbox import OutboxWriter
 from tests.core.test_cli import free_port, run

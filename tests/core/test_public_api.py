@@ -12,7 +12,7 @@ from taxportal.api import ConfigError, DeliveryError, notify_staff, notify_taxpa
 from taxportal.config import load_config
 from taxportal.models import ActivityEntry, Portal, TaxpayerAccount
 from taxportal.plugins import Plugins, build_plugin_manager
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.accounts.journey import (
     invited,
     newest_email,

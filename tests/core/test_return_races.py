@@ -5,7 +5,7 @@ never a second row."""
 from __future__ import annotations
 
 from taxportal.models import StaffUser, TaxReturn
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.guessing import at_once
 from tests.support import ADMIN_EMAIL, csrf_from
 

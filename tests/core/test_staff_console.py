@@ -141,8 +141,8 @@ async def test_an_ssn_typed_into_any_field_of_the_return_form_is_never_shown_bac
 ):
     """The console masks as the API and the import do: neither the message nor the
     re-filled form shows an SSN, whichever field it was typed into."""
-    from taxportal.services import returns as returns_service
-    from taxportal.services.return_fields import ReturnFields
+    from taxportal.services.returns import records as returns_service
+    from taxportal.services.returns.fields import ReturnFields
 
     path = "/staff/returns/new"
     if edit:
@@ -171,8 +171,8 @@ async def test_an_ssn_typed_into_any_field_of_the_return_form_is_never_shown_bac
 
 
 async def test_client_list_searches_filters_sorts_and_pages(staff_client, core_of):
-    from taxportal.services import returns as returns_service
-    from taxportal.services.return_fields import ReturnFields
+    from taxportal.services.returns import records as returns_service
+    from taxportal.services.returns.fields import ReturnFields
 
     core = core_of(staff_client)
     for i in range(60):

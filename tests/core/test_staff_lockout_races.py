@@ -16,8 +16,8 @@ import pyotp
 import pytest
 
 from taxportal.models import ActivityEntry, StaffUser, WebSession
-from taxportal.services import lock_notice
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import lock_notice
+from taxportal.services.accounts import staff as staff_service
 from tests.core.test_staff_second_factor import code_page, enrol, sign_out
 from tests.guessing import LIMIT_FACTOR, NO_THROTTLE, at_once, counting_passwords, same_page
 from tests.support import (

@@ -7,7 +7,7 @@ import sqlite3
 from argon2 import PasswordHasher
 
 from taxportal.models import ActivityEntry
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.core.test_cli import run
 from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in_with_password
 

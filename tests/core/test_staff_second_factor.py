@@ -12,9 +12,9 @@ import time
 import pyotp
 
 from taxportal.models import ActivityEntry, StaffRecoveryCode, StaffUser, TaxReturn, WebSession
-from taxportal.services import returns as returns_service
-from taxportal.services import staff as staff_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.accounts import staff as staff_service
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 from tests.support import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from taxportal.models import TaxReturn
-from taxportal.services import returns as returns_service
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.returns import records as returns_service
+from taxportal.services.returns.fields import ReturnFields
 from tests.support import SENTINEL_SSN, csrf_from
 
 DIGITS = SENTINEL_SSN.replace("-", "")

@@ -221,7 +221,7 @@ async def test_the_page_needs_a_signed_in_user_and_a_csrf_token(staff_client, cl
     assert 'action="/staff/import?csrf_token=' in page
 
     # A preparer (not only an admin) may import.
-    from taxportal.services import staff as staff_service
+    from taxportal.services.accounts import staff as staff_service
     from taxportal.web.keys import CORE
 
     await staff_service.add_staff(

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.returns.fields import ReturnFields
 
 WEB = Path(__file__).resolve().parents[2] / "core/taxportal/web"
 # what the handlers read: form.get("x"), query.get("x"), getall("x"), name="x" in a form

@@ -18,8 +18,8 @@ from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient
 
 from taxportal.models import TaxpayerAccount
-from taxportal.services import sessions
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import sessions
+from taxportal.services.accounts import staff as staff_service
 from taxportal.web.keys import CORE
 from tests.accounts.journey import registered_and_verified
 from tests.hostile.routes import (

@@ -43,9 +43,9 @@ def test_the_taxpayer_sources_have_strings_to_translate():
         "web/templates/error.html",
         "web/templates/portal/register.html",
         "services/message_templates/code.sms.txt",
-        "web/register.py",
-        "web/verify.py",
-        "services/password_policy.py",
+        "web/accounts/register.py",
+        "web/accounts/verify.py",
+        "services/accounts/password_policy.py",
         "services/messages.py",
     ):
         assert expected in places

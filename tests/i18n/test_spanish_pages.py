@@ -10,8 +10,8 @@ import pytest
 
 from taxportal.i18n import translations
 from taxportal.models import Invitation, TaxpayerAccount, TaxReturn
-from taxportal.services import portals as portal_service
-from taxportal.services.password_policy import COMMON_RULE, COMPOSITION_RULES, LENGTH_RULES
+from taxportal.services.accounts import portals as portal_service
+from taxportal.services.accounts.password_policy import COMMON_RULE, COMPOSITION_RULES, LENGTH_RULES
 from tests.accounts.journey import (
     core,
     form_token,
@@ -95,8 +95,8 @@ async def test_spanish_chosen_before_registering_follows_into_the_account_and_it
 ):
     """Español on the invitation page of an English return: the registration keeps it, so
     the notices sent later (documents waiting, the sign-in reminder) come in Spanish."""
-    from taxportal.services.document_access import Principal
-    from taxportal.services.document_notice import notify_taxpayer
+    from taxportal.services.documents.access import Principal
+    from taxportal.services.documents.notice import notify_taxpayer
     from tests.accounts.journey import code_in, enter_code, register, send_code
 
     client = await browser(ENGLISH_BROWSER)

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from taxportal import i18n
 from taxportal.jobs import store
 from taxportal.models import ActivityEntry, Job, TaxReturn
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.support import csrf_from, sign_in
 
 PREPARER_EMAIL = "preparer@evanstax.example"

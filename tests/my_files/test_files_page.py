@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from taxportal.models import UploadedFile
-from taxportal.services import uploads
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
+from taxportal.services.uploads import intake as uploads
 from taxportal.web.keys import CORE
 from tests.accounts.journey import form_token, sign_out
 from tests.i18n.spanish_walk import assert_spanish_page

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from taxportal.config import load_config
-from taxportal.web import my_files_view as view
+from taxportal.web.uploads import my_files_view as view
 
 
 @pytest.mark.parametrize(

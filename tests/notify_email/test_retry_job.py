@@ -9,8 +9,8 @@ from aiosmtpd.controller import Controller
 
 from taxportal.jobs import Worker
 from taxportal.models import ActivityEntry, Job, Portal, TaxReturn
-from taxportal.services import preparer_documents as documents
-from taxportal.services.document_access import Principal
+from taxportal.services.documents import preparer as documents
+from taxportal.services.documents.access import Principal
 from tests.notify_email.conftest import CollectingHandler, free_port
 from tests.preparer_documents.pdfs import pdf
 

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from taxportal.models import ActivityEntry, Portal, PreparerDocument, TaxReturn
-from taxportal.services import document_spool, sent_documents
-from taxportal.services import preparer_documents as documents
-from taxportal.services.upload_cleanup import remove_unfinished
+from taxportal.services.documents import preparer as documents
+from taxportal.services.documents import sent as sent_documents
+from taxportal.services.documents import spool as document_spool
+from taxportal.services.uploads.cleanup import remove_unfinished
 from tests.preparer_documents.conftest import Firm
 from tests.preparer_documents.pdfs import pdf
 from tests.preparer_documents.test_service import PREPARER, chunked, owner

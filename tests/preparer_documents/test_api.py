@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 
 from taxportal.models import ActivityEntry, PreparerDocument, SignatureRequest, StaffUser
-from taxportal.services import staff as staff_service
-from taxportal.web import api as api_module
+from taxportal.services.accounts import staff as staff_service
+from taxportal.web.api import returns as api_module
 from tests.api.schema_check import problems
 from tests.preparer_documents.conftest import Firm
 from tests.preparer_documents.pdfs import EXE, encrypted_pdf, pdf

@@ -10,8 +10,8 @@ import pytest
 from taxportal import hookimpl
 from taxportal.contracts import DeliveryError
 from taxportal.models import ActivityEntry, Job, Portal, PreparerDocument, TaxReturn
-from taxportal.services import preparer_documents as documents
-from taxportal.services.document_access import Principal
+from taxportal.services.documents import preparer as documents
+from taxportal.services.documents.access import Principal
 from tests.preparer_documents.pdfs import pdf
 from tests.support import BrokenStoragePlugin
 

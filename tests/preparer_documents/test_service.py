@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from taxportal.models import ActivityEntry, PreparerDocument, SignatureRequest, TaxReturn
-from taxportal.services import preparer_documents as documents
-from taxportal.services import sent_documents
-from taxportal.services.document_access import Denied, Principal
+from taxportal.services.documents import preparer as documents
+from taxportal.services.documents import sent as sent_documents
+from taxportal.services.documents.access import Denied, Principal
 from tests.preparer_documents.conftest import Firm
 from tests.preparer_documents.pdfs import (
     EXE,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from taxportal.models import Portal, TaxReturn
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

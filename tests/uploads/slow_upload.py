@@ -18,8 +18,8 @@ from pathlib import Path
 
 from taxportal.config import load_config
 from taxportal.runtime import build_core, started
-from taxportal.services import uploads
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
+from taxportal.services.uploads import intake as uploads
 
 CHUNK = 256 * 1024
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from taxportal.models import ActivityEntry
-from taxportal.services import uploads
-from taxportal.services.uploads_stream import clean_name
+from taxportal.services.uploads import intake as uploads
+from taxportal.services.uploads.stream import clean_name
 from tests.uploads.helpers import JPEG, PDF, PREPARER, chunked, new_portal, owner
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from taxportal.models import UploadedFile
-from taxportal.services import uploads
+from taxportal.services.uploads import intake as uploads
 from tests.uploads.helpers import (
     HERE,
     chunked,

@@ -18,8 +18,9 @@ import aiohttp
 import pytest
 
 from taxportal.models import TaxpayerAccount, UploadedFile
-from taxportal.services import sessions, uploads
-from taxportal.services.upload_cleanup import remove_unfinished
+from taxportal.services.accounts import sessions
+from taxportal.services.uploads import intake as uploads
+from taxportal.services.uploads.cleanup import remove_unfinished
 from tests.uploads.helpers import (
     HERE,
     PDF,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from taxportal.models import ActivityEntry, UploadedFile
-from taxportal.services import uploads
+from taxportal.services.uploads import intake as uploads
 from tests.uploads.helpers import (
     EXE,
     MiB,

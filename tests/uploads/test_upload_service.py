@@ -12,8 +12,8 @@ import pytest
 from taxportal import hookimpl
 from taxportal.events import FileUploaded, listens_to
 from taxportal.models import ActivityEntry, UploadedFile
-from taxportal.services import uploads
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
+from taxportal.services.uploads import intake as uploads
 from tests.support import BrokenStoragePlugin
 from tests.uploads.helpers import (
     EXE,

@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from taxportal.models import Portal, StaffUser, TaxpayerAccount, TaxReturn
-from taxportal.services import uploads
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
+from taxportal.services.uploads import intake as uploads
 from tests.support import ADMIN_EMAIL
 
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n<<>>\nendobj\n" * 40 + b"%%EOF\n"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from taxportal.models import StaffUser, UploadedFile
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 from tests.api.conftest import Api
 from tests.support import ADMIN_EMAIL
 from tests.view_documents.conftest import PDF

@@ -9,8 +9,13 @@ from urllib.parse import unquote
 
 import pytest
 
-from taxportal.services.file_names import NAME_BYTES, WINDOWS_RESERVED, safe_name, typed_name
-from taxportal.services.upload_review import unique_names
+from taxportal.services.uploads.file_names import (
+    NAME_BYTES,
+    WINDOWS_RESERVED,
+    safe_name,
+    typed_name,
+)
+from taxportal.services.uploads.review import unique_names
 from taxportal.web.file_download import content_disposition, download_headers
 
 HOSTILE = [

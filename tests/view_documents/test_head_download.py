@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from taxportal.models import UploadedFile
-from taxportal.services import uploads
+from taxportal.services.uploads import intake as uploads
 from tests.view_documents.conftest import PDF
 
 

@@ -14,9 +14,9 @@ import pytest
 from taxportal.contracts import DeliveryError
 from taxportal.jobs import Worker, store
 from taxportal.models import ActivityEntry, Job, Portal, StaffUser, UploadedFile
-from taxportal.services import staff as staff_service
-from taxportal.services import upload_digest
-from taxportal.services.upload_digest import send_due_digests
+from taxportal.services.accounts import staff as staff_service
+from taxportal.services.uploads import digest as upload_digest
+from taxportal.services.uploads.digest import send_due_digests
 from tests.support import ADMIN_EMAIL, SENTINEL_SSN
 from tests.view_documents.conftest import JPEG, PDF, PNG, seed_client
 

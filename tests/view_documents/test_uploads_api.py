@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from taxportal.models import ActivityEntry, Portal, StaffUser, UploadedFile
-from taxportal.services import staff as staff_service
-from taxportal.web import api as api_module
+from taxportal.services.accounts import staff as staff_service
+from taxportal.web.api import returns as api_module
 from tests.api.conftest import Api
 from tests.api.schema_check import problems
 from tests.support import ADMIN_EMAIL

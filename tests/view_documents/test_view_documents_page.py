@@ -10,8 +10,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from taxportal.models import ActivityEntry, Portal, StaffUser, UploadedFile
-from taxportal.services import uploads
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
+from taxportal.services.uploads import intake as uploads
 from tests.support import ADMIN_EMAIL, csrf_from
 from tests.view_documents.conftest import JPEG, PDF, PNG, pdf_of
 

@@ -8,8 +8,8 @@ from taxportal.config import AppConfig, ConfigError
 from taxportal.db import apply_migrations
 from taxportal.models import StaffUser
 from taxportal.runtime import build_core, database_config, started
-from taxportal.services import second_factor
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import second_factor
+from taxportal.services.accounts import staff as staff_service
 
 
 async def migrate(args: argparse.Namespace, config: AppConfig) -> int:

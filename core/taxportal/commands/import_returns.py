@@ -12,7 +12,7 @@ import sys
 
 from taxportal.config import AppConfig
 from taxportal.runtime import build_core, started
-from taxportal.services import csv_file, csv_import
+from taxportal.services.returns import csv_file, csv_import
 
 
 async def run(args: argparse.Namespace, config: AppConfig) -> int:

@@ -12,7 +12,7 @@ from taxportal.config import AppConfig
 from taxportal.db import apply_migrations
 from taxportal.private_files import warn_if_too_open
 from taxportal.runtime import build_core, database_config, started
-from taxportal.services import upload_cleanup
+from taxportal.services.uploads import cleanup as upload_cleanup
 
 
 def run(args: argparse.Namespace, config: AppConfig) -> int:

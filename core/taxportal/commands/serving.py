@@ -9,7 +9,7 @@ from aiohttp import web
 
 from taxportal.app import create_app
 from taxportal.config import AppConfig
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import staff as staff_service
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -20,7 +20,7 @@ import time
 from taxportal.contracts import DeliveryError
 from taxportal.jobs import store
 from taxportal.jobs.registry import JobHandlers
-from taxportal.services.return_fields import redact_ssn_like
+from taxportal.services.returns.fields import redact_ssn_like
 
 log = logging.getLogger(__name__)
 _LONG_NUMBER = re.compile(r"\d{6,}")  # a security code or an SSN without dashes

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError, DeliveryReceipt, OutgoingMessage
 from taxportal.models import Portal, StaffUser, TaxpayerAccount
-from taxportal.services.document_notice import pick_channel
+from taxportal.services.documents.notice import pick_channel
 from taxportal.services.messages import contact_of, notice_language
 
 

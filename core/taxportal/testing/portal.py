@@ -49,9 +49,11 @@ from taxportal.db import apply_migrations
 from taxportal.jobs.worker import Worker
 from taxportal.models import ActivityEntry
 from taxportal.runtime import build_core, database_config
-from taxportal.services import client_list, portals, returns
-from taxportal.services.passwords import PasswordHasher
-from taxportal.services.return_fields import ReturnFields
+from taxportal.services.accounts import portals
+from taxportal.services.accounts.passwords import PasswordHasher
+from taxportal.services.returns import client_list
+from taxportal.services.returns import records as returns
+from taxportal.services.returns.fields import ReturnFields
 from taxportal.web.keys import CORE
 
 PASSWORD = "Tax-Season1!"  # noqa: S105  # a test taxpayer's; meets the password rules

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.services.document_access import Principal
+from taxportal.services.documents.access import Principal
 from taxportal.web.auth import client_address, current_staff
 from taxportal.web.keys import ACCOUNT, API_STAFF
 

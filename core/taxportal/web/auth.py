@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from taxportal.models import StaffUser
-from taxportal.services import sessions
-from taxportal.services import staff as staff_service
+from taxportal.services.accounts import sessions
+from taxportal.services.accounts import staff as staff_service
 from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, API_STAFF, CORE, STAFF, STAFF_SESSION, TAXPAYER_SESSION
 from taxportal.web.security import Handler, is_tls

@@ -1,5 +1,5 @@
 """Generic error pages with a reference id; the details go to the log only (the API answers
-in JSON instead: web/api_errors.py)."""
+in JSON instead: web/api/errors.py)."""
 
 from __future__ import annotations
 

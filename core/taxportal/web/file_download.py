@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from taxportal.services.file_names import safe_name
+from taxportal.services.uploads.file_names import safe_name
 
 log = logging.getLogger(__name__)
 SAFE_TYPES = ("application/pdf", "image/", "application/zip")  # uploads are sniffed on arrival

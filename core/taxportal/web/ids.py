@@ -11,7 +11,7 @@ from aiohttp import web
 
 from taxportal.models import MAX_ID
 from taxportal.text import whole_number
-from taxportal.web.api_io import error_response
+from taxportal.web.api.handling import error_response
 from taxportal.web.security import Handler
 
 ID_SUFFIX = "_id"

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.web import (
-    language,
-    my_files,
-    portal_home,
-    preparer_files,
-    recovery,
-    register,
-    taxpayer_sign_in,
-    verify,
-)
+from taxportal.web import language
+from taxportal.web.accounts import home as portal_home
+from taxportal.web.accounts import recovery, register, verify
+from taxportal.web.accounts import sign_in as taxpayer_sign_in
+from taxportal.web.documents import preparer_files
+from taxportal.web.uploads import my_files
 
 
 async def root(request: web.Request) -> web.StreamResponse:

@@ -14,7 +14,7 @@ from multidict import MultiDictProxy
 
 from taxportal.i18n import N_
 from taxportal.text import has_control
-from taxportal.web.api_io import error_response
+from taxportal.web.api.handling import error_response
 from taxportal.web.security import Handler
 
 REFUSED = N_(

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.web import (
-    api,
-    api_uploads,
-    clients,
-    document_manager,
-    import_page,
-    jobs_page,
-    portal_routes,
-    portals,
-    return_forms,
-    second_factor,
-    sign_in,
-    staff_settings,
-    staff_users,
-    tokens_page,
-    view_documents,
-)
+from taxportal.web import portal_routes
+from taxportal.web.api import returns as api
+from taxportal.web.api import uploads as api_uploads
+from taxportal.web.console import jobs as jobs_page
+from taxportal.web.console import second_factor, sign_in
+from taxportal.web.console import settings as staff_settings
+from taxportal.web.console import tokens as tokens_page
+from taxportal.web.console import users as staff_users
+from taxportal.web.documents import manager as document_manager
+from taxportal.web.returns import clients, import_page, portals
+from taxportal.web.returns import forms as return_forms
+from taxportal.web.uploads import view_documents
 
 
 def core_routes() -> list[web.RouteDef]:

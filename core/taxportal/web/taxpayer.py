@@ -10,7 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal.models import Portal, TaxpayerAccount, TaxReturn
-from taxportal.services import sessions
+from taxportal.services.accounts import sessions
 from taxportal.web.auth import TAXPAYER_COOKIE
 from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, LANG, TAXPAYER_SESSION

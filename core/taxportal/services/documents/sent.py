@@ -1,0 +1,114 @@
+"""The taxpayer's side of "Files From My Preparer": the list, the count, and opening a file.
+
+A taxpayer sees a document once it is sent, until a newer version supersedes it; staff see
+every document of a return that was not deleted. Each read goes through the access check,
+made against the document's real return and portal (Home's count, of the asker's own portal
+only, is the one exception: see ``sent_count``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from taxportal.context import Core
+from taxportal.events import DocumentViewed
+from taxportal.models import PreparerDocument
+from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
+from taxportal.sql import Sql, columns, count, models
+
+__all__ = ["NotFound", "open_document", "portal_id_of", "sent_count", "sent_to"]
+
+
+class NotFound(LookupError):
+    """No such document, or not this principal's to see: a 404."""
+
+
+def _visible(principal: Principal, document: PreparerDocument) -> bool:
+    if principal.is_staff:
+        return True
+    return document.sent_at is not None and document.superseded_at is None
+
+
+def _for_taxpayer(sql: Sql, what: str, portal_id: int) -> str:
+    """Sent, not superseded, not deleted documents of the portal's return. Plain SQL: these
+    are read on every visit of Home and "Files From My Preparer"."""
+    return (
+        f"SELECT {what} FROM preparer_document m "  # noqa: S608
+        "JOIN portal p ON p.tax_return_id = m.tax_return_id "
+        f"WHERE p.id = {sql.param(portal_id)} AND m.sent_at IS NOT NULL "
+        "AND m.superseded_at IS NULL AND m.deleted_at IS NULL"
+    )
+
+
+async def sent_to(principal: Principal, portal_id: int) -> list[PreparerDocument]:
+    """What the taxpayer of ``portal_id`` sees in "Files From My Preparer", newest first."""
+    await check(principal, "list", "document", portal_id=portal_id)
+    sql = Sql()
+    statement = _for_taxpayer(sql, columns(PreparerDocument, "m"), portal_id)
+    return await models(PreparerDocument, statement + " ORDER BY m.sent_at DESC, m.id DESC", sql)
+
+
+async def sent_count(principal: Principal) -> int:
+    """Home's card: a plain COUNT scoped to the principal's own ``portal_id`` (staff and a
+    taxpayer without a portal get 0). It is the one read here without ``check``: it can only
+    count the asker's own portal, hands out no file, and Home must not write an activity
+    entry on every visit."""
+    if principal.portal_id is None:
+        return 0
+    sql = Sql()
+    return await count(_for_taxpayer(sql, "COUNT(*) AS n", principal.portal_id), sql)
+
+
+async def open_document(
+    core: Core, principal: Principal, document_id: int, *, return_id: int | None = None
+) -> tuple[PreparerDocument, AsyncIterator[bytes]]:
+    """The row and its bytes (streamed) for View; a taxpayer's first View is recorded.
+    ``return_id`` pins the document to a return (the console's URL names both)."""
+    document = await PreparerDocument.get_or_none(id=document_id, deleted_at__isnull=True)
+    try:
+        if document is None:  # logged against the asker's own portal (or the URL's return)
+            await check(
+                principal,
+                "read",
+                "document",
+                portal_id=principal.portal_id,
+                file_id=document_id,
+                return_id=return_id,
+                found=False,
+            )
+        assert document is not None  # check raised otherwise
+        real_return: int = document.tax_return_id  # type: ignore[attr-defined]
+        # checked against the document's real return and portal; a document the taxpayer
+        # may not see yet is checked as nobody's: denied and logged
+        portal_id = await portal_id_of(real_return)
+        await check(
+            principal,
+            "read",
+            "document",
+            portal_id=portal_id if _visible(principal, document) else None,
+            file_id=document.id,
+            return_id=real_return,
+            found=return_id is None or real_return == return_id,
+        )
+    except Denied:
+        raise NotFound(document_id) from None
+    if core.plugins.storage is None:
+        raise NotFound(document_id)
+    chunks = core.plugins.storage.get(document.storage_key)
+    if principal.kind == "taxpayer" and document.viewed_at is None:
+        return document, _viewed_when_read(core, portal_id, document, chunks)
+    return document, chunks
+
+
+async def _viewed_when_read(
+    core: Core, portal_id: int | None, document: PreparerDocument, chunks: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """The taxpayer's first View is recorded when the bytes start to be read: not by a HEAD."""
+    first = await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
+        viewed_at=dt.datetime.now(dt.UTC)
+    )
+    if first and portal_id is not None:  # one event, however many Views race
+        await core.plugins.emit(DocumentViewed(portal_id, document.id))
+    async for chunk in chunks:
+        yield chunk

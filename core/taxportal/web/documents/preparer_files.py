@@ -1,0 +1,80 @@
+"""The taxpayer's "Files From My Preparer": File Name, Date Sent, View; and the channel choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from taxportal.i18n import N_, medium_date
+from taxportal.services.documents import notice as document_notice
+from taxportal.services.documents import sent as sent_documents
+from taxportal.services.documents.access import Denied
+from taxportal.web import file_download
+from taxportal.web.access import taxpayer_principal
+from taxportal.web.ids import path_id
+from taxportal.web.keys import ACCOUNT, CORE, LANG
+from taxportal.web.request_text import read_form
+from taxportal.web.taxpayer import render_signed_in, taxpayer_required
+
+PAGE = "/portal/preparer-files"
+
+
+def routes() -> list[web.RouteDef]:
+    """The routes of this page."""
+    return [
+        web.get(PAGE, files_page),
+        web.post(PAGE + "/notify", choose_channel),
+        web.get(PAGE + "/{document_id:\\d+}", view_file),
+    ]
+
+
+async def _page(request: web.Request, status: int = 200, **context: Any) -> web.Response:
+    principal = taxpayer_principal(request)
+    rows = await sent_documents.sent_to(principal, request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
+    language = request[LANG]
+    documents = [
+        {
+            "id": d.id,
+            "name": d.file_name,
+            "date": medium_date(d.sent_at, language),
+            "iso": d.sent_at.isoformat() if d.sent_at else "",
+        }
+        for d in rows
+    ]
+    values = {
+        "documents": documents,
+        "channel": request[ACCOUNT].notify_channel,
+        "saved": request.query.get("saved") == "1",
+        "error": "",
+    }
+    values.update(context)
+    return await render_signed_in(request, "preparer_files.html", values, status=status)
+
+
+@taxpayer_required
+async def files_page(request: web.Request) -> web.Response:
+    return await _page(request)
+
+
+@taxpayer_required
+async def choose_channel(request: web.Request) -> web.Response:
+    form = await read_form(request)
+    try:
+        await document_notice.set_channel(taxpayer_principal(request), str(form.get("channel")))
+    except document_notice.ChannelError:
+        return await _page(request, 400, error=N_("Choose Email or Text message."))
+    raise web.HTTPSeeOther(PAGE + "?saved=1")
+
+
+@taxpayer_required
+async def view_file(request: web.Request) -> web.StreamResponse:
+    try:
+        document, chunks = await sent_documents.open_document(
+            request.app[CORE], taxpayer_principal(request), path_id(request, "document_id")
+        )
+    except (sent_documents.NotFound, Denied):
+        raise web.HTTPNotFound() from None
+    return await file_download.stream_file(
+        request, chunks, "application/pdf", document.file_name, inline=True, size=document.size
+    )
