@@ -6,10 +6,6 @@ from tortoise import fields
 from tortoise.exceptions import OperationalError
 from tortoise.models import Model
 
-# The largest id: ids are 32-bit integers (IntField) in both databases, so a larger number
-# in a URL or a request is no row (and must not reach a query, which would fail).
-MAX_ID = 2**31 - 1
-
 
 class StaffUser(Model):
     """A person of the firm: an admin or a preparer."""

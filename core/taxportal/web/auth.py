@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from taxportal.models import StaffUser
 from taxportal.services.accounts import sessions
 from taxportal.services.accounts import staff as staff_service
 from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, API_STAFF, CORE, STAFF, STAFF_SESSION, TAXPAYER_SESSION
 from taxportal.web.security import Handler, is_tls
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import StaffUser
 
 SESSION_COOKIE = "tp_staff"
 TAXPAYER_COOKIE = "tp_taxpayer"

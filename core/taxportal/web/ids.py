@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.models import MAX_ID
+from taxportal.limits import MAX_ID
 from taxportal.text import whole_number
 from taxportal.web.api.handling import error_response
 from taxportal.web.security import Handler

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from taxportal.context import Core
-from taxportal.models import StaffUser, TaxpayerAccount, WebSession
+
+if TYPE_CHECKING:  # annotations only: the web side never queries the models itself
+    from taxportal.models import StaffUser, TaxpayerAccount, WebSession
 
 CORE = web.AppKey("core", Core)
-STAFF = web.RequestKey("staff", StaffUser)  # the signed-in console user
-STAFF_SESSION = web.RequestKey("staff_session", WebSession)
-TAXPAYER_SESSION = web.RequestKey("taxpayer_session", WebSession)
-ACCOUNT = web.RequestKey("account", TaxpayerAccount)  # the signed-in taxpayer
-API_STAFF = web.RequestKey("api_staff", StaffUser)  # the owner of the API token in use
+STAFF: web.RequestKey[StaffUser] = web.RequestKey("staff")  # the signed-in console user
+STAFF_SESSION: web.RequestKey[WebSession] = web.RequestKey("staff_session")
+TAXPAYER_SESSION: web.RequestKey[WebSession] = web.RequestKey("taxpayer_session")
+ACCOUNT: web.RequestKey[TaxpayerAccount] = web.RequestKey("account")  # the signed-in taxpayer
+API_STAFF: web.RequestKey[StaffUser] = web.RequestKey("api_staff")  # the API token's owner
 NEW_CSRF = web.RequestKey("new_csrf", str)  # a CSRF cookie to set on this response
 LANG = web.RequestKey("lang", str)  # the language taxpayer pages are shown in

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal import i18n
-from taxportal.models import Portal, TaxpayerAccount, TaxReturn
+from taxportal.services.accounts import taxpayers
 from taxportal.web.cookies import LANGUAGE, cookie
 from taxportal.web.keys import ACCOUNT, LANG
 from taxportal.web.request_text import read_form
 from taxportal.web.security import Handler, is_tls
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import TaxReturn
 
 LANG_COOKIE = "tp_lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -22,20 +27,10 @@ async def choose_language(request: web.Request, handler: Handler) -> web.StreamR
     request[LANG] = i18n.choose_language(
         chosen=cookie(request, LANG_COOKIE, LANGUAGE),
         account=account.language if account else None,
-        tax_return=await _return_language(account) if account else None,
+        tax_return=await taxpayers.return_language(account) if account else None,
         accept_language=request.headers.get("Accept-Language", ""),
     )
     return await handler(request)
-
-
-async def _return_language(account: TaxpayerAccount) -> str | None:
-    portal = account.portal
-    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
-        return portal.tax_return.language  # the session's one statement loaded it
-    values = await TaxReturn.filter(portal__id=account.portal_id).values_list(  # type: ignore[attr-defined]
-        "language", flat=True
-    )
-    return values[0] if values else None
 
 
 def use_return_language(request: web.Request, tax_return: TaxReturn) -> None:
@@ -62,7 +57,7 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
         back = "/portal/"
     account = request.get(ACCOUNT)
     if account is not None:
-        await TaxpayerAccount.filter(id=account.id).update(language=language)
+        await taxpayers.set_language(account.id, language)
     response = web.HTTPSeeOther(back)
     remember_language(request, response, language)
     raise response

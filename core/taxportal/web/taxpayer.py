@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import Portal, TaxpayerAccount, TaxReturn
-from taxportal.services.accounts import sessions
+from taxportal.services.accounts import sessions, taxpayers
 from taxportal.web.auth import TAXPAYER_COOKIE
 from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, LANG, TAXPAYER_SESSION
 from taxportal.web.language import remember_language
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import Portal, TaxpayerAccount
 
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -52,10 +54,7 @@ def pending_taxpayer_required(handler: ViewHandler) -> ViewHandler:
 
 async def portal_of(account: TaxpayerAccount) -> Portal:
     """The account's portal with its return: the session's statement loaded both."""
-    portal = account.portal
-    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
-        return portal
-    return await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+    return await taxpayers.portal_of(account)
 
 
 def render(

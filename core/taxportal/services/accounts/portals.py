@@ -214,3 +214,22 @@ async def link_state(token: str) -> tuple[LinkState, Invitation | None]:
     if invitation.expires_at <= dt.datetime.now(dt.UTC):
         return LinkState.EXPIRED, invitation
     return LinkState.VALID, invitation
+
+
+async def portal_with_return(portal_id: int) -> Portal:
+    """The portal with its return loaded (the invitation's pages speak the return's language)."""
+    return await Portal.get(id=portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+
+
+async def portal_of_return(return_id: int) -> Portal | None:
+    return await Portal.get_or_none(tax_return_id=return_id)
+
+
+async def is_registered(return_id: int) -> bool:
+    """The return's portal has its taxpayer account (it can never register another)."""
+    return await TaxpayerAccount.exists(portal__tax_return_id=return_id)
+
+
+async def ask_for_new_link(portal_id: int) -> None:
+    """A taxpayer on a dead link asked for a new one: Manage Portals shows it to the preparer."""
+    await Portal.filter(id=portal_id).update(link_requested=True)

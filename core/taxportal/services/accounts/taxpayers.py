@@ -318,3 +318,27 @@ async def unlock_portal(portal_id: int, actor: str) -> None:
         locked_until=None, failed_codes=0, failed_sign_ins=0
     )
     await activity.record("portal_unlocked", actor=actor, subject=f"portal:{portal_id}")
+
+
+async def portal_of(account: TaxpayerAccount) -> Portal:
+    """The account's portal with its return (the session's one statement loaded both)."""
+    portal = account.portal
+    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
+        return portal
+    return await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+
+
+async def return_language(account: TaxpayerAccount) -> str | None:
+    """The language of the account's return, which the taxpayer's pages speak by default."""
+    portal = account.portal
+    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
+        return portal.tax_return.language  # the session's one statement loaded it
+    values = await TaxReturn.filter(portal__id=account.portal_id).values_list(  # type: ignore[attr-defined]
+        "language", flat=True
+    )
+    return values[0] if values else None
+
+
+async def set_language(account_id: int, language: str) -> None:
+    """The taxpayer picked a language with the switch: their notices speak it too."""
+    await TaxpayerAccount.filter(id=account_id).update(language=language)

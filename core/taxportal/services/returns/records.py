@@ -34,6 +34,10 @@ class ReturnNotFound(LookupError):
     pass
 
 
+class ReturnConflict(RuntimeError):
+    """The same return was written by another request at the same moment: send it again."""
+
+
 class MissingSsn(ValueError):
     """Upserts from a tax program are keyed by SSN, so they must carry one."""
 
@@ -111,7 +115,12 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
     try:
         tax_return, outcome = await _upsert_once(values, fields)
     except IntegrityError:  # created by another request since this one looked
-        tax_return, outcome = await _upsert_once(values, fields)
+        try:
+            tax_return, outcome = await _upsert_once(values, fields)
+        except IntegrityError:
+            raise ReturnConflict(
+                "this return was changed at the same time; send it again"
+            ) from None
     if outcome != "unchanged":
         await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
         forget_tax_years()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from taxportal.i18n import N_
-from taxportal.models import TaxpayerAccount
 from taxportal.services.accounts import codes, sessions, throttle
 from taxportal.services.accounts import taxpayers as accounts
 from taxportal.services.accounts.codes import CodeError
@@ -17,6 +18,9 @@ from taxportal.web.auth import TAXPAYER_COOKIE, client_address, set_session_cook
 from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
 from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import render, render_signed_in, taxpayer_required
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import TaxpayerAccount
 
 SENT = N_(
     "If we found a verified account, we sent a security code to its email or phone. "

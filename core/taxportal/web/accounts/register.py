@@ -7,11 +7,13 @@ new link.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from taxportal.i18n import N_
-from taxportal.models import Portal
 from taxportal.services import activity
+from taxportal.services.accounts import portals as portal_service
 from taxportal.services.accounts import sessions, throttle
 from taxportal.services.accounts import taxpayers as accounts
 from taxportal.services.accounts.password_policy import rules_for
@@ -22,6 +24,9 @@ from taxportal.web.keys import CORE
 from taxportal.web.language import chosen_language, use_return_language
 from taxportal.web.request_text import read_form
 from taxportal.web.taxpayer import render
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import Portal
 
 FIELDS = ("username", "email", "phone", "last_name", "ssn_last4")
 ERRORS = {
@@ -48,7 +53,7 @@ async def _portal_for(token: str) -> tuple[LinkState, Portal | None]:
     state, invitation = await link_state(token)
     portal = None
     if invitation is not None:
-        portal = await Portal.get(id=invitation.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+        portal = await portal_service.portal_with_return(invitation.portal_id)
     return state, portal
 
 
@@ -143,7 +148,7 @@ async def ask_for_new_link(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     use_return_language(request, portal.tax_return)
     if state not in (LinkState.VALID, LinkState.REGISTERED):
-        await Portal.filter(id=portal.id).update(link_requested=True)
+        await portal_service.ask_for_new_link(portal.id)
         await activity.record(
             "new_link_requested",
             subject=f"portal:{portal.id}",

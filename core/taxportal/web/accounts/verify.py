@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from taxportal.crypto import token_digest
 from taxportal.i18n import N_
-from taxportal.models import TaxpayerAccount, TrustedDevice
-from taxportal.services.accounts import codes, sessions, throttle
+from taxportal.services.accounts import codes, sessions, throttle, trusted_devices
 from taxportal.services.accounts import taxpayers as accounts
 from taxportal.services.accounts.codes import CodeError
 from taxportal.text import mask_email, mask_phone
@@ -20,6 +17,9 @@ from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
 from taxportal.web.request_text import read_form
 from taxportal.web.security import is_tls
 from taxportal.web.taxpayer import leave_portal, pending_taxpayer_required, render
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import TaxpayerAccount
 
 DEVICE_COOKIE = "tp_device"
 CODE_ERRORS = {
@@ -129,12 +129,7 @@ async def _remember_device(
     days = request.app[CORE].config.core.accounts.remember_device_days
     if days <= 0:
         return
-    token = secrets.token_urlsafe(32)
-    await TrustedDevice.create(
-        account=account,
-        token_hash=token_digest(token),
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days),
-    )
+    token = await trusted_devices.remember(account.id, days)
     response.set_cookie(
         DEVICE_COOKIE,
         token,
@@ -150,9 +145,7 @@ async def is_trusted_device(request: web.Request, account: TaxpayerAccount) -> b
     token = token_cookie(request, DEVICE_COOKIE)
     if not token:
         return False
-    return await TrustedDevice.filter(
-        account=account, token_hash=token_digest(token), expires_at__gt=dt.datetime.now(dt.UTC)
-    ).exists()
+    return await trusted_devices.is_trusted(account.id, token)
 
 
 @pending_taxpayer_required

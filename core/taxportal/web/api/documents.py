@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from taxportal.models import MAX_ID
+from taxportal.limits import MAX_ID
 from taxportal.services.documents import preparer as documents
 from taxportal.services.documents.access import Denied
 from taxportal.services.returns.fields import field_errors

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import ValidationError
-from tortoise.exceptions import IntegrityError
 
-from taxportal.models import TaxReturn
 from taxportal.services.returns import client_list
 from taxportal.services.returns import records as returns_service
 from taxportal.services.returns.fields import ReturnFields, field_errors
@@ -19,6 +17,9 @@ from taxportal.web.api.handling import ApiError, api_actor, api_view, query_int,
 from taxportal.web.api.serialize import return_json
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import TaxReturn
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
 INVALID = "the return is not valid"
@@ -68,8 +69,8 @@ async def upsert_return(request: web.Request) -> web.Response:
         tax_return, outcome = await returns_service.upsert(
             request.app[CORE], fields, api_actor(request)
         )
-    except IntegrityError:  # the same return was created by another request just now
-        raise ApiError(409, "this return was changed at the same time; send it again") from None
+    except returns_service.ReturnConflict as exc:
+        raise ApiError(409, str(exc)) from None
     body = {"outcome": outcome, "return": return_json(await returns_service.client_row(tax_return))}
     if outcome == "created":
         location = f"/api/v1/returns/{tax_return.id}"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from taxportal.models import UploadedFile
 from taxportal.services.uploads import intake as uploads
 from taxportal.services.uploads import review as upload_review
 from taxportal.web import file_download
@@ -15,6 +14,9 @@ from taxportal.web.api.handling import ApiError, api_view
 from taxportal.web.api.serialize import iso_time
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import UploadedFile
 
 BASE = "/api/v1/returns/{return_id:\\d+}/uploads"
 

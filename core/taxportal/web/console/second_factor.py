@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import StaffUser
 from taxportal.services import activity
 from taxportal.services.accounts import lockout, second_factor, sessions, throttle
 from taxportal.services.accounts import staff as staff_service
@@ -23,6 +22,9 @@ from taxportal.web.auth import (
 from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import CORE, STAFF_SESSION
 from taxportal.web.request_text import read_form
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import StaffUser
 
 WRONG_CODE = (
     "That code is not right, or it was already used. Wait for the next code in your app "

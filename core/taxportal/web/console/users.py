@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import aiohttp_jinja2
 from aiohttp import web
 
-from taxportal.models import StaffUser
 from taxportal.services.accounts import second_factor
 from taxportal.services.accounts import staff as staff_service
 from taxportal.web.auth import actor, admin_required
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 from taxportal.web.request_text import read_form
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import StaffUser
 
 
 def routes() -> list[web.RouteDef]:

@@ -4,12 +4,12 @@ taxpayer has an account, send a sign-in reminder."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
-from taxportal.models import Portal, TaxpayerAccount, TaxReturn
 from taxportal.services.accounts import portals as portal_service
 from taxportal.services.accounts import taxpayers as accounts
 from taxportal.services.returns import client_list, client_search
@@ -20,6 +20,9 @@ from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 from taxportal.web.request_text import read_form
 from taxportal.web.returns.clients import MAX_PAGE
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import TaxReturn
 
 
 def current_year() -> int:
@@ -41,8 +44,8 @@ async def _dialog(
         request,
         {
             "tax_return": tax_return,
-            "portal": await Portal.get_or_none(tax_return_id=tax_return.id),
-            "registered": await TaxpayerAccount.exists(portal__tax_return_id=tax_return.id),
+            "portal": await portal_service.portal_of_return(tax_return.id),
+            "registered": await portal_service.is_registered(tax_return.id),
             "error": error,
             "missing": portal_service.missing_for_portal(tax_return),
             "back": _back(request),
@@ -107,7 +110,7 @@ async def manage_portals(request: web.Request) -> web.Response:
 async def unlock(request: web.Request) -> web.StreamResponse:
     """Clear a portal's registration, code and sign-in lockouts."""
     tax_return = await _get_return(request)
-    portal = await Portal.get_or_none(tax_return_id=tax_return.id)
+    portal = await portal_service.portal_of_return(tax_return.id)
     if portal is None:
         raise web.HTTPNotFound()
     await accounts.unlock_portal(portal.id, actor(request))

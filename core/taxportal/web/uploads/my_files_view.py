@@ -7,7 +7,7 @@ import base64
 import binascii
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from babel.numbers import format_decimal
@@ -15,9 +15,11 @@ from babel.numbers import format_decimal
 from taxportal import i18n
 from taxportal.config import AppConfig
 from taxportal.i18n import N_, medium_date
-from taxportal.models import UploadedFile
 from taxportal.services.uploads import intake as uploads
 from taxportal.text import whole_number
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import UploadedFile
 
 PAGE = "/portal/files"
 NOTE_COOKIE = "tp_files_note"
