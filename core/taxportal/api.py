@@ -86,6 +86,7 @@ from taxportal.events import (
     MessagePosted,
     PortalCreated,
     ReturnImported,
+    ReturnsImported,
     listens_to,
 )
 from taxportal.hookspecs import hookimpl
@@ -105,6 +106,7 @@ from taxportal.web.auth import (
     staff_required,
 )
 from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF, TAXPAYER_SESSION
+from taxportal.web.rendering import render_portal_page
 from taxportal.web.taxpayer import portal_of as _portal_of
 from taxportal.web.taxpayer import taxpayer_required
 
@@ -150,6 +152,7 @@ __all__ = [
     "RemovesUnfinished",
     "ReturnIdentity",
     "ReturnImported",
+    "ReturnsImported",
     "RouteSpec",
     "SignatureRequest",
     "Signer",
@@ -335,7 +338,7 @@ async def render_in_portal_frame(
     """
     portal = await _portal_of(request[TAXPAYER_SESSION].account)
     values = {"tax_return": portal.tax_return, "plugin_catalog": catalog, **(context or {})}
-    return aiohttp_jinja2.render_template(template, request, values, status=status)
+    return render_portal_page(request, template, values, status=status)
 
 
 def render_in_console_frame(

@@ -45,9 +45,22 @@ class Event:
 
 @dataclass(frozen=True)
 class ReturnImported(Event):
+    """A tax program created or updated one return (the API's upsert, or a CSV row written
+    on its own); an unchanged return is no event."""
+
     topic: ClassVar[str] = "return_imported"
     return_id: int
     created: bool
+
+
+@dataclass(frozen=True)
+class ReturnsImported(Event):
+    """A CSV import wrote a batch of rows in one transaction (up to ``CHUNK_ROWS``): the
+    returns it created and those it changed. One event per batch, not one per row."""
+
+    topic: ClassVar[str] = "returns_imported"
+    created_ids: tuple[int, ...]
+    updated_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -196,9 +209,8 @@ def decode(topic: str, data: str) -> Event:
     cls = _TOPICS.get(topic)
     if cls is None:
         return BusMessage(topic, values)
-    if cls is DocumentsSent:
-        values["document_ids"] = tuple(values["document_ids"])
-    return cls(**values)
+    # JSON has no tuples: a list of ids comes back as the tuple the dataclass declares
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def _check(key: str, value: Any) -> None:

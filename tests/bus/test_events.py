@@ -174,7 +174,7 @@ async def test_a_reconnected_listener_catches_up_from_the_table(
 
 
 async def test_the_portal_journey_publishes_its_events(build_app: Any, client_for: Any) -> None:
-    from taxportal.events import AccountRegistered, AccountVerified, InvitationSent
+    from taxportal.events import AccountRegistered, AccountVerified, InvitationSent, ReturnImported
     from taxportal.models import Invitation, Portal, TaxpayerAccount
     from tests.accounts.journey import (
         code_in,
@@ -195,6 +195,7 @@ async def test_the_portal_journey_publishes_its_events(build_app: Any, client_fo
     invitation = await Invitation.get()
     account = await TaxpayerAccount.get()
     assert listener.heard == [
+        ReturnImported(portal.tax_return_id, created=True),  # type: ignore[attr-defined]
         PortalCreated(portal.id, portal.tax_return_id, "email"),  # type: ignore[attr-defined]
         InvitationSent(portal.id, invitation.id, "email"),
         AccountRegistered(portal.id, account.id),

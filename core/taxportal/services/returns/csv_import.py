@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 
 from taxportal.bus import atomic
 from taxportal.context import Core
+from taxportal.events import ReturnsImported
 from taxportal.models import ActivityEntry, TaxReturn
 from taxportal.services import activity
 from taxportal.services.returns import records as returns_service
@@ -263,10 +264,13 @@ async def _upsert_chunk(
             "id", flat=True
         )
         new_ids = sorted(set(ids) - known)
+    updated_ids = sorted(r.id for rs in changed.values() for r in rs)
     entries = [_entry("return_created", i, actor) for i in new_ids]
-    entries += [_entry("return_updated", r.id, actor) for rs in changed.values() for r in rs]
+    entries += [_entry("return_updated", i, actor) for i in updated_ids]
     if entries:
         await ActivityEntry.bulk_create(entries)
+        # heard once the batch commits (atomic), never for a batch that rolled back
+        await core.plugins.emit(ReturnsImported(tuple(new_ids), tuple(updated_ids)))
     return outcomes
 
 

@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from taxportal.bus import atomic
 from taxportal.context import Core
+from taxportal.events import ReturnImported
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.returns.client_search import Digest
@@ -124,6 +125,7 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
     if outcome != "unchanged":
         await activity.record(f"return_{outcome}", actor=actor, subject=f"return:{tax_return.id}")
         forget_tax_years()
+        await core.plugins.emit(ReturnImported(tax_return.id, created=outcome == "created"))
     return tax_return, outcome
 
 
