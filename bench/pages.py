@@ -10,7 +10,9 @@ wrk (`wrk -t1 -c50`), and prints req/s, p99, the server's CPU per request (from
 /proc/<pid>/stat) and the ratio to hello; then `taxportal --help` against `python -c
 "import aiohttp"` (hyperfine when installed, else repeated runs). Targets (issue 10): every
 taxpayer page >= 10% of hello's req/s with p99 < 50 ms; the staff client list >= 5%;
-`taxportal --help` < 3x the import. Only loopback traffic; the run stops by itself.
+`taxportal --help` < 3x the import. Each page is also served as a static copy of its
+HTML by a bare aiohttp handler (the floor: what shipping those bytes costs). Only loopback
+traffic; the run stops by itself.
 """
 
 from __future__ import annotations
@@ -41,6 +43,19 @@ async def hello(request):
     return web.Response(text="Hello, world")
 app = web.Application()
 app.router.add_get("/", hello)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+# The floor under a page: the same bytes from a bare aiohttp handler (no session, no query,
+# no template), so the page's own cost shows apart from shipping its HTML.
+COPY = """
+import json, sys
+from aiohttp import web
+pages = json.load(open(sys.argv[2]))
+async def page(request):
+    return web.Response(body=pages[request.path].encode(), content_type="text/html")
+app = web.Application()
+for path in pages:
+    app.router.add_get(path, page)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 """
 TAXPAYER_PAGES = [
@@ -184,6 +199,14 @@ def row(label: str, figures: dict[str, float], hello_rps: float) -> None:
     )
 
 
+def fetch(url: str, cookie: str) -> str:
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310 - loopback
+    with urllib.request.urlopen(request) as response:  # noqa: S310
+        return response.read().decode()
+
+
 async def bench_database(kind: str, rows: int, seconds: int) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-pages-{kind}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
@@ -207,11 +230,12 @@ async def bench_database(kind: str, rows: int, seconds: int) -> None:
         raise SystemExit(f"seeding failed: {seeded.stderr[-2000:]}")
     tokens = json.loads(seeded.stdout.strip().splitlines()[-1])
 
-    hello_port, port = free_port(), free_port()
+    hello_port, port, copy_port = free_port(), free_port(), free_port()
     env["TAXPORTAL_SERVER__PORT"] = str(port)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     hello = subprocess.Popen([sys.executable, "-c", HELLO, str(hello_port)], **quiet)  # type: ignore[call-overload]
     server = subprocess.Popen([*TAXPORTAL, "serve", "--workers", "1"], env=env, **quiet)  # type: ignore[call-overload]
+    copy: subprocess.Popen[bytes] | None = None
     try:
         wait_for(hello_port, hello)
         wait_for(port, server)
@@ -222,14 +246,21 @@ async def bench_database(kind: str, rows: int, seconds: int) -> None:
         base = wrk(f"http://127.0.0.1:{hello_port}/", seconds, hello.pid)
         row("bare aiohttp hello", base, base["rps"])
         base_url = f"http://127.0.0.1:{port}"
-        for label, path in TAXPAYER_PAGES:
-            cookie = f"tp_taxpayer={tokens['tp_taxpayer']}"
+        pages = [
+            (label, path, f"tp_taxpayer={tokens['tp_taxpayer']}") for label, path in TAXPAYER_PAGES
+        ] + [(label, path, f"tp_staff={tokens['tp_staff']}") for label, path in STAFF_PAGES]
+        bodies = {path: fetch(base_url + path, cookie) for _, path, cookie in pages}
+        copies = work / "copies.json"
+        copies.write_text(json.dumps(bodies))
+        copy = subprocess.Popen([sys.executable, "-c", COPY, str(copy_port), str(copies)], **quiet)  # type: ignore[call-overload]
+        wait_for(copy_port, copy)
+        for label, path, cookie in pages:
             row(label, wrk(base_url + path, seconds, server.pid, cookie), base["rps"])
-        for label, path in STAFF_PAGES:
-            cookie = f"tp_staff={tokens['tp_staff']}"
-            row(label, wrk(base_url + path, seconds, server.pid, cookie), base["rps"])
+            size = len(bodies[path].encode()) // 1024
+            floor = wrk(f"http://127.0.0.1:{copy_port}{path}", seconds, copy.pid)
+            row(f"  its HTML ({size} KB) as a static copy", floor, base["rps"])
     finally:
-        for process in (hello, server):
+        for process in (p for p in (hello, server, copy) if p is not None):
             process.terminate()
             process.wait(timeout=10)
 

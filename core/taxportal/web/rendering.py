@@ -13,6 +13,7 @@ import phonenumbers
 from aiohttp import web
 
 from taxportal import i18n
+from taxportal.web.folded_text import FoldedTranslations
 from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF
 from taxportal.web.security import CSRF_FIELD, csrf_token_for
 
@@ -37,21 +38,52 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
 
 _COMPILED = _CompiledTemplates()  # only for the environments setup_templates builds
+# The portal's environments, one per language: their compiled code holds translated text.
+PORTAL_TEMPLATES = {
+    language: web.AppKey(f"portal_templates_{language}", jinja2.Environment)
+    for language in i18n.LANGUAGES
+}
+_FOLDED_COMPILED = {language: _CompiledTemplates() for language in i18n.LANGUAGES}
 
 
 def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
+    """The console's environment (aiohttp_jinja2's default key: text translated as pages
+    render), and the portal's, one per language (``folded_text``)."""
+    options: dict[str, Any] = {
+        "loader": jinja2.FileSystemLoader([str(TEMPLATES), *plugin_dirs]),
+        "autoescape": jinja2.select_autoescape(default=True),
+        "undefined": jinja2.StrictUndefined,
+        "filters": {"phone": format_phone},
+        "auto_reload": False,  # templates ship with the code: no stat() of each file per page
+    }
     env = aiohttp_jinja2.setup(
         app,
-        loader=jinja2.FileSystemLoader([str(TEMPLATES), *plugin_dirs]),
-        autoescape=jinja2.select_autoescape(default=True),
-        undefined=jinja2.StrictUndefined,
         context_processors=[page_context],
-        filters={"phone": format_phone},
         extensions=["jinja2.ext.i18n"],
-        auto_reload=False,  # templates ship with the code: no stat() of each file per page
         bytecode_cache=_COMPILED,
+        **options,
     )
     i18n.install_gettext(env)
+    for language, key in PORTAL_TEMPLATES.items():
+        folded = aiohttp_jinja2.setup(
+            app,
+            app_key=key,
+            extensions=["jinja2.ext.i18n", FoldedTranslations],
+            bytecode_cache=_FOLDED_COMPILED[language],
+            **options,
+        )
+        folded.folded_language = language  # type: ignore[attr-defined]
+        folded.folded_root = str(TEMPLATES)  # type: ignore[attr-defined]
+        i18n.install_gettext(folded)
+
+
+def render_portal_page(
+    request: web.Request, template: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    """A taxpayer's page, by the environment of the page's language."""
+    language = request.get(LANG, i18n.DEFAULT_LANGUAGE)
+    key = PORTAL_TEMPLATES.get(language) or PORTAL_TEMPLATES[i18n.DEFAULT_LANGUAGE]
+    return aiohttp_jinja2.render_template(template, request, context, app_key=key, status=status)
 
 
 @functools.lru_cache(maxsize=50_000)  # a list page formats the same numbers again and again

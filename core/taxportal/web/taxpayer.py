@@ -6,7 +6,6 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from taxportal.services.accounts import sessions, taxpayers
@@ -14,6 +13,7 @@ from taxportal.web.auth import TAXPAYER_COOKIE
 from taxportal.web.cookies import token_cookie
 from taxportal.web.keys import ACCOUNT, LANG, TAXPAYER_SESSION
 from taxportal.web.language import remember_language
+from taxportal.web.rendering import render_portal_page
 
 if TYPE_CHECKING:  # annotations only: handlers call services, never the models
     from taxportal.models import Portal, TaxpayerAccount
@@ -60,9 +60,7 @@ async def portal_of(account: TaxpayerAccount) -> Portal:
 def render(
     request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> web.Response:
-    return aiohttp_jinja2.render_template(
-        f"portal/{template}", request, context or {}, status=status
-    )
+    return render_portal_page(request, f"portal/{template}", context or {}, status=status)
 
 
 async def render_signed_in(

@@ -75,7 +75,7 @@ async def _fetch(token_hash: str) -> WebSession | None:
     """The session with its staff user, or its account with the account's portal and that
     portal's return, in one statement: every request asks, and every portal page shows the
     return and speaks its language."""
-    sql = Sql()
+    sql = Sql(bounded=True)  # by the token's unique index
     rows = await sql.rows(_select() + sql.param(token_hash))
     if not rows:
         return None

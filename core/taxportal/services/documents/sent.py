@@ -44,7 +44,7 @@ def _for_taxpayer(sql: Sql, what: str, portal_id: int) -> str:
 async def sent_to(principal: Principal, portal_id: int) -> list[PreparerDocument]:
     """What the taxpayer of ``portal_id`` sees in "Files From My Preparer", newest first."""
     await check(principal, "list", "document", portal_id=portal_id)
-    sql = Sql()
+    sql = Sql(bounded=True)
     statement = _for_taxpayer(sql, columns(PreparerDocument, "m"), portal_id)
     return await models(PreparerDocument, statement + " ORDER BY m.sent_at DESC, m.id DESC", sql)
 
@@ -56,7 +56,7 @@ async def sent_count(principal: Principal) -> int:
     entry on every visit."""
     if principal.portal_id is None:
         return 0
-    sql = Sql()
+    sql = Sql(bounded=True)
     return await count(_for_taxpayer(sql, "COUNT(*) AS n", principal.portal_id), sql)
 
 

@@ -242,7 +242,7 @@ def _listed(sql: Sql, what: str, portal_id: int) -> str:
 async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]:
     """The portal's files, newest first (removed ones left out)."""
     await _check(principal, "list", portal_id)
-    sql = Sql()
+    sql = Sql(bounded=True)
     statement = _listed(sql, columns(UploadedFile, "m"), portal_id)
     return await models(UploadedFile, statement + " ORDER BY m.uploaded_at DESC, m.id DESC", sql)
 
@@ -253,7 +253,7 @@ async def count_files(principal: Principal, portal_id: int) -> int:
     all the time). Only the principal's own portal: any other is ``NotFound``."""
     if principal.is_staff or principal.portal_id != portal_id:
         raise NotFound(None)
-    sql = Sql()
+    sql = Sql(bounded=True)
     return await count(_listed(sql, "COUNT(*) AS n", portal_id), sql)
 
 
