@@ -55,7 +55,12 @@ async def started(core: Core) -> AsyncIterator[Core]:
 
 def core_job_handlers(core: Core) -> list[JobHandler]:
     """The kinds of job the core itself runs."""
+    from taxportal.services.accounts import link_retry
     from taxportal.services.documents import notice as document_notice
     from taxportal.services.uploads import digest as upload_digest
 
-    return [upload_digest.handler(core), document_notice.retry_handler(core)]
+    return [
+        upload_digest.handler(core),
+        document_notice.retry_handler(core),
+        *link_retry.handlers(core),
+    ]

@@ -2,6 +2,10 @@
 
 Once the taxpayer has registered, "resend" no longer makes an invitation (the portal has
 its one account): it sends a sign-in reminder, the sign-in page and the user name.
+
+A message the notifier could not deliver (the mail server down) is not lost: the portal
+and its unsent invitation stay, and a job (``link_retry``) sends it when the notifier
+takes it again, with a new link (the first one's token was never kept, so none is stored).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from tortoise.exceptions import IntegrityError
 
 from taxportal.bus import atomic
 from taxportal.context import Core
-from taxportal.contracts import DeliveryError
+from taxportal.contracts import DeliveryError, DeliveryReceipt
 from taxportal.crypto import token_digest
 from taxportal.events import InvitationSent, PortalCreated
+from taxportal.jobs import schedule
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.messages import (
@@ -27,6 +32,9 @@ from taxportal.services.messages import (
 )
 
 CHANNELS = ("email", "sms")
+INVITATION_RETRY = "portal_invitation"  # job kinds: the retries of a failed delivery
+REMINDER_RETRY = "portal_reminder"
+FIRST_RETRY = dt.timedelta(seconds=30)
 
 
 class PortalError(Exception):
@@ -60,6 +68,7 @@ class InvitationOutcome:
     invitation: Invitation | None  # None for a sign-in reminder
     created: bool  # True for a new portal, False for a resend
     reminded: bool = False  # the portal has an account: a sign-in reminder went out
+    retrying: str = ""  # not delivered yet (why): a job sends it when the notifier takes it
 
 
 async def invite(
@@ -68,8 +77,9 @@ async def invite(
     """Create the portal (first time) or resend its link, delivering it on ``channel``;
     a portal that already has an account gets a sign-in reminder instead (no invitation).
 
-    Nothing remains of a failed attempt: no new portal, no new invitation, and the
-    previous link (if any) stays valid.
+    When the notifier cannot deliver, the portal and the unsent invitation stay and a job
+    retries (``retrying`` says why); the previous link (if any) stays valid until a new
+    one is delivered. Any other failure leaves nothing: no new portal, no new invitation.
     """
     if channel not in CHANNELS:
         raise PortalError("choose Phone or Email")
@@ -93,6 +103,10 @@ async def invite(
                 portal = await Portal.create(
                     tax_return_id=return_id, created_by_id=_staff_id(actor)
                 )
+            # an earlier link still waiting for its retry is replaced by this one
+            await Invitation.filter(
+                portal_id=portal.id, sent_at__isnull=True, voided_at__isnull=True
+            ).update(voided_at=now)
             invitation = await Invitation.create(
                 portal=portal,
                 token_hash=token_digest(token),
@@ -109,7 +123,9 @@ async def invite(
     try:
         receipt = await core.plugins.notify(message)
     except DeliveryError as exc:
-        await _undo(portal, invitation, created)
+        # ids only: the job makes a new link and reads the contact again when it runs
+        payload = {"invitation_id": invitation.id, "created": created, "actor": actor}
+        await schedule(INVITATION_RETRY, payload, now + FIRST_RETRY, max_attempts=12)
         await activity.record(
             "invitation_failed",
             actor=actor,
@@ -117,32 +133,49 @@ async def invite(
             address=address,
             channel=channel,
             reason=str(exc),
+            retrying=True,
         )
-        raise PortalError(f"the {_channel_word(channel)} could not be sent: {exc}") from None
+        return InvitationOutcome(portal, invitation, created, retrying=str(exc))
     except BaseException:
         await _undo(portal, invitation, created)
         raise
+    await delivered(core, portal, invitation, created, receipt, actor=actor, address=address)
+    await invitation.refresh_from_db()
+    return InvitationOutcome(portal, invitation, created)
 
+
+async def delivered(
+    core: Core,
+    portal: Portal,
+    invitation: Invitation,
+    created: bool,
+    receipt: DeliveryReceipt,
+    *,
+    actor: str,
+    address: str = "",
+    retried: bool = False,
+) -> None:
+    """The invitation went out: it is the portal's one open link from now on."""
+    now = dt.datetime.now(dt.UTC)
     async with atomic():
-        await Invitation.filter(id=invitation.id).update(sent_at=dt.datetime.now(dt.UTC))
+        await Invitation.filter(id=invitation.id).update(sent_at=now)
         await (
             Invitation.filter(portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True)
             .exclude(id=invitation.id)
-            .update(voided_at=dt.datetime.now(dt.UTC))
+            .update(voided_at=now)
         )
     await activity.record(
         "portal_created" if created else "invitation_resent",
         actor=actor,
         subject=f"portal:{portal.id}",
         address=address,
-        channel=channel,
+        channel=invitation.channel,
         notifier=receipt.notifier,
+        **({"retried": True} if retried else {}),
     )
     if created:
-        await core.plugins.emit(PortalCreated(portal.id, return_id, channel))
-    await core.plugins.emit(InvitationSent(portal.id, invitation.id, channel))
-    await invitation.refresh_from_db()
-    return InvitationOutcome(portal, invitation, created)
+        await core.plugins.emit(PortalCreated(portal.id, portal.tax_return_id, invitation.channel))  # type: ignore[attr-defined]
+    await core.plugins.emit(InvitationSent(portal.id, invitation.id, invitation.channel))
 
 
 async def _remind(
@@ -159,6 +192,9 @@ async def _remind(
     try:
         receipt = await core.plugins.notify(message)
     except DeliveryError as exc:
+        payload = {"account_id": account.id, "channel": channel, "actor": actor}
+        when = dt.datetime.now(dt.UTC) + FIRST_RETRY
+        await schedule(REMINDER_RETRY, payload, when, max_attempts=12)
         await activity.record(
             "sign_in_reminder_failed",
             actor=actor,
@@ -166,8 +202,23 @@ async def _remind(
             address=address,
             channel=channel,
             reason=str(exc),
+            retrying=True,
         )
-        raise PortalError(f"the {_channel_word(channel)} could not be sent: {exc}") from None
+        return InvitationOutcome(portal, None, created=False, reminded=True, retrying=str(exc))
+    await reminded(portal, channel, receipt, actor=actor, address=address)
+    return InvitationOutcome(portal, None, created=False, reminded=True)
+
+
+async def reminded(
+    portal: Portal,
+    channel: str,
+    receipt: DeliveryReceipt,
+    *,
+    actor: str,
+    address: str = "",
+    retried: bool = False,
+) -> None:
+    """The sign-in reminder went out."""
     # An invitation still open can no longer register anyone: retire it.
     await Invitation.filter(
         portal_id=portal.id, used_at__isnull=True, voided_at__isnull=True
@@ -179,8 +230,8 @@ async def _remind(
         address=address,
         channel=channel,
         notifier=receipt.notifier,
+        **({"retried": True} if retried else {}),
     )
-    return InvitationOutcome(portal, None, created=False, reminded=True)
 
 
 async def _undo(portal: Portal, invitation: Invitation, created: bool) -> None:
@@ -195,7 +246,7 @@ def _staff_id(actor: str) -> int | None:
     return int(ident) if kind == "staff" and ident.isdigit() else None
 
 
-def _channel_word(channel: str) -> str:
+def channel_word(channel: str) -> str:
     return "email" if channel == "email" else "text message"
 
 

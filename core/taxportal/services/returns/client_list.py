@@ -56,6 +56,8 @@ SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
        a.id AS account_id, a.verified_at, a.locked_until,
        (SELECT i.id FROM invitation i WHERE i.portal_id = p.id AND i.sent_at IS NOT NULL
         ORDER BY i.id DESC LIMIT 1) AS invitation_id,
+       (SELECT COUNT(*) FROM invitation w WHERE w.portal_id = p.id AND w.sent_at IS NULL
+        AND w.voided_at IS NULL) AS links_waiting,
        (SELECT COUNT(*) FROM uploaded_file u WHERE u.portal_id = p.id AND u.state = 'stored'
         AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads
 FROM portal p LEFT JOIN taxpayer_account a ON a.portal_id = p.id
@@ -214,6 +216,7 @@ async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any,
             status=row["status"],
             locked_at=_when(row["locked_at"]),
             link_requested=bool(row["link_requested"]),
+            link_waiting=bool(row["links_waiting"]),  # a failed send that a job retries
         )
         account = None
         if row["account_id"] is not None:

@@ -66,6 +66,8 @@ async def send_link(request: web.Request) -> web.StreamResponse:
     except portal_service.PortalError as exc:
         return await _dialog(request, tax_return, str(exc), status=400)
     done = "created" if outcome.created else "reminded" if outcome.reminded else "resent"
+    if outcome.retrying:  # kept, and sent by a job once the notifier takes it
+        done += "-waiting"
     raise web.HTTPSeeOther(URL(_back(request)).update_query(done=done, client=tax_return.id))
 
 
