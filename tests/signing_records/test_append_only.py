@@ -121,7 +121,7 @@ async def test_a_rehashed_edit_breaks_the_next_link(started: Any, database: str)
     )  # fmt: skip
     await forge(
         database,
-        f"UPDATE signing_event SET actor = 'mallory', hash = '{forged}' WHERE id = {row.id}",
+        f"UPDATE signing_event SET actor = 'mallory', hash = '{forged}' WHERE id = {row.id}",  # noqa: S608
     )
 
     report = await records.verify()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ async def test_a_signing_is_recorded_as_one_chain(started: Any) -> None:
         "sent", "consent_accepted", "identity_passed", "viewed", "signed"
     ]  # fmt: skip
     assert events[0].prev_hash == chain.genesis(7)
-    assert all(e.prev_hash == before.hash for before, e in zip(events, events[1:], strict=False))
+    assert all(e.prev_hash == before.hash for before, e in itertools.pairwise(events))
     signed = events[-1]
     # COMPLIANCE item 1: time, address, login user name, identity method and result, method
     assert signed.at.tzinfo is not None and signed.at <= dt.datetime.now(dt.UTC)
