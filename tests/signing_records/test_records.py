@@ -70,6 +70,7 @@ async def test_the_hash_covers_every_column_as_read_back(started: Any) -> None:
         {"sha256_before": "not a hash"},
         {"channel": {"nested": "value"}},
         {"validation": 1.5},
+        {"123-45-6789": "passed"},  # the key itself: not repeated
     ],
 )
 async def test_details_outside_the_allow_list_are_refused(started: Any, details: Any) -> None:
@@ -77,6 +78,10 @@ async def test_details_outside_the_allow_list_are_refused(started: Any, details:
     with pytest.raises(ValueError) as refused:
         await records.append(5, "viewed", **WHO, details=details)
     assert "123" not in str(refused.value) and "hunter2" not in str(refused.value)
+    key = next(iter(details))
+    assert str(refused.value).startswith(
+        "signing event details: " + ("a key" if key.startswith("1") else key)
+    )
     assert await SigningEvent.filter(document_id=5).count() == 0
 
 

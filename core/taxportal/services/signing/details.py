@@ -12,7 +12,7 @@ accepted, and each value must fit its shape:
 - ``count``: a whole number from 0 to 2**31 - 1 (attempts, ids, a page).
 
 Anything else (an unknown key, a nested value, a float, a longer text) is a ``ValueError``
-naming the key only, never the value.
+naming the key (when it looks like a name), never the value.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def checked(details: Mapping[str, Any] | None) -> dict[str, Any]:
     for key, value in (details or {}).items():
         shape = ALLOWED.get(key) if isinstance(key, str) else None
         if shape is None:
-            # the key may itself be what must not be kept: say only that it is not allowed
+            # named when it looks like a name; a key may itself be what must not be kept
+            if isinstance(key, str) and _fits("word", key):
+                raise ValueError(f"signing event details: {key} is not an allowed key")
             raise ValueError("signing event details: a key that is not allowed")
         if not _fits(shape, value):
             raise ValueError(f"signing event details: {key} must be a {shape}")

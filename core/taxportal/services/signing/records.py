@@ -160,8 +160,9 @@ async def verify(document_id: int | None = None) -> VerifyReport:
     Reads ``BATCH`` events at a time in (document_id, seq) order, so memory stays flat
     whatever the table's size. Hashing costs about 30 us an event, between the reads (30 ms
     a batch): fine for the command and for one document's chain; a whole-table check
-    belongs in ``taxportal audit verify``, not on a server's event loop. The last events of a chain removed together leave no trace in the
-    chain itself (see docs/architecture.md, "Signing records")."""
+    belongs in ``taxportal audit verify``, not on a server's event loop. The last events
+    of a chain removed together leave no trace in the chain itself (see
+    docs/architecture.md, "Signing records")."""
     walker = ChainWalker()
     if document_id is not None and (type(document_id) is not int or not 1 <= document_id <= MAX_ID):
         return walker.report
