@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from taxportal.models import SigningEvent
 from taxportal.services.signing import chain, records
 from taxportal.services.signing.verification import HASH_MISMATCH
-from tests.signing_records.helpers import forge, signed_document
+from tests.signing_records.helpers import OutsideWriter, forge, next_event, signed_document
 
 WHO: dict[str, Any] = {
     "role": "taxpayer",
@@ -140,34 +140,37 @@ async def test_appends_inside_a_callers_transaction(started: Any) -> None:
     assert (await records.verify()).intact
 
 
-async def test_a_race_lost_inside_a_callers_transaction_keeps_its_work(
+async def test_a_lost_race_is_tried_again_keeping_the_callers_work(
     started: Any, database: str
 ) -> None:
-    """Another writer takes the seq between this caller's read and its INSERT: only the
-    INSERT is tried again, and what the caller wrote before stays."""
+    """Another writer holds seq 2 uncommitted while this append reads seq 1 as the last:
+    the INSERT waits, fails on the unique seq once the other commits, and is tried again
+    linked to the other's row. On PostgreSQL inside a caller's transaction, whose own
+    earlier append stays; on SQLite a caller's transaction that read first cannot wait for
+    another process' write (see records.py), so the append runs on its own."""
     await started()
-    await records.append(14, "sent", **WHO)
-    last = records._last
-    raced = False
+    first = await records.append(14, "sent", **WHO)
+    postgres = database.startswith("postgres")
+    other = await OutsideWriter.holding(database, next_event(first, "viewed"))
 
-    async def stale_once(conn: Any, document_id: int) -> tuple[int, str]:
-        nonlocal raced
-        if not raced:
-            raced = True
-            return 0, chain.genesis(document_id)  # as if read before seq 1 was written
-        return await last(conn, document_id)
-
-    records._last = stale_once  # type: ignore[assignment]
-    try:
+    async def append_in_a_callers_transaction() -> None:
+        if not postgres:
+            await records.append(14, "signed", **WHO)
+            return
         async with in_transaction():
             await records.append(15, "sent", **WHO)
-            await records.append(14, "viewed", **WHO)
-    finally:
-        records._last = last  # type: ignore[assignment]
+            await records.append(14, "signed", **WHO)
 
-    assert raced
-    assert [e.seq for e in await records.events_of(14)] == [1, 2]
-    assert [e.seq for e in await records.events_of(15)] == [1]
+    racing = asyncio.create_task(append_in_a_callers_transaction())
+    await asyncio.sleep(0.5)
+    assert not racing.done()  # it read seq 1 as the last and waits on the other's seq 2
+    await other.commit()
+    await asyncio.wait_for(racing, 30)
+
+    events = await records.events_of(14)
+    assert [(e.seq, e.kind) for e in events] == [(1, "sent"), (2, "viewed"), (3, "signed")]
+    assert events[2].prev_hash == events[1].hash
+    assert [e.seq for e in await records.events_of(15)] == ([1] if postgres else [])
     assert (await records.verify()).intact
 
 
