@@ -109,6 +109,9 @@ async def test_long_or_odd_text_is_kept_bounded_and_printable(started: Any) -> N
 
 
 async def test_twenty_appends_at_once_make_one_contiguous_chain(started: Any) -> None:
+    """On PostgreSQL they run on tortoise's pool (up to five connections at once), each in
+    a transaction of its own; on SQLite on one connection, in turns. Two real processes:
+    test_two_processes.py."""
     await started()
     await asyncio.gather(*(records.append(11, "reminded", **WHO) for _ in range(20)))
     await asyncio.gather(*(records.append(12, "viewed", **WHO) for _ in range(5)))
