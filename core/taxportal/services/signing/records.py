@@ -34,7 +34,8 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from taxportal.models import MAX_ID, SigningEvent
+from taxportal.limits import MAX_ID
+from taxportal.models import SigningEvent
 from taxportal.services.signing import chain
 from taxportal.services.signing.details import checked
 from taxportal.services.signing.kinds import KINDS, ROLES
