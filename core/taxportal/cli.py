@@ -1,4 +1,4 @@
-"""The `taxportal` command: serve, migrate, staff, returns, plugins, config.
+"""The `taxportal` command: serve, migrate, staff, returns, plugins, config, audit.
 
 Commands are named as "module:function" and imported only once one is chosen: `--help`
 and a mistyped argument need none of the server (about a second of imports)."""
@@ -160,6 +160,17 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plugins", parents=[common], help="list installed and enabled plugins")
     p.set_defaults(command="inspect:list_plugins")
+
+    audit = sub.add_parser("audit", help="the signing record").add_subparsers(
+        title="audit commands"
+    )
+    p = audit.add_parser(
+        "verify",
+        parents=[common],
+        help="check every signing chain; name the first broken link of each (exit 1)",
+    )
+    p.add_argument("--document", type=int, metavar="ID", help="check this document's chain only")
+    p.set_defaults(command="audit:verify")
 
     config = sub.add_parser("config", help="configuration").add_subparsers(title="config commands")
     p = config.add_parser("check", parents=[common], help="validate the configuration and plugins")

@@ -379,3 +379,37 @@ class SignatureRequest(Model):
     class Meta:
         table = "signature_request"
         unique_together = (("document", "signer"),)
+
+
+class SigningEvent(Model):
+    """One link of the signing record of a document: append-only, hash-chained per document.
+
+    Written only by ``services/signing/records.py``; database triggers refuse UPDATE and
+    DELETE (and TRUNCATE on PostgreSQL). ``document_id`` is a plain integer, not a foreign
+    key: the record must outlive the document, its return and any cascade."""
+
+    id = fields.BigIntField(primary_key=True)
+    # indexed by the unique (document_id, seq) index, whose first column it is
+    document_id = fields.IntField()
+    seq = fields.IntField()  # 1, 2, 3, ... per document
+    at = fields.DatetimeField()  # UTC, to the microsecond; hashed as written
+    kind = fields.CharField(max_length=32)  # services/signing/kinds.py
+    role = fields.CharField(max_length=16, default="")  # "taxpayer", "spouse", "preparer" or ""
+    actor = fields.CharField(max_length=254, default="")  # the login user name or staff email
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=512, default="")
+    details = fields.JSONField(default=dict)  # allow-listed keys only (services/signing/details.py)
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "signing_event"
+        unique_together = (("document_id", "seq"),)
+
+    async def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+        if self._saved_in_db:
+            raise OperationalError("signing_event is append-only")
+        await super().save(*args, **kwargs)
+
+    async def delete(self, *args, **kwargs) -> None:  # type: ignore[override]
+        raise OperationalError("signing_event is append-only")

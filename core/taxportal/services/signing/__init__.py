@@ -1,0 +1,1 @@
+"""Signing: the evidence a signature leaves (``records``), and later the flow that writes it."""
