@@ -80,7 +80,8 @@ def add_certificate_page(
     page.field("Seal certificate SHA-256", certificate_fingerprint, mono=True)
     page.field("Certificate made", when(made_at))
     page.line(
-        "The seal on this file covers every page, this one included: a change after sealing breaks it.",
+        "The seal on this file covers every page, this one included: "
+        "a change after sealing breaks it.",
         size=8,
         gap=12,
     )
