@@ -50,3 +50,10 @@ class KeptKeySigner(signers.SimpleSigner):
 @functools.lru_cache(maxsize=4)  # per pool process: the firm's key, rarely another
 def signer_for(keys: KeyMaterial) -> KeptKeySigner:
     return KeptKeySigner(keys)
+
+
+def warm(keys: KeyMaterial) -> None:
+    """Run at start-up in each pool process: imports done, key parsed."""
+    from taxportal_signing_pdf import seal  # noqa: F401 - the import is the warm-up
+
+    signer_for(keys)
