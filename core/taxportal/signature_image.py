@@ -51,6 +51,8 @@ def check_signature_png(png: bytes) -> SignatureImage:
             ink = ink_pixels(image)
     except SignatureImageError:
         raise
+    except Image.DecompressionBombError:  # a header claiming billions of pixels
+        raise SignatureImageError("The signature image has an unusual size.") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise SignatureImageError("The signature image cannot be read.") from None
     if ink < MIN_INK_PIXELS:
