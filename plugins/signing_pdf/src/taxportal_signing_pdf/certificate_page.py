@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
-from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from taxportal.api import CertificateEntry
@@ -66,7 +65,7 @@ def add_certificate_page(
     document_name: str,
     sha256_as_sent: str,
     entries: Sequence[CertificateEntry],
-    images: Mapping[str, Image.Image],
+    images: Mapping[str, tuple[generic.IndirectObject, Image.Image]],
     sealed_by: str,
     certificate_fingerprint: str,
     made_at: dt.datetime,
@@ -95,10 +94,11 @@ def add_certificate_page(
         page.field("User agent", entry.user_agent or "-", width=90)
         page.field("Identity verified by", entry.identity_method or "-")
         page.field("Identity check result", entry.identity_result or "-")
-        image = images.get(entry.role)
-        if image is not None:
+        drawn = images.get(entry.role)
+        if drawn is not None:
+            image_ref, image = drawn  # the XObject drawn on the page: stored once
             name = f"{PREFIX}Sig{entry.role.capitalize()}"
-            xobjects[name] = pil_image(image, writer)
+            xobjects[name] = image_ref
             scale = min(THUMB[0] / image.width, THUMB[1] / image.height)
             width, height = image.width * scale, image.height * scale
             top = page.y
@@ -129,6 +129,19 @@ def add_certificate_page(
             pdf_name("/Contents"): writer.add_object(contents),
         }
     )
-    count = int(writer.root["/Pages"]["/Count"])
-    writer.insert_page(new_page, after=count - 1)
+    return _append_page(writer, new_page)
+
+
+def _append_page(writer: IncrementalPdfFileWriter, page: generic.DictionaryObject) -> int:
+    """Make ``page`` the document's last page: a kid of the page tree's root (pyHanko's
+    ``insert_page`` walks the tree to find the last page's parent: a parse of every page)."""
+    root_ref = writer.root.raw_get("/Pages")
+    root = root_ref.get_object()
+    count = int(root["/Count"])
+    page[pdf_name("/Parent")] = root_ref
+    kids = root["/Kids"]
+    kids.append(writer.add_object(page))
+    root[pdf_name("/Count")] = generic.NumberObject(count + 1)
+    writer.update_container(kids)
+    writer.update_container(root)
     return count

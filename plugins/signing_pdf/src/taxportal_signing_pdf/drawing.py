@@ -9,27 +9,26 @@ from collections.abc import Sequence
 from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
-from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from taxportal.api import SignatureMark
 from taxportal_signing_pdf import pdf_text
 from taxportal_signing_pdf.placement import Spot
 
-MAX_PIXELS_WIDE = 900  # enough for 300 dpi over a 3-inch line; more only grows the file
+MAX_PIXELS_HIGH = 160  # 4 pixels a point on the tallest box drawn (40 pt): about 300 dpi
 
 
 def signature_image(png: bytes) -> Image.Image:
-    """The drawing, cropped to its ink and scaled down: loaded per job (a Pillow image is
-    not safe to share between threads, and a job owns its own)."""
+    """The drawing, cropped to its ink and scaled down to what a printed line shows:
+    loaded per job (a Pillow image is not safe to share between threads)."""
     with Image.open(io.BytesIO(png), formats=["PNG"]) as opened:
         image = opened.convert("RGBA")
     bbox = image.getchannel("A").point(lambda v: 255 if v > 16 else 0).getbbox()
     if bbox:
         image = image.crop(bbox)
-    if image.width > MAX_PIXELS_WIDE:
-        ratio = MAX_PIXELS_WIDE / image.width
-        size = (MAX_PIXELS_WIDE, max(1, round(image.height * ratio)))
+    if image.height > MAX_PIXELS_HIGH:
+        ratio = MAX_PIXELS_HIGH / image.height
+        size = (max(1, round(image.width * ratio)), MAX_PIXELS_HIGH)
         image = image.resize(size, Image.Resampling.LANCZOS)
     return image
 
@@ -43,32 +42,86 @@ def date_text(moment: dt.datetime) -> str:
 
 def draw_page(
     writer: IncrementalPdfFileWriter,
-    page: int,
-    marks: Sequence[tuple[Spot, SignatureMark, Image.Image]],
+    spots: Sequence[tuple[Spot, SignatureMark, generic.IndirectObject, Image.Image]],
     block_text: str,
 ) -> None:
-    """Draw every mark of one page in one content stream, after the page's own content
-    wrapped in q ... Q (a transformation its author left in force cannot move ours)."""
-    prefix = f"Tp{page}"
+    """Draw every mark of one page (``spots`` share it) in one content stream, after the
+    page's own content wrapped in q ... Q (a transformation its author left in force
+    cannot move ours). ``spots`` carry each drawing's image XObject, already written."""
+    first = spots[0][0]
+    prefix = f"Tp{first.box.page}"
+    ops = [b"Q q\n"]  # closes the q put before the page's own content
     images: dict[str, generic.IndirectObject] = {}
-    ops = [b"Q q\n"]  # closes the q prepended below
-    for spot, mark, image in marks:
+    for spot, mark, image_ref, image in spots:
         name = f"{prefix}Sig{spot.role.capitalize()}"
-        images[name] = pil_image(image, writer)
+        images[name] = image_ref
         ops.append(_mark_ops(spot, mark, image, name, prefix, block_text))
     ops.append(b"Q\n")
-    resources = generic.DictionaryObject(
-        {
-            pdf_name("/XObject"): generic.DictionaryObject(
-                {pdf_name(f"/{name}"): ref for name, ref in images.items()}
-            ),
-            pdf_name("/Font"): pdf_text.font_resources(prefix),
-        }
-    )
+    resources = {
+        "/XObject": {pdf_name(f"/{name}"): ref for name, ref in images.items()},
+        "/Font": dict(pdf_text.font_resources(prefix)),
+    }
     save = writer.add_object(generic.StreamObject(stream_data=b"q\n"))
-    writer.add_stream_to_page(page, save, prepend=True)
     stream = writer.add_object(generic.StreamObject(stream_data=b"".join(ops)))
-    writer.add_stream_to_page(page, stream, resources=resources)
+    page_ref = generic.IndirectObject(*first.page_ref, writer.prev)
+    _wrap_page(writer, page_ref, save, stream, resources)
+
+
+def _wrap_page(
+    writer: IncrementalPdfFileWriter,
+    page_ref: generic.IndirectObject,
+    before: generic.IndirectObject,
+    after: generic.IndirectObject,
+    resources: dict[str, dict[generic.NameObject, generic.PdfObject]],
+) -> None:
+    """Put ``before`` and ``after`` around the page's content and add our resources, on
+    the page object itself (found by its number: pyHanko's own helpers walk the page tree
+    from the first page, which on a long return costs more than the whole seal)."""
+    page = page_ref.get_object()
+    if not isinstance(page, generic.DictionaryObject) or page.get("/Type") != "/Page":
+        raise ValueError("not a page")
+    contents = page.raw_get("/Contents") if "/Contents" in page else None
+    resolved = contents.get_object() if contents is not None else None
+    if isinstance(resolved, generic.ArrayObject):
+        own = list(resolved)
+    else:
+        own = [contents] if contents is not None else []
+    page[pdf_name("/Contents")] = generic.ArrayObject([before, *own, after])
+    page[pdf_name("/Resources")] = _merged(_inherited_resources(page), resources)
+    writer.mark_update(page_ref)
+
+
+def _inherited_resources(page: generic.DictionaryObject) -> generic.DictionaryObject:
+    node: generic.PdfObject | None = page
+    for _ in range(32):
+        if not isinstance(node, generic.DictionaryObject):
+            break
+        if "/Resources" in node:
+            found = node["/Resources"]
+            return (
+                found if isinstance(found, generic.DictionaryObject) else generic.DictionaryObject()
+            )
+        node = node["/Parent"] if "/Parent" in node else None
+    return generic.DictionaryObject()
+
+
+def _merged(
+    original: generic.DictionaryObject,
+    ours: dict[str, dict[generic.NameObject, generic.PdfObject]],
+) -> generic.DictionaryObject:
+    """A new resource dictionary: the page's own (shared ones are left untouched) plus
+    ours, under names of our own prefix."""
+    merged = generic.DictionaryObject({k: original.raw_get(k) for k in original})
+    for category, entries in ours.items():
+        existing = original[category] if category in original else generic.DictionaryObject()
+        combined = generic.DictionaryObject(
+            {k: existing.raw_get(k) for k in existing}
+            if isinstance(existing, generic.DictionaryObject)
+            else {}
+        )
+        combined.update(entries)
+        merged[pdf_name(category)] = combined
+    return merged
 
 
 def _mark_ops(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
@@ -57,21 +58,27 @@ def sign(task: SigningTask, keys: KeyMaterial, options: SealOptions) -> SigningR
         except SignatureImageError as exc:
             raise SigningError(str(exc)) from None
     reader = _reader(task.pdf)
-    spots = placement.plan(reader, task.marks)
-    writer = _writer(task.pdf)
-    images = {m.role: drawing.signature_image(m.png) for m in task.marks}
-    by_page: dict[int, list] = defaultdict(list)
-    for spot, mark in zip(spots, task.marks, strict=True):
-        by_page[spot.box.page].append((spot, mark, images[mark.role]))
     try:
-        for page, marks in sorted(by_page.items()):
-            drawing.draw_page(writer, page, marks, options.signature_block_text)
+        spots = placement.plan(reader, task.marks)
+    except Exception:  # noqa: BLE001 - pypdf's many errors on a broken file: one message
+        raise SigningError("This PDF could not be read: it may be damaged.") from None
+    writer = _writer(task.pdf)
+    try:
+        drawn = {}
+        for mark in task.marks:
+            image = drawing.signature_image(mark.png)
+            drawn[mark.role] = (pil_image(image, writer), image)
+        by_page: dict[tuple[int, int], list] = defaultdict(list)
+        for spot, mark in zip(spots, task.marks, strict=True):
+            by_page[spot.page_ref].append((spot, mark, *drawn[mark.role]))
+        for marks in by_page.values():
+            drawing.draw_page(writer, marks, options.signature_block_text)
         certificate_page.add_certificate_page(
             writer,
             document_name=task.document_name,
             sha256_as_sent=task.sha256_as_sent,
             entries=task.certificate,
-            images=images,
+            images=drawn,
             sealed_by=_subject(keys.signing_cert_pem),
             certificate_fingerprint=keys.fingerprint,
             made_at=dt.datetime.now(dt.UTC),
@@ -102,14 +109,15 @@ def _reader(pdf: bytes) -> PdfReader:
         raise SigningError("This file is not a PDF.")
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
-        if reader.is_encrypted:
-            raise SigningError("This PDF is encrypted: send a copy without a password.")
-        if len(reader.pages) == 0:
-            raise SigningError("This PDF has no pages.")
-    except SigningError:
-        raise
+        encrypted = reader.is_encrypted
+        # the tree's count, not len(reader.pages): that would read every page object
+        pages = 0 if encrypted else int(reader.trailer["/Root"]["/Pages"]["/Count"])
     except Exception:  # noqa: BLE001 - pypdf's many errors on a broken file: one message
         raise SigningError("This PDF could not be read: it may be damaged.") from None
+    if encrypted:
+        raise SigningError("This PDF is encrypted: send a copy without a password.")
+    if pages == 0:
+        raise SigningError("This PDF has no pages.")
     return reader
 
 
@@ -145,7 +153,8 @@ def _seal(writer: IncrementalPdfFileWriter, keys: KeyMaterial, options: SealOpti
         meta,
         signer=signer,
         timestamper=timestamper,
-        new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=-1),
+        # an invisible field on the first page: pyHanko finds it without reading every page
+        new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=0),
     )
     out = io.BytesIO()
     try:
