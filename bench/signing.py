@@ -150,9 +150,8 @@ async def through_the_pool(pdf: bytes, keys: KeyMaterial, jobs: int, in_flight: 
     lags.sort()
     p99 = lags[int(len(lags) * 0.99) - 1]
     print(f"pool of 2 processes: {jobs} signings, {in_flight} in flight: {jobs / elapsed:.1f} /s")
-    print(
-        f"  event loop wake-up lag meanwhile: p50 {statistics.median(lags):.1f} ms, p99 {p99:.1f} ms"
-    )
+    p50 = statistics.median(lags)
+    print(f"  event loop wake-up lag meanwhile: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
 if __name__ == "__main__":
