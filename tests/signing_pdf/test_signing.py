@@ -285,4 +285,6 @@ async def test_signings_run_off_the_event_loop(signer: Any) -> None:
     done.set()
     await ticker
     assert all(r.check.passed for r in results)
-    assert max(gaps) < 0.15, max(gaps)
+    gaps.sort()
+    # in a thread, each seal would hold the loop for tens of ms; in the pool it only waits
+    assert gaps[int(len(gaps) * 0.9)] < 0.05 and gaps[-1] < 0.3, (gaps[len(gaps) // 2], gaps[-1])
