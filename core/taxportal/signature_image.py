@@ -7,7 +7,8 @@ places one (a stored image could come from an older version). Pillow is imported
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 512 * 1024  # a pad drawing is 5-60 KB; more is not a hand-drawn signature
@@ -23,19 +24,23 @@ class SignatureImageError(ValueError):
 
 @dataclass(frozen=True)
 class SignatureImage:
-    """What the check found: the drawing's size in pixels and how many are ink."""
+    """What the check found: the drawing's size in pixels and how many are ink; ``image``
+    is the decoded drawing (a Pillow RGBA image) when the caller asked to keep it."""
 
     width: int
     height: int
     ink_pixels: int
+    image: Any = field(default=None, compare=False, repr=False)
 
 
-def check_signature_png(png: bytes) -> SignatureImage:
+def check_signature_png(png: bytes, *, keep_image: bool = False) -> SignatureImage:
     """Check a drawn signature: a PNG (by its bytes), at most 512 KB, between 40 x 16 and
     4000 x 2000 pixels, decodable, with at least 40 dark pixels once laid on white.
 
     Raises :class:`SignatureImageError` with a message for the signer otherwise. Pure: no
     I/O, the same answer for the same bytes; about a millisecond for a pad's drawing.
+    ``keep_image=True`` also returns the decoded RGBA image (a signer that draws it next
+    then decodes it once; a Pillow image belongs to one thread).
     """
     if not isinstance(png, bytes | bytearray) or not png.startswith(PNG_MAGIC):
         raise SignatureImageError("The signature must be a PNG image.")
@@ -48,7 +53,8 @@ def check_signature_png(png: bytes) -> SignatureImage:
             width, height = image.size  # read from the header, before any pixel is decoded
             if not (MIN_WIDTH <= width <= MAX_WIDTH and MIN_HEIGHT <= height <= MAX_HEIGHT):
                 raise SignatureImageError("The signature image has an unusual size.")
-            ink = ink_pixels(image)
+            rgba = image.convert("RGBA")
+            ink = ink_pixels(rgba)
     except SignatureImageError:
         raise
     except Image.DecompressionBombError:  # a header claiming billions of pixels
@@ -57,7 +63,7 @@ def check_signature_png(png: bytes) -> SignatureImage:
         raise SignatureImageError("The signature image cannot be read.") from None
     if ink < MIN_INK_PIXELS:
         raise SignatureImageError("The signature is empty: please draw your signature.")
-    return SignatureImage(width, height, ink)
+    return SignatureImage(width, height, ink, rgba if keep_image else None)
 
 
 def ink_pixels(image: object) -> int:

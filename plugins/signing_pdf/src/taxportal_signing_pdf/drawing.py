@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
 
 from PIL import Image
@@ -18,11 +17,10 @@ from taxportal_signing_pdf.placement import Spot
 MAX_PIXELS_HIGH = 160  # 4 pixels a point on the tallest box drawn (40 pt): about 300 dpi
 
 
-def signature_image(png: bytes) -> Image.Image:
-    """The drawing, cropped to its ink and scaled down to what a printed line shows:
-    loaded per job (a Pillow image is not safe to share between threads)."""
-    with Image.open(io.BytesIO(png), formats=["PNG"]) as opened:
-        image = opened.convert("RGBA")
+def signature_image(rgba: Image.Image) -> Image.Image:
+    """The drawing (decoded by the job's PNG check), cropped to its ink and scaled down to
+    what a printed line shows."""
+    image = rgba
     bbox = image.getchannel("A").point(lambda v: 255 if v > 16 else 0).getbbox()
     if bbox:
         image = image.crop(bbox)

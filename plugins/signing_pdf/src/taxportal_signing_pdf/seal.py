@@ -52,9 +52,10 @@ def sign(task: SigningTask, keys: KeyMaterial, options: SealOptions) -> SigningR
     roles = [m.role for m in task.marks]
     if len(set(roles)) != len(roles):
         raise SigningError("Each signer can sign a document once.")
+    decoded = {}  # each drawing checked and decoded once, in this job (never shared)
     for mark in task.marks:
         try:
-            check_signature_png(mark.png)
+            decoded[mark.role] = check_signature_png(mark.png, keep_image=True).image
         except SignatureImageError as exc:
             raise SigningError(str(exc)) from None
     reader = _reader(task.pdf)
@@ -66,7 +67,7 @@ def sign(task: SigningTask, keys: KeyMaterial, options: SealOptions) -> SigningR
     try:
         drawn = {}
         for mark in task.marks:
-            image = drawing.signature_image(mark.png)
+            image = drawing.signature_image(decoded[mark.role])
             drawn[mark.role] = (pil_image(image, writer), image)
         by_page: dict[tuple[int, int], list] = defaultdict(list)
         for spot, mark in zip(spots, task.marks, strict=True):
