@@ -259,6 +259,18 @@ async def test_a_pdf_it_cannot_sign_is_a_signing_error_with_a_plain_message(
     assert not check.passed
 
 
+async def test_a_document_other_than_the_one_sent_is_refused(signer: Any) -> None:
+    sent = documents.form_8879()
+    other = documents.form_8879(return_pages=1)
+    signing = task(sent, mark("taxpayer", TAXPAYER_PNG))
+    swapped = type(signing)(
+        signing.document_name, other, signing.marks, signing.certificate, signing.sha256_as_sent
+    )
+
+    with pytest.raises(SigningError, match="not the document that was sent"):
+        await signer.sign(swapped)
+
+
 async def test_an_empty_drawing_is_refused(signer: Any) -> None:
     with pytest.raises(SigningError, match="empty"):
         await signer.sign(task(documents.form_8879(), mark("taxpayer", drawings.blank())))

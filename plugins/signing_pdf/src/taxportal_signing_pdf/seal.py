@@ -49,6 +49,8 @@ class SealOptions:
 def sign(task: SigningTask, keys: KeyMaterial, options: SealOptions) -> SigningResult:
     """The whole pass; raises ``SigningError`` with a message safe to show."""
     before = hashlib.sha256(task.pdf).hexdigest()
+    if task.sha256_as_sent.lower() != before:  # the certificate would vouch for other bytes
+        raise SigningError("This is not the document that was sent for signing.")
     roles = [m.role for m in task.marks]
     if len(set(roles)) != len(roles):
         raise SigningError("Each signer can sign a document once.")
