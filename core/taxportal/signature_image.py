@@ -10,6 +10,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from taxportal.i18n import N_
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 512 * 1024  # a pad drawing is 5-60 KB; more is not a hand-drawn signature
 MAX_WIDTH, MAX_HEIGHT = 4000, 2000  # a high-density screen's pad at 3x, with room
@@ -19,7 +21,8 @@ DARK = 160  # luminance over white below which a pixel counts as ink
 
 
 class SignatureImageError(ValueError):
-    """The drawing cannot be used; the message is safe to show the signer."""
+    """The drawing cannot be used; the message is safe to show the signer, in English
+    (marked for the core's catalog: show it through ``_()`` in the signer's language)."""
 
 
 @dataclass(frozen=True)
@@ -43,26 +46,26 @@ def check_signature_png(png: bytes, *, keep_image: bool = False) -> SignatureIma
     then decodes it once; a Pillow image belongs to one thread).
     """
     if not isinstance(png, bytes | bytearray) or not png.startswith(PNG_MAGIC):
-        raise SignatureImageError("The signature must be a PNG image.")
+        raise SignatureImageError(N_("The signature must be a PNG image."))
     if len(png) > MAX_BYTES:
-        raise SignatureImageError("The signature image is too large.")
+        raise SignatureImageError(N_("The signature image is too large."))
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
             width, height = image.size  # read from the header, before any pixel is decoded
             if not (MIN_WIDTH <= width <= MAX_WIDTH and MIN_HEIGHT <= height <= MAX_HEIGHT):
-                raise SignatureImageError("The signature image has an unusual size.")
+                raise SignatureImageError(N_("The signature image has an unusual size."))
             rgba = image.convert("RGBA")
             ink = ink_pixels(rgba)
     except SignatureImageError:
         raise
     except Image.DecompressionBombError:  # a header claiming billions of pixels
-        raise SignatureImageError("The signature image has an unusual size.") from None
+        raise SignatureImageError(N_("The signature image has an unusual size.")) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise SignatureImageError("The signature image cannot be read.") from None
+        raise SignatureImageError(N_("The signature image cannot be read.")) from None
     if ink < MIN_INK_PIXELS:
-        raise SignatureImageError("The signature is empty: please draw your signature.")
+        raise SignatureImageError(N_("The signature is empty: please draw your signature."))
     return SignatureImage(width, height, ink, rgba if keep_image else None)
 
 
