@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -192,6 +192,17 @@ class CertificateEntry:
 
 
 @dataclass(frozen=True)
+class CertificateEvent:
+    """One line of the completion certificate's event list: ``what`` happened ("sent",
+    "opened", "identity verified", "viewed", "signed", "completed"), ``at`` what moment,
+    and ``who`` did it ("preparer", "taxpayer", "spouse"; empty for the system)."""
+
+    at: datetime
+    what: str
+    who: str = ""
+
+
+@dataclass(frozen=True)
 class SigningTask:
     """One signing pass over one document.
 
@@ -200,7 +211,9 @@ class SigningTask:
     whole file last: the output of the last pass is the final file, with every signature
     and one seal over all of it. The core keeps the sealed copy of each earlier pass.
     ``certificate`` has one entry per mark; ``sha256_as_sent`` is the hex SHA-256 of
-    ``pdf``, printed on the certificate (the signer checks that it matches).
+    ``pdf``, printed on the certificate (the signer refuses a task where it does not
+    match). ``document_id`` (the core's reference for the document) and ``events`` (the
+    document's history so far, oldest first) are printed on the certificate too.
     """
 
     document_name: str
@@ -208,6 +221,8 @@ class SigningTask:
     marks: list[SignatureMark]
     certificate: list[CertificateEntry]
     sha256_as_sent: str
+    document_id: str = ""
+    events: list[CertificateEvent] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509 import load_pem_x509_certificate
 from PIL import Image
 
-from taxportal.api import CertificateEntry, SignatureMark, SigningTask
+from taxportal.api import CertificateEntry, CertificateEvent, SignatureMark, SigningTask
 from taxportal.testing.plugins import plugins_with
 from taxportal_signing_pdf.keys import NewFirmKeys, make_firm_keys
 
@@ -94,12 +94,21 @@ def entry(role: str) -> CertificateEntry:
 
 
 def task(pdf: bytes, *marks: SignatureMark, name: str = "Form 8879.pdf") -> SigningTask:
+    events = [CertificateEvent(VIEWED_AT - dt.timedelta(days=1), "sent", "preparer")]
+    for m in marks:
+        events += [
+            CertificateEvent(VIEWED_AT, "viewed", m.role),
+            CertificateEvent(SIGNED_AT - dt.timedelta(seconds=30), "identity verified", m.role),
+            CertificateEvent(SIGNED_AT, "signed", m.role),
+        ]
     return SigningTask(
         document_name=name,
         pdf=pdf,
         marks=list(marks),
         certificate=[entry(m.role) for m in marks],
         sha256_as_sent=hashlib.sha256(pdf).hexdigest(),
+        document_id="doc-4711",
+        events=events,
     )
 
 

@@ -207,6 +207,10 @@ async def test_the_completion_certificate_is_the_last_page_and_names_everything(
         assert entry.identity_method in text
     assert text.count("passed") == 2
     assert "2026-04-15 16:58:01 UTC" in text and "2026-04-15 17:03:22 UTC" in text
+    assert "doc-4711" in text
+    assert "2026-04-14 16:58:01 UTC sent (preparer)" in text
+    assert "2026-04-15 17:03:22 UTC signed (spouse)" in text
+    assert text.count("identity verified") == 2
 
 
 async def test_one_flipped_byte_breaks_the_seal(signer: Any, firm_keys: NewFirmKeys) -> None:

@@ -1,7 +1,8 @@
 """The completion certificate (COMPLIANCE item 9), a page appended to the document before
-the seal, so the seal covers it: the document, its SHA-256 as sent, the sealing
-certificate, and per signer their name, masked contact, times, IP address, user agent,
-how their identity was verified and the result, and their drawn signature."""
+the seal, so the seal covers it: the document (name, id), its SHA-256 as sent, the sealing
+certificate, per signer their name, masked contact, times, IP address, user agent, how
+their identity was verified and the result, and their drawn signature; then the event
+list."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from taxportal.api import CertificateEntry
+from taxportal.api import CertificateEntry, CertificateEvent
 from taxportal_signing_pdf.pdf_text import font_resources, show
 
 WIDTH, HEIGHT = 612.0, 792.0  # US Letter
@@ -22,6 +23,7 @@ LEFT, TOP = 54.0, 738.0
 PREFIX = "TpCert"
 ROLE_TITLES = {"taxpayer": "Taxpayer", "spouse": "Spouse"}
 THUMB = (160.0, 40.0)
+MAX_EVENTS = 30  # what fits under two signers on one page
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -63,7 +65,9 @@ def add_certificate_page(
     writer: IncrementalPdfFileWriter,
     *,
     document_name: str,
+    document_id: str,
     sha256_as_sent: str,
+    events: Sequence[CertificateEvent],
     entries: Sequence[CertificateEntry],
     images: Mapping[str, tuple[generic.IndirectObject, Image.Image]],
     sealed_by: str,
@@ -74,6 +78,8 @@ def add_certificate_page(
     page = _Page()
     page.line("Certificate of completion", font="HelvB", size=16, gap=10)
     page.field("Document", document_name or "-", width=80)
+    if document_id:
+        page.field("Document id", document_id)
     page.field("SHA-256 as sent", sha256_as_sent, mono=True)
     page.field("Sealed by", sealed_by)
     page.field("Seal certificate SHA-256", certificate_fingerprint, mono=True)
@@ -109,6 +115,14 @@ def add_certificate_page(
             )
             page.y = top - height - 4
         page.y -= 10
+    if events:
+        page.line("Events", font="HelvB", size=11)
+        shown = events[:MAX_EVENTS]
+        for event in shown:
+            who = f" ({event.who})" if event.who else ""
+            page.line(f"{when(event.at)}   {event.what}{who}", size=8, gap=2)
+        if len(events) > len(shown):
+            page.line(f"... and {len(events) - len(shown)} more in the portal's record", size=8)
     resources = generic.DictionaryObject(
         {
             pdf_name("/Font"): font_resources(PREFIX),

@@ -79,7 +79,9 @@ def sign(task: SigningTask, keys: KeyMaterial, options: SealOptions) -> SigningR
         certificate_page.add_certificate_page(
             writer,
             document_name=task.document_name,
+            document_id=task.document_id,
             sha256_as_sent=task.sha256_as_sent,
+            events=task.events,
             entries=task.certificate,
             images=drawn,
             sealed_by=_subject(keys.signing_cert_pem),
