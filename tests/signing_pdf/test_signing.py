@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import load_pem_x509_certificate
+from PIL import ImageChops
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
@@ -304,3 +305,54 @@ async def test_signings_run_off_the_event_loop(signer: Any) -> None:
     gaps.sort()
     # in a thread, each seal would hold the loop for tens of ms; in the pool it only waits
     assert gaps[int(len(gaps) * 0.9)] < 0.05 and gaps[-1] < 0.3, (gaps[len(gaps) // 2], gaps[-1])
+
+
+def added_ink(before: bytes, after: bytes, tmp_path: Path) -> Any:
+    """What the signing added to page 0 as poppler shows it, cropped to its ink."""
+    was, now = render(before, 0, tmp_path), render(after, 0, tmp_path)
+    added = ImageChops.subtract(was, now)
+    return added.crop(added.point(lambda v: 255 if v > 96 else 0).getbbox())
+
+
+def turned(pdf: bytes, rotate: int) -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    writer.pages[0].rotate(rotate)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@needs_poppler
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+async def test_on_a_page_shown_turned_the_signature_reads_upright(
+    signer: Any, rotate: int, tmp_path: Path
+) -> None:
+    square = PlacementBox(0, 150, 150, 200, 200)  # the same box, shown turned or not
+    plain = documents.plain_document(1)
+    upright = await signer.sign(task(plain, mark("taxpayer", TAXPAYER_PNG, box=square)))
+    pdf = turned(plain, rotate)
+
+    result = await signer.sign(task(pdf, mark("taxpayer", TAXPAYER_PNG, box=square)))
+
+    expected, shown = added_ink(plain, upright.pdf, tmp_path), added_ink(pdf, result.pdf, tmp_path)
+    assert abs(shown.width - expected.width) <= 2 and abs(shown.height - expected.height) <= 2
+    size = (min(shown.width, expected.width), min(shown.height, expected.height))
+    differ = ImageChops.difference(shown.crop((0, 0, *size)), expected.crop((0, 0, *size)))
+    assert sum(differ.histogram()[64:]) < 0.05 * size[0] * size[1]  # the same, not turned
+
+
+@needs_poppler
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+async def test_a_signature_block_is_at_the_foot_of_the_page_as_shown(
+    signer: Any, rotate: int, tmp_path: Path
+) -> None:
+    pdf = turned(documents.plain_document(1), rotate)
+
+    result = await signer.sign(task(pdf, mark("taxpayer", TAXPAYER_PNG)))
+
+    was, now = render(pdf, 0, tmp_path), render(result.pdf, 0, tmp_path)
+    left, top, right, bottom = (
+        ImageChops.subtract(was, now).point(lambda v: 255 if v > 96 else 0).getbbox()
+    )
+    assert bottom > 0.8 * now.height and right < 0.6 * now.width  # foot, taxpayer's left
+    assert (right - left) > 2 * (bottom - top)  # and upright

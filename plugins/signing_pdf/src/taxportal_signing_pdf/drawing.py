@@ -10,7 +10,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from taxportal.api import SignatureMark
+from taxportal.api import PlacementBox, SignatureMark
 from taxportal_signing_pdf import pdf_text
 from taxportal_signing_pdf.placement import Spot
 
@@ -126,30 +126,45 @@ def _mark_ops(
     spot: Spot, mark: SignatureMark, image: Image.Image, name: str, prefix: str, block_text: str
 ) -> bytes:
     """The drawing fitted into the box (left-aligned, its shape kept), then the date: on
-    the printed line's date place, else with the signer's name under the drawing."""
+    the printed line's date place, else with the signer's name under the drawing. On a
+    page shown turned (``/Rotate``), drawn in a frame turned back, so it reads upright."""
     box = spot.box
+    matrix, (width, height) = _upright_frame(box, spot.rotate)
+    ops = [b"q %.4f %.4f %.4f %.4f %.3f %.3f cm\n" % matrix]
     caption = spot.how != "label"  # a printed line has its own "Date" place
-    text_size = max(5.0, min(8.0, box.height * 0.2))
+    text_size = max(5.0, min(8.0, height * 0.2))
     reserved = text_size + 3 if caption else 0.0
-    room = box.height - reserved
-    scale = min(box.width / image.width, room / image.height)
-    width, height = image.width * scale, image.height * scale
-    bottom = box.y + reserved + (room - height) / 2
-    ops = [
-        b"q %.3f 0 0 %.3f %.3f %.3f cm /%s Do Q\n" % (width, height, box.x, bottom, name.encode())
-    ]
+    room = height - reserved
+    scale = min(width / image.width, room / image.height)
+    drawn_w, drawn_h = image.width * scale, image.height * scale
+    bottom = reserved + (room - drawn_h) / 2
+    ops.append(b"q %.3f 0 0 %.3f 0 %.3f cm /%s Do Q\n" % (drawn_w, drawn_h, bottom, name.encode()))
     when = date_text(mark.signed_at)
     ops.append(b"0 g\n")
     if not caption and spot.date_at is not None:
-        ops.append(pdf_text.show(f"{prefix}Helv", 10, *spot.date_at, when))
+        x, y = spot.date_at
+        ops.append(pdf_text.show(f"{prefix}Helv", 10, x - box.x, y - box.y, when))
     else:
-        ops.append(
-            pdf_text.show(f"{prefix}Helv", text_size, box.x, box.y + 1, f"{mark.name}  {when}")
-        )
+        ops.append(pdf_text.show(f"{prefix}Helv", text_size, 0, 1, f"{mark.name}  {when}"))
     if spot.how == "block":
-        line_y = box.y + reserved - 1
-        ops.append(
-            b"0.4 G 0.5 w %.2f %.2f m %.2f %.2f l S\n" % (box.x, line_y, box.x + box.width, line_y)
-        )
-        ops.append(pdf_text.show(f"{prefix}HelvB", 7, box.x, box.y + box.height + 3, block_text))
+        line_y = reserved - 1
+        ops.append(b"0.4 G 0.5 w 0 %.2f m %.2f %.2f l S\n" % (line_y, width, line_y))
+        ops.append(pdf_text.show(f"{prefix}HelvB", 7, 0, height + 3, block_text))
+    ops.append(b"Q\n")
     return b"".join(ops)
+
+
+def _upright_frame(
+    box: PlacementBox, rotate: int
+) -> tuple[tuple[float, float, float, float, float, float], tuple[float, float]]:
+    """The matrix from a frame whose origin is the box's corner at the bottom left as the
+    page is shown, x to the reader's right, to page space; and the frame's width and
+    height. A viewer turns a ``/Rotate`` page clockwise, so the frame turns the other way."""
+    x, y, w, h = box.x, box.y, box.width, box.height
+    if rotate == 90:
+        return (0, 1, -1, 0, x + w, y), (h, w)
+    if rotate == 180:
+        return (-1, 0, 0, -1, x + w, y + h), (w, h)
+    if rotate == 270:
+        return (0, -1, 1, 0, x, y + h), (h, w)
+    return (1, 0, 0, 1, x, y), (w, h)

@@ -56,6 +56,9 @@ class Spot:
     how: str  # "field" | "label" | "chosen" | "block"
     page_ref: tuple[int, int]  # the page's object number and generation
     date_at: tuple[float, float] | None = None  # baseline start of the date, for a label
+    # the page's /Rotate, for a mark that must read upright as the page is shown (a label's
+    # mark follows its label's text instead, so it stays 0)
+    rotate: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class _Page:
     ref: tuple[int, int]
     obj: PageObject
     box: tuple[float, float, float, float]  # left, bottom, right, top (CropBox or MediaBox)
+    rotate: int  # 0, 90, 180 or 270: how the page is turned when shown
 
 
 def plan(reader: PdfReader, marks: Iterable[SignatureMark]) -> list[Spot]:
@@ -80,15 +84,18 @@ def plan(reader: PdfReader, marks: Iterable[SignatureMark]) -> list[Spot]:
     for mark in marks:
         if mark.role in fields:
             box, ref = fields[mark.role]
-            spots.append(Spot(mark.role, box, "field", ref))
+            rotate = pages.at(box.page).rotate
+            spots.append(Spot(mark.role, box, "field", ref, rotate=rotate))
         elif mark.role in labels:
             box, date_at, ref = labels[mark.role]
             spots.append(Spot(mark.role, box, "label", ref, date_at))
         elif mark.box is not None and _fits(pages, mark.box):
-            spots.append(Spot(mark.role, mark.box, "chosen", pages.at(mark.box.page).ref))
+            page = pages.at(mark.box.page)
+            spots.append(Spot(mark.role, mark.box, "chosen", page.ref, rotate=page.rotate))
         else:
             last = pages.last()
-            spots.append(Spot(mark.role, block_box(last, mark.role), "block", last.ref))
+            box = block_box(last, mark.role)
+            spots.append(Spot(mark.role, box, "block", last.ref, rotate=last.rotate))
     return spots
 
 
@@ -131,12 +138,21 @@ def printed_lines(
 
 
 def block_box(page: _Page, role: str) -> PlacementBox:
-    """A signature block at the foot of the last page: the taxpayer's on the left, the
-    spouse's on the right."""
-    left, bottom, right, _ = page.box
+    """A signature block at the foot of the last page as it is shown (a ``/Rotate`` page
+    is turned first): the taxpayer's on the left, the spouse's on the right."""
+    left, bottom, right, top = page.box
     width, height = BLOCK
-    x = left + MARGIN if role == "taxpayer" else max(left + MARGIN, right - MARGIN - width)
-    return PlacementBox(page.index, x, bottom + MARGIN, width, height)
+    shown_width = right - left if page.rotate in (0, 180) else top - bottom
+    dx = MARGIN if role == "taxpayer" else max(MARGIN, shown_width - MARGIN - width)
+    dy = MARGIN
+    # the frame drawing.py turns back to upright, by where the shown page's corner lies
+    if page.rotate == 90:
+        return PlacementBox(page.index, right - dy - height, bottom + dx, height, width)
+    if page.rotate == 180:
+        return PlacementBox(page.index, right - dx - width, top - dy - height, width, height)
+    if page.rotate == 270:
+        return PlacementBox(page.index, left + dy, top - dx - width, height, width)
+    return PlacementBox(page.index, left + dx, bottom + dy, width, height)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -199,11 +215,16 @@ def _page(index: int, page: PageObject, boxed: PageObject) -> _Page:
     ref = page.indirect_reference
     if ref is None:  # a page that is not an indirect object cannot be updated in place
         raise ValueError("a page without an object number")
+    try:
+        rotate = int(boxed["/Rotate"]) % 360 if "/Rotate" in boxed else 0
+    except (TypeError, ValueError):
+        rotate = 0
     return _Page(
         index,
         (ref.idnum, ref.generation),
         page,
         (float(box.left), float(box.bottom), float(box.right), float(box.top)),
+        rotate if rotate in (90, 180, 270) else 0,
     )
 
 
