@@ -46,6 +46,10 @@ async def test_the_api_stores_the_facts_and_reads_back_only_that_they_are_on_fil
     texts = [text]
     for path in (f"/api/v1/returns/{created['id']}", "/api/v1/returns?q=evans"):
         texts.append((await api.call("GET", path))[2])
+    # the spouse's contact finds the return, as the taxpayer's does
+    for words in ("carl@example.com", "7065550102"):
+        _, found, _ = await api.call("GET", f"/api/v1/returns?q={words}")
+        assert [item["id"] for item in found["items"]] == [created["id"]]
     # the same return sent again is unchanged; a PUT without facts keeps them on file
     status, again, text = await api.call("POST", "/api/v1/returns", a_return(**FACTS))
     assert again["outcome"] == "unchanged"
@@ -56,6 +60,14 @@ async def test_the_api_stores_the_facts_and_reads_back_only_that_they_are_on_fil
     texts.append(text)
     for text in texts:
         assert not [secret for secret in SECRETS if secret in text]
+
+
+@pytest.mark.parametrize(("sent", "kept"), [(12345, 12345), (12345.67, 12346), (-0.5, -1)])
+async def test_an_agi_may_be_a_json_number(api: Api, core_of, sent, kept):
+    status, body, _ = await api.call("POST", "/api/v1/returns", a_return(prior_year_agi=sent))
+    assert status == 201 and body["return"]["prior_year_agi_on_file"]
+    stored = await TaxReturn.get(id=body["return"]["id"])
+    assert facts_for(core_of(api.client), stored, "taxpayer").prior_year_agi == kept
 
 
 async def test_a_return_without_facts_says_none_is_on_file(api: Api):
