@@ -41,8 +41,8 @@ class SigningFacts:
     role: Role
     birth_date: dt.date | None = field(repr=False)
     prior_year_agi: int | None = field(repr=False)  # whole dollars
-    email: str
-    phone: str  # E.164
+    email: str  # the signer's own: the taxpayer's primary e-mail, the spouse's e-mail
+    phone: str  # E.164: mobile_phone or spouse_mobile_phone ("" when none)
 
 
 def _given(fields: ReturnFields) -> dict[str, str]:
