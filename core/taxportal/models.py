@@ -106,7 +106,15 @@ class TaxReturn(Model):
     spouse_last_name = fields.CharField(max_length=100, default="")
     spouse_ssn_encrypted = fields.CharField(max_length=200, default="")
     spouse_ssn_last4 = fields.CharField(max_length=4, default="")
+    spouse_email = fields.CharField(max_length=254, default="", db_default="")
+    spouse_mobile_phone = fields.CharField(max_length=20, default="", db_default="")  # E.164
     language = fields.CharField(max_length=2, default="en")  # "en" | "es"
+    # Identity facts asked at signing (services/returns/signing_facts.py): AES-GCM like the
+    # SSN, never plain; "" when none is on file. Dates as YYYY-MM-DD, AGIs in whole dollars.
+    birth_date_encrypted = fields.CharField(max_length=200, default="", db_default="")
+    prior_year_agi_encrypted = fields.CharField(max_length=200, default="", db_default="")
+    spouse_birth_date_encrypted = fields.CharField(max_length=200, default="", db_default="")
+    spouse_prior_year_agi_encrypted = fields.CharField(max_length=200, default="", db_default="")
     search_text = fields.TextField(default="")  # lower-cased names, emails, phone digits
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
