@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from taxportal.models import ActivityEntry, SigningConsent
 from taxportal.services.signing import consent
 from tests.accounts.journey import form_token, newest_email
+from tests.i18n.spanish_walk import assert_spanish_page
 from tests.preparer_documents.conftest import Firm
 from tests.signing_consent.conftest import PAGE, second_taxpayer
 from tests.support import ADMIN_EMAIL
@@ -179,24 +180,32 @@ async def test_another_portal_neither_sees_nor_changes_this_consent(
 
 async def test_the_spanish_page_speaks_spanish(spanish_firm: Firm) -> None:
     page = await (await spanish_firm.taxpayer.get(PAGE)).text()
-    for words in (
-        "Antes de firmar",
-        "Su derecho al papel",
-        ">Acepto</button>",
-        ">No acepto</button>",
-    ):
-        assert words in page, words
-    assert "I agree" not in page and "Your right to paper" not in page
+    assert_spanish_page(  # and no other string of the catalog left in English
+        page,
+        english=("Before you sign", "Your right to paper", "I agree", "I do not agree"),
+        spanish=(
+            "Antes de firmar",
+            "Su derecho al papel",
+            "Acepto",
+            "No acepto",
+            "Formulario 8879",
+        ),
+    )
     response = await decide(spanish_firm.taxpayer, "declined")
     paper = await (await spanish_firm.taxpayer.get(response.headers["Location"])).text()
-    assert "Firmar en papel" in paper and "Llévelo o envíelo por correo" in paper
+    assert_spanish_page(
+        paper,
+        english=("Sign on paper", "Bring it or mail it to"),
+        spanish=("Firmar en papel", "Llévelo o envíelo por correo a", "imprímalo"),
+    )
     row = await SigningConsent.get(portal_id=spanish_firm.portal_id)
     shown = await consent.signer_disclosure(
         spanish_firm.core, spanish_firm.portal_id, "taxpayer", "es"
     )
     assert row.language == "es" and row.text_sha256 == shown.sha256
-    # the preparer reads English
-    assert "will sign on paper" in newest_email(spanish_firm.taxpayer)["Subject"]
+    assert "will sign on paper" in newest_email(spanish_firm.taxpayer)["Subject"]  # in English
+    files = await (await spanish_firm.taxpayer.get(FILES)).text()
+    assert "Consentimiento para firmar electrónicamente: revisar o retirar" in files
 
 
 async def test_signed_out_visitors_are_sent_to_sign_in(firm: Firm, aiohttp_client: Any) -> None:
