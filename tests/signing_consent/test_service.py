@@ -81,6 +81,8 @@ async def test_declining_tells_the_preparer_by_email_in_english(firm: Firm) -> N
         "action", flat=True
     )
     assert {"signing_consent_declined", "signing_consent_preparer_told"} <= set(actions)
+    await consent.record(firm.core, await principal_of(firm), "taxpayer", "declined", "en")
+    assert len(emails_to(firm, ADMIN_EMAIL)) == 1  # told once that they turned to paper
 
 
 async def test_withdrawing_an_accepted_consent_once_tells_the_preparer(firm: Firm) -> None:

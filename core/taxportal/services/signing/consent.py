@@ -13,6 +13,7 @@ import datetime as dt
 import unicodedata
 from typing import Literal
 
+from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.models import Portal, SigningConsent
 from taxportal.services import activity
@@ -74,7 +75,8 @@ async def record(
 
     The text is rendered again here in ``language`` and its hash stored; ``shown_sha256``
     (what the page said it showed) must equal it, else ``TextChanged``. A decline or a
-    withdrawal tells the preparer (by email; retried by a job if the mail is down)."""
+    withdrawal tells the preparer (by email; retried by a job if the mail is down), unless
+    the signer had already turned to paper."""
     if principal.kind != "taxpayer" or principal.portal_id is None:
         raise NotFound(role)  # staff never decide for a signer
     if decision not in DECISIONS:
@@ -82,29 +84,32 @@ async def record(
     shown = await signer_disclosure(core, principal.portal_id, role, language)
     if shown_sha256 is not None and shown_sha256 != shown.sha256:
         raise TextChanged(role)
-    consent = await SigningConsent.create(
-        portal_id=principal.portal_id,
-        role=role,
-        decision=decision,
-        text_version=shown.version,
-        text_sha256=shown.sha256,
-        language=shown.language,
-        at=dt.datetime.now(dt.UTC),
-        ip=_text(principal.address if ip is None else ip, 64),
-        user_agent=_text(user_agent, 512),
-    )
-    await activity.record(
-        f"signing_consent_{decision}",
-        actor=principal.actor,
-        subject=f"portal:{principal.portal_id}",
-        address=consent.ip,
-        role=role,
-        language=consent.language,
-        text_version=consent.text_version,
-        text_sha256=consent.text_sha256,
-        consent_id=consent.id,
-    )
-    if decision != "accepted":
+    previous = await current(principal.portal_id, role)
+    async with atomic():  # the decision and its activity entry: both or neither
+        consent = await SigningConsent.create(
+            portal_id=principal.portal_id,
+            role=role,
+            decision=decision,
+            text_version=shown.version,
+            text_sha256=shown.sha256,
+            language=shown.language,
+            at=dt.datetime.now(dt.UTC),
+            ip=_text(principal.address if ip is None else ip, 64),
+            user_agent=_text(user_agent, 512),
+        )
+        await activity.record(
+            f"signing_consent_{decision}",
+            actor=principal.actor,
+            subject=f"portal:{principal.portal_id}",
+            address=consent.ip,
+            role=role,
+            language=consent.language,
+            text_version=consent.text_version,
+            text_sha256=consent.text_sha256,
+            consent_id=consent.id,
+        )
+    # the preparer hears when the signer turns to paper, not again for each later "no"
+    if decision != "accepted" and (previous is None or previous.decision == "accepted"):
         await consent_notice.tell_preparer(core, consent.id)
     return consent
 
