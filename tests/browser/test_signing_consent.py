@@ -4,6 +4,7 @@ land on the page the signing flow asked for."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -40,6 +41,7 @@ async def test_agree_with_the_keyboard_on_a_phone(
     phone: Page,
     portal_server: PortalServer,
     preparer: Account,
+    screenshots: Path,
 ) -> None:
     seed(portal_server, CONSENTER)
     _, link = await invite_by_email(desktop, portal_server, CONSENTER, preparer)
@@ -51,6 +53,7 @@ async def test_agree_with_the_keyboard_on_a_phone(
     await expect(text).to_contain_text("Your right to paper")
     await expect(text).to_contain_text("How to withdraw your consent")
     assert await horizontal_overflow(phone) == 0  # no sideways scroll at 360 px
+    await phone.screenshot(path=screenshots / "taxpayer-consent-phone.png", full_page=True)
 
     agree = phone.get_by_role("button", name="I agree", exact=True)
     await agree.scroll_into_view_if_needed()
