@@ -421,3 +421,28 @@ class SigningEvent(Model):
 
     async def delete(self, *args, **kwargs) -> None:  # type: ignore[override]
         raise OperationalError("signing_event is append-only")
+
+
+class SigningConsent(Model):
+    """One decision of one signer of a portal on the electronic-records disclosure (ESIGN).
+
+    A new row per decision, never an update: the signer's current decision is their newest
+    row (the highest id), and the earlier ones stay as the record. Written only by
+    ``services/signing/consent.py``. ``text_sha256`` is the SHA-256 of the exact disclosure
+    shown, in the language shown; the signing flow copies it into each document's chain."""
+
+    id = fields.IntField(primary_key=True)
+    # a plain integer, as signing_event's document_id: the record outlives the portal
+    portal_id = fields.IntField()
+    role = fields.CharField(max_length=16)  # "taxpayer" | "spouse"
+    decision = fields.CharField(max_length=16)  # "accepted" | "declined" | "withdrawn"
+    text_version = fields.CharField(max_length=32)
+    text_sha256 = fields.CharField(max_length=64)
+    language = fields.CharField(max_length=8)
+    at = fields.DatetimeField()  # UTC
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=512, default="")
+
+    class Meta:
+        table = "signing_consent"
+        indexes = (("portal_id", "role", "id"),)  # the newest row of a signer: one index seek

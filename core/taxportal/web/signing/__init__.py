@@ -1,0 +1,1 @@
+"""The taxpayer's signing pages: thin handlers over ``services/signing``."""
