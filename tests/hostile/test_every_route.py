@@ -238,7 +238,7 @@ async def _renew(client: TestClient, who: Identity) -> None:
     """A route may end the session (sign out, cancel): each route starts with a live one."""
     core = client.app[CORE]
     cookie = {"staff": "tp_staff", "taxpayer": "tp_taxpayer"}.get(who.name)
-    if cookie and await sessions.lookup(core, who.cookies[cookie]) is None:
+    if cookie and await sessions.lookup(core, who.cookies[cookie], who.name) is None:
         owner = {"staff": who.owner} if who.name == "staff" else {"account": who.owner}
         token, session = await sessions.start(core, second_factor=True, **owner)
         who.cookies[cookie], who.csrf = token, str(session.csrf_token)

@@ -29,7 +29,7 @@ async def load_sessions(request: web.Request, handler: Handler) -> web.StreamRes
     core = request.app[CORE]
     token = token_cookie(request, SESSION_COOKIE)
     if token:
-        session = await sessions.lookup(core, token)
+        session = await sessions.lookup(core, token, "staff")
         if session is not None and session.staff is not None:
             request[STAFF_SESSION] = session
             # Signed in means both factors: a password-only session is not "the staff".
@@ -37,7 +37,7 @@ async def load_sessions(request: web.Request, handler: Handler) -> web.StreamRes
                 request[STAFF] = session.staff
     token = token_cookie(request, TAXPAYER_COOKIE)
     if token:
-        session = await sessions.lookup(core, token)
+        session = await sessions.lookup(core, token, "taxpayer")
         if session is not None and session.account is not None:
             request[TAXPAYER_SESSION] = session
             request[ACCOUNT] = session.account

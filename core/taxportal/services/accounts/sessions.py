@@ -37,9 +37,10 @@ async def start(
     return token, session
 
 
-async def lookup(core: Core, token: str) -> WebSession | None:
-    """The live session of a cookie value; idle or too old sessions are ended here."""
-    session = await _fetch(token_digest(token))
+async def lookup(core: Core, token: str, kind: str) -> WebSession | None:
+    """The live ``kind`` ("staff" or "taxpayer") session of a cookie value; idle or too old
+    sessions are ended here."""
+    session = await _fetch(token_digest(token), kind)
     if session is None:
         return None
     if session.staff is not None and not session.staff.is_active:
@@ -57,35 +58,43 @@ async def lookup(core: Core, token: str) -> WebSession | None:
 
 
 @functools.cache
-def _select() -> str:
-    """Written once per process: building the column list is a loop over every model field."""
+def _select(kind: str) -> str:
+    """Written once per process: building the column list is a loop over every model field.
+    Each cookie names its kind, so a statement joins only that kind's rows."""
+    if kind == "staff":
+        return (
+            f"SELECT {columns(WebSession, 's')}, {columns(StaffUser, 'u')} "  # noqa: S608
+            "FROM web_session s JOIN staff_user u ON u.id = s.staff_id WHERE s.token_hash = "
+        )
     return (
-        f"SELECT {columns(WebSession, 's')}, {columns(StaffUser, 'u')}, "  # noqa: S608
-        f"{columns(TaxpayerAccount, 'a')}, {columns(Portal, 'p')}, {columns(TaxReturn, 'r')} "
+        f"SELECT {columns(WebSession, 's')}, {columns(TaxpayerAccount, 'a')}, "  # noqa: S608
+        f"{columns(Portal, 'p')}, {columns(TaxReturn, 'r')} "
         "FROM web_session s "
-        "LEFT JOIN staff_user u ON u.id = s.staff_id "
-        "LEFT JOIN taxpayer_account a ON a.id = s.account_id "
+        "JOIN taxpayer_account a ON a.id = s.account_id "
         "LEFT JOIN portal p ON p.id = a.portal_id "
         "LEFT JOIN tax_return r ON r.id = p.tax_return_id "
         "WHERE s.token_hash = "
     )
 
 
-async def _fetch(token_hash: str) -> WebSession | None:
+async def _fetch(token_hash: str, kind: str) -> WebSession | None:
     """The session with its staff user, or its account with the account's portal and that
     portal's return, in one statement: every request asks, and every portal page shows the
     return and speaks its language."""
     sql = Sql(bounded=True)  # by the token's unique index
-    rows = await sql.rows(_select() + sql.param(token_hash))
+    rows = await sql.rows(_select(kind) + sql.param(token_hash))
     if not rows:
         return None
     row = rows[0]
     session = model_from(WebSession, row, "s")
     # what select_related("staff", "account__portal__tax_return") would have set
-    session.staff = model_from(StaffUser, row, "u")
+    if kind == "staff":
+        session.staff, session.account = model_from(StaffUser, row, "u"), None
+        return session
+    session.staff = None
     session.account = account = model_from(TaxpayerAccount, row, "a")
-    if account is not None:
-        account.portal = portal = model_from(Portal, row, "p")
+    account.portal = portal = model_from(Portal, row, "p")
+    if portal is not None:
         portal.tax_return = model_from(TaxReturn, row, "r")
     return session
 
