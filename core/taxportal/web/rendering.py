@@ -15,6 +15,7 @@ from aiohttp import web
 from taxportal import i18n
 from taxportal.web.folded_text import FoldedTranslations
 from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF
+from taxportal.web.nav import menu_html
 from taxportal.web.security import CSRF_FIELD, csrf_token_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -56,6 +57,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
         "filters": {"phone": format_phone},
         "auto_reload": False,  # templates ship with the code: no stat() of each file per page
     }
+    menus = {"menu": menu_html}
     env = aiohttp_jinja2.setup(
         app,
         context_processors=[page_context],
@@ -63,6 +65,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
         bytecode_cache=_COMPILED,
         **options,
     )
+    env.globals.update(menus)
     i18n.install_gettext(env)
     for language, key in PORTAL_TEMPLATES.items():
         folded = aiohttp_jinja2.setup(
@@ -72,6 +75,7 @@ def setup_templates(app: web.Application, plugin_dirs: list[str]) -> None:
             bytecode_cache=_FOLDED_COMPILED[language],
             **options,
         )
+        folded.globals.update(menus)
         folded.folded_language = language  # type: ignore[attr-defined]
         folded.folded_root = str(TEMPLATES)  # type: ignore[attr-defined]
         i18n.install_gettext(folded)
