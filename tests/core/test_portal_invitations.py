@@ -10,7 +10,7 @@ from pathlib import Path
 
 from taxportal.contracts import DeliveryError, DeliveryReceipt, OutgoingMessage
 from taxportal.hookspecs import hookimpl
-from taxportal.models import Invitation, Portal
+from taxportal.models import Invitation, Job, Portal
 from taxportal.services.returns import records as returns_service
 from taxportal.services.returns.fields import ReturnFields
 from tests.support import csrf_from
@@ -184,11 +184,12 @@ class RefusingEmailPlugin:
         return [self.notifier]
 
 
-async def test_failed_delivery_is_shown_leaves_nothing_and_can_be_retried(
+async def test_a_failed_delivery_is_kept_shown_and_sent_by_a_job_later(
     build_app, client_for, core_of
 ):
+    from taxportal.services.accounts import portals
     from taxportal.services.accounts import staff as staff_service
-    from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
+    from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, jobs_finished, sign_in
 
     plugin = RefusingEmailPlugin()
     app = await build_app(plugin, TAXPORTAL_NOTIFY__EMAIL="refusing")
@@ -198,18 +199,20 @@ async def test_failed_delivery_is_shown_leaves_nothing_and_can_be_retried(
     tax_return = await add_return(core_of(client))
 
     response = await send_link(client, tax_return.id, "email")
-    assert response.status == 400
-    assert "550 no such user" in await response.text()
-    assert await Portal.all().count() == 0
-    assert await Invitation.all().count() == 0
+    assert response.status == 303
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "Portal created, but its link could not be sent yet" in page
+    assert "A link is waiting to be sent (retried automatically)" in page
+    assert await Portal.all().count() == 1
+    assert await Invitation.filter(sent_at__isnull=True, voided_at__isnull=True).count() == 1
     clients = await (await client.get("/staff/")).text()
     assert "<td>Not Sent</td>" in clients
 
-    plugin.notifier.fail = False
-    retry = await send_link(client, tax_return.id, "email")
-    assert retry.status == 303
-    assert await Portal.all().count() == 1
+    plugin.notifier.fail = False  # the mail server takes it again: the job delivers
+    await Job.filter(kind=portals.INVITATION_RETRY).update(run_after=0)
+    await jobs_finished(core_of(client), portals.INVITATION_RETRY)
     assert await Invitation.filter(sent_at__isnull=False).count() == 1
+    assert "<td>Sent</td>" in await (await client.get("/staff/")).text()
 
 
 async def _registered_client(staff_client, core_of, language="en"):  # type: ignore[no-untyped-def]
