@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from taxportal.i18n import N_
 from taxportal.limits import MAX_ID
-from taxportal.models import SignatureImage
+from taxportal.models import SignatureImage, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check
 from taxportal.services.signing.signature_png import CheckedImage, SignatureRefused, check_png
@@ -40,6 +40,7 @@ __all__ = [
     "may_draw",
     "on_file",
     "save",
+    "signer_roles",
 ]
 
 Role = Literal["taxpayer", "spouse"]
@@ -71,6 +72,13 @@ class OnFile:
     width: int
     height: int
     created_at: dt.datetime
+
+
+def signer_roles(tax_return: TaxReturn) -> tuple[Role, ...]:
+    """Who signs this return: the taxpayer, and the spouse on a joint return (one that
+    names a spouse)."""
+    joint = bool(tax_return.spouse_first_name.strip() or tax_return.spouse_last_name.strip())
+    return ROLES if joint else ROLES[:1]
 
 
 def may_draw(principal: Principal, role: str, *, spouse_verified: bool = False) -> None:
