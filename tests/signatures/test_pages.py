@@ -153,3 +153,17 @@ async def test_the_module_is_served_as_javascript(firm: Firm) -> None:
     assert (await firm.taxpayer.get("/static/vendor/..%2Fpackage.json")).status == 404
     assert (await firm.taxpayer.get("/static/vendor/signature_pad.min.js")).status == 404
     assert (await firm.taxpayer.get("/static/signature.js")).status == 200
+
+
+async def test_ten_saves_at_once_over_http_leave_one_on_file(firm: Firm) -> None:
+    import asyncio
+
+    csrf = await token(firm.taxpayer)
+    answers = await asyncio.gather(
+        *(post(firm.taxpayer, pngs.drawing(600 + i, 200), csrf=csrf) for i in range(10))
+    )
+    assert [status for status, _ in answers] == [201] * 10
+    on_file = await SignatureImage.filter(replaced_at=None)
+    assert len(on_file) == 1 and await SignatureImage.all().count() == 10
+    page = await (await firm.taxpayer.get(FILES)).text()
+    assert f'src="/portal/signature/image/{on_file[0].id}"' in page
