@@ -178,3 +178,22 @@ class BrokenStoragePlugin:
     @hookimpl
     def taxportal_storage_backends(self, config: Any) -> list[Any]:
         return [BrokenStorage(self.error)]
+
+
+async def jobs_finished(core: Any, kind: str, timeout: float = 10.0) -> None:
+    """Run the due ``kind`` jobs here, and wait for those the app's own worker holds: until
+    none is running or due (one that failed and waits for its back-off does not count)."""
+    import asyncio
+
+    from tortoise.expressions import Q
+
+    from taxportal.jobs import Worker
+    from taxportal.models import Job
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await Worker(core.jobs, name="test").run_due()
+        due = Q(state="queued", run_after__lte=int(time.time() * 1000))
+        if not await Job.filter(Q(state="running") | due, kind=kind).exists():
+            return
+        await asyncio.sleep(0.05)

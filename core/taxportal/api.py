@@ -51,6 +51,8 @@ from taxportal.contracts import (
     BackendOffer,
     BusBackend,
     Catalog,
+    CertificateEntry,
+    CertificateEvent,
     Closable,
     DeliveryError,
     DeliveryReceipt,
@@ -60,18 +62,26 @@ from taxportal.contracts import (
     NavItem,
     Notifier,
     OutgoingMessage,
+    Placement,
+    PlacementBox,
     PluginSettings,
     RegistrationAttempt,
     RemovesUnfinished,
     ReturnIdentity,
     RouteSpec,
-    SignatureRequest,
+    SealCheck,
+    SignatureMark,
     Signer,
+    SignerRole,
+    SigningError,
+    SigningResult,
+    SigningTask,
     Startable,
     StorageBackend,
     VerificationResult,
     check_storage_key,
 )
+from taxportal.crypto import FieldCipher, load_or_create_key
 from taxportal.events import (
     AccountRegistered,
     AccountVerified,
@@ -97,6 +107,7 @@ from taxportal.services import activity, notices
 from taxportal.services.documents.access import Denied, Principal
 from taxportal.services.documents.access import check as check_access
 from taxportal.services.notices import Compose, Notice
+from taxportal.signature_image import SignatureImage, SignatureImageError, check_signature_png
 from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
 from taxportal.web.access import staff_principal, taxpayer_principal
 from taxportal.web.auth import (
@@ -122,6 +133,8 @@ __all__ = [
     "BusBackend",
     "BusMessage",
     "Catalog",
+    "CertificateEntry",
+    "CertificateEvent",
     "Closable",
     "Compose",
     "ConfigError",
@@ -145,6 +158,8 @@ __all__ = [
     "Notice",
     "Notifier",
     "OutgoingMessage",
+    "Placement",
+    "PlacementBox",
     "PluginSettings",
     "PortalCreated",
     "Principal",
@@ -154,8 +169,15 @@ __all__ = [
     "ReturnImported",
     "ReturnsImported",
     "RouteSpec",
-    "SignatureRequest",
+    "SealCheck",
+    "SignatureImage",
+    "SignatureImageError",
+    "SignatureMark",
     "Signer",
+    "SignerRole",
+    "SigningError",
+    "SigningResult",
+    "SigningTask",
     "Staff",
     "Startable",
     "StorageBackend",
@@ -167,6 +189,7 @@ __all__ = [
     "api_token_required",
     "atomic",
     "check_access",
+    "check_signature_png",
     "check_storage_key",
     "core_of",
     "current_staff",
@@ -187,6 +210,7 @@ __all__ = [
     "render_in_console_frame",
     "render_in_portal_frame",
     "schedule",
+    "secret_cipher",
     "staff_principal",
     "staff_required",
     "taxpayer_principal",
@@ -420,6 +444,20 @@ def plugin_settings(config: AppConfig, section: str, model: type[M]) -> M:
     if not isinstance(settings, model):
         raise ConfigError(f"[{section}] is validated by {type(settings).__name__}")
     return settings
+
+
+def secret_cipher(config: AppConfig) -> FieldCipher:
+    """The core's field cipher, for a plugin that keeps a secret in the database (a key).
+
+    AES-256-GCM under the core's data-encryption key (``TAXPORTAL_SECURITY__ENCRYPTION_KEY``,
+    else the data directory's key file), as the SSNs are kept: ``encrypt(plain, context)``
+    returns text to store, ``decrypt(token, context)`` the plain text (raises on a wrong
+    key or a tampered value). ``context`` (e.g. ``"signing_pdf:signing_key"``) is bound to
+    the value, so it cannot be moved to another use; name it after your plugin.
+    """
+    secret = config.core.security.encryption_key
+    key = load_or_create_key(secret.get_secret_value() if secret else None, config.data_dir)
+    return FieldCipher(key)
 
 
 class Translations:

@@ -9,7 +9,6 @@ from aiohttp import web
 from taxportal.config import AppConfig
 from taxportal.jobs.running import running as jobs_running
 from taxportal.runtime import build_core, started
-from taxportal.services.accounts import lock_notice
 from taxportal.services.accounts.passwords import PasswordHasher
 from taxportal.services.uploads import digest as upload_digest
 from taxportal.web import log_redaction
@@ -61,7 +60,7 @@ def create_app(
         # before it closes
         async with started(core):
             await upload_digest.ensure_scheduled()
-            async with jobs_running(core), lock_notice.sending():
+            async with jobs_running(core):
                 yield
 
     app.cleanup_ctx.append(lifecycle)

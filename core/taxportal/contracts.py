@@ -136,25 +136,173 @@ class StorageBackend(Protocol):
     async def size(self, key: str) -> int: ...
 
 
+SignerRole = Literal["taxpayer", "spouse"]
+
+
 @dataclass(frozen=True)
-class SignatureRequest:
-    """Everything a signer needs to apply one drawn signature to one PDF."""
+class PlacementBox:
+    """Where the preparer chose to put a signature: ``page`` is 0-based; ``x``, ``y`` (the
+    lower-left corner), ``width`` and ``height`` are PDF points in the page's default user
+    space (the coordinates of its ``/MediaBox``, before any ``/Rotate``)."""
+
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class SignatureMark:
+    """One signer's drawn signature, to place on the document.
+
+    ``png`` is the drawing as the signer saved it (check it with
+    ``taxportal.api.check_signature_png``); ``signed_at`` is when they pressed Sign (an
+    aware datetime; a naive one is taken as UTC), printed beside the drawing as the date;
+    ``box`` is the preparer's choice, used only when the PDF has neither a signature field
+    nor a printed signature line for ``role``.
+    """
+
+    role: SignerRole
+    name: str
+    png: bytes
+    signed_at: datetime
+    box: PlacementBox | None = None
+
+
+@dataclass(frozen=True)
+class CertificateEntry:
+    """One signer's line of the completion certificate (COMPLIANCE item 9).
+
+    ``masked_contact`` is already masked by the core (``j***@example.com``); ``ip`` and
+    ``user_agent`` are those of the request that signed; ``identity_method`` says how the
+    signer was verified right before signing (e.g. "one-time code by email + 2 questions")
+    and ``identity_result`` its outcome ("passed"). Never an SSN or a code.
+    """
+
+    role: SignerRole
+    name: str
+    masked_contact: str
+    viewed_at: datetime | None
+    signed_at: datetime
+    ip: str
+    user_agent: str
+    identity_method: str
+    identity_result: str
+
+
+@dataclass(frozen=True)
+class CertificateEvent:
+    """One line of the completion certificate's event list: ``what`` happened ("sent",
+    "opened", "identity verified", "viewed", "signed", "completed"), ``at`` what moment,
+    and ``who`` did it ("preparer", "taxpayer", "spouse"; empty for the system)."""
+
+    at: datetime
+    what: str
+    who: str = ""
+
+
+@dataclass(frozen=True)
+class SigningTask:
+    """One signing pass over one document.
+
+    ``pdf`` is always the document **as sent** (never an earlier signed copy) and ``marks``
+    every signature collected so far, so each pass draws all of them at once and seals the
+    whole file last: the output of the last pass is the final file, with every signature
+    and one seal over all of it. The core keeps the sealed copy of each earlier pass.
+    ``certificate`` has one entry per mark; ``sha256_as_sent`` is the hex SHA-256 of
+    ``pdf``, printed on the certificate (the signer refuses a task where it does not
+    match). ``document_id`` (the core's reference for the document) and ``events`` (the
+    document's history so far, oldest first) are printed on the certificate too.
+    """
+
+    document_name: str
+    pdf: bytes
+    marks: list[SignatureMark]
+    certificate: list[CertificateEntry]
+    sha256_as_sent: str
+    document_id: str = ""
+    events: list[CertificateEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SealCheck:
+    """A seal's validation: ``intact`` (the signed bytes are unchanged), ``valid`` (the
+    signature is mathematically correct), ``trusted`` (its certificate chains to the firm's
+    root), ``whole_file`` (it covers every byte: nothing was appended after it).
+    ``summary`` is a short sentence for people (safe to show and to log)."""
+
+    intact: bool
+    valid: bool
+    trusted: bool
+    whole_file: bool
+    summary: str
+    timestamped: bool = False  # an RFC 3161 time-stamp token is attached (PAdES B-T)
+
+    @property
+    def passed(self) -> bool:
+        """Intact, valid, trusted and covering the whole file."""
+        return self.intact and self.valid and self.trusted and self.whole_file
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a signer's mark was drawn and why there: ``how`` is ``"field"`` (the PDF's
+    signature field for that role), ``"label"`` (a printed signature line, e.g. Form 8879's
+    "Your signature"), ``"chosen"`` (the preparer's :class:`PlacementBox`) or ``"block"`` (a
+    signature block at the foot of the last page). ``box`` is in PDF points, 0-based page."""
+
+    role: SignerRole
+    page: int
+    box: PlacementBox
+    how: Literal["field", "label", "chosen", "block"]
+
+
+@dataclass(frozen=True)
+class SigningResult:
+    """The record of one signing pass: the sealed ``pdf``, the hex SHA-256 of the input
+    (``sha256_before``) and of the output (``sha256_after``), the hex SHA-256 of the DER of
+    the certificate that sealed it (``certificate_fingerprint``), where each mark went and
+    the validation of the output (``check.passed`` is always true: a signer raises instead
+    of returning a file that does not validate)."""
 
     pdf: bytes
-    signature_png: bytes
-    signer_name: str
-    signer_role: str  # "taxpayer" or "spouse"
-    reason: str = "Signed through the taxpayer portal"
-    extra: dict[str, Any] = field(default_factory=dict)
+    sha256_before: str
+    sha256_after: str
+    certificate_fingerprint: str
+    placements: list[Placement]
+    check: SealCheck
+
+
+class SigningError(Exception):
+    """A signer could not sign: a PDF that is not one, encrypted, broken, a mark it cannot
+    place, or its own output did not validate. The message is safe to show the preparer
+    and the taxpayer (never a key, a path or the document's content)."""
 
 
 @runtime_checkable
 class Signer(Protocol):
-    """Applies a drawn signature to a PDF and seals the result."""
+    """Places drawn signatures on a PDF, adds a completion certificate and seals it.
+
+    A signer is usually also :class:`Startable` (its keys, its process pool) and
+    :class:`Closable`. CPU work runs in a process pool, never on the event loop.
+    """
 
     name: str
 
-    async def sign(self, request: SignatureRequest) -> bytes: ...
+    async def sign(self, task: SigningTask) -> SigningResult:
+        """Sign ``task``; raises :class:`SigningError` on a PDF it cannot sign and when its
+        own output does not validate."""
+        ...
+
+    async def validate(self, pdf: bytes) -> SealCheck:
+        """Check the last seal of ``pdf`` against the firm's root (never raises for a bad
+        file: the check says what failed)."""
+        ...
+
+    def root_certificate_pem(self) -> bytes:
+        """The firm's root certificate (PEM), for the firm to trust in its PDF readers."""
+        ...
 
 
 @runtime_checkable

@@ -211,20 +211,29 @@ def taxportal_verify_registration(
 
 @hookspec
 def taxportal_signers(config: AppConfig) -> list[BackendOffer | Signer] | None:
-    """Offer signers that apply a drawn signature to a PDF and seal it.
+    """Offer signers: they place drawn signatures on a PDF, add a completion certificate
+    and seal the whole file (see :class:`~taxportal.contracts.Signer`).
 
     Offer each as a :class:`~taxportal.contracts.BackendOffer`: only the chosen one's
     ``build`` is called.
 
     One signer is active: the one named by ``[signing] signer``, or the only
-    one offered. ``sign`` receives a
-    :class:`~taxportal.contracts.SignatureRequest` and returns the signed PDF
-    bytes; it runs CPU-heavy work off the event loop.
+    one offered. ``sign`` receives a :class:`~taxportal.contracts.SigningTask` (the
+    document as sent and every mark collected so far) and returns a
+    :class:`~taxportal.contracts.SigningResult` (the sealed PDF, SHA-256 before and after,
+    the sealing certificate's fingerprint, where each mark went, the validation of the
+    output); it raises :class:`~taxportal.contracts.SigningError` with a message safe to
+    show on a PDF it cannot sign and when its own output does not validate. ``validate``
+    checks a sealed file again; ``root_certificate_pem`` is the root the firm trusts. CPU
+    work runs in a process pool, never on the event loop. A signer that holds keys or a
+    pool is :class:`~taxportal.contracts.Startable` and
+    :class:`~taxportal.contracts.Closable`.
 
     :param config: the validated configuration.
     :return: a list of signers, or ``None``.
 
-    Since 0.1.
+    Since 0.1; the signing contract was reshaped in 0.3 (``SigningTask`` replaced the
+    one-shot ``SignatureRequest``).
     """
 
 

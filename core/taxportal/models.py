@@ -106,7 +106,15 @@ class TaxReturn(Model):
     spouse_last_name = fields.CharField(max_length=100, default="")
     spouse_ssn_encrypted = fields.CharField(max_length=200, default="")
     spouse_ssn_last4 = fields.CharField(max_length=4, default="")
+    spouse_email = fields.CharField(max_length=254, default="", db_default="")
+    spouse_mobile_phone = fields.CharField(max_length=20, default="", db_default="")  # E.164
     language = fields.CharField(max_length=2, default="en")  # "en" | "es"
+    # Identity facts asked at signing (services/returns/signing_facts.py): AES-GCM like the
+    # SSN, never plain; "" when none is on file. Dates as YYYY-MM-DD, AGIs in whole dollars.
+    birth_date_encrypted = fields.CharField(max_length=200, default="", db_default="")
+    prior_year_agi_encrypted = fields.CharField(max_length=200, default="", db_default="")
+    spouse_birth_date_encrypted = fields.CharField(max_length=200, default="", db_default="")
+    spouse_prior_year_agi_encrypted = fields.CharField(max_length=200, default="", db_default="")
     search_text = fields.TextField(default="")  # lower-cased names, emails, phone digits
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -437,3 +445,28 @@ class SigningEvent(Model):
 
     async def delete(self, *args, **kwargs) -> None:  # type: ignore[override]
         raise OperationalError("signing_event is append-only")
+
+
+class SigningConsent(Model):
+    """One decision of one signer of a portal on the electronic-records disclosure (ESIGN).
+
+    A new row per decision, never an update: the signer's current decision is their newest
+    row (the highest id), and the earlier ones stay as the record. Written only by
+    ``services/signing/consent.py``. ``text_sha256`` is the SHA-256 of the exact disclosure
+    shown, in the language shown; the signing flow copies it into each document's chain."""
+
+    id = fields.IntField(primary_key=True)
+    # a plain integer, as signing_event's document_id: the record outlives the portal
+    portal_id = fields.IntField()
+    role = fields.CharField(max_length=16)  # "taxpayer" | "spouse"
+    decision = fields.CharField(max_length=16)  # "accepted" | "declined" | "withdrawn"
+    text_version = fields.CharField(max_length=32)
+    text_sha256 = fields.CharField(max_length=64)
+    language = fields.CharField(max_length=8)
+    at = fields.DatetimeField()  # UTC
+    ip = fields.CharField(max_length=64, default="")
+    user_agent = fields.CharField(max_length=512, default="")
+
+    class Meta:
+        table = "signing_consent"
+        indexes = (("portal_id", "role", "id"),)  # the newest row of a signer: one index seek

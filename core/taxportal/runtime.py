@@ -55,12 +55,15 @@ async def started(core: Core) -> AsyncIterator[Core]:
 
 def core_job_handlers(core: Core) -> list[JobHandler]:
     """The kinds of job the core itself runs."""
-    from taxportal.services.accounts import link_retry
+    from taxportal.services.accounts import link_retry, lock_notice
     from taxportal.services.documents import notice as document_notice
+    from taxportal.services.signing import consent_notice
     from taxportal.services.uploads import digest as upload_digest
 
     return [
         upload_digest.handler(core),
         document_notice.retry_handler(core),
+        consent_notice.handler(core),
         *link_retry.handlers(core),
+        lock_notice.handler(core),
     ]

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from taxportal.models import ActivityEntry, Portal, TaxpayerAccount
 from taxportal.services.accounts import lock_notice
+from taxportal.web.keys import CORE
 from tests.accounts.journey import (
     PASSWORD,
     code_in,
@@ -34,13 +35,14 @@ from tests.accounts.journey import (
     sign_out,
 )
 from tests.guessing import LIMIT_FACTOR, NO_THROTTLE, at_once, counting_passwords, same_page
+from tests.support import jobs_finished
 
 LOCKED_SUBJECTS = ("Your portal account is locked for a while", "Su cuenta del portal")
 
 
 async def lock_notices(client: TestClient) -> list[tuple[str, str, str]]:
-    """(channel, to, text) of every lock notice sent so far, once the sends in flight end."""
-    await lock_notice.settled()
+    """(channel, to, text) of every lock notice sent so far, once the due jobs ran."""
+    await jobs_finished(client.app[CORE], lock_notice.KIND)  # the notices are jobs
     found = []
     for path in sorted(outbox(client, "email").glob("*.eml")):
         mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)

@@ -45,3 +45,6 @@ async def test_screenshots(
     await page.goto(f"/staff/portals/{portal_server.return_ids[CANCELLED]}/send")
     await expect(page.get_by_role("dialog")).to_be_visible()
     await shot("send-link-dialog")
+    await page.goto(f"/staff/returns/{portal_server.return_ids[CANCELLED]}/edit")
+    await expect(page.get_by_label("Spouse prior-year AGI")).to_be_visible()
+    await shot("return-form")

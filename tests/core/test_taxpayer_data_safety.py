@@ -1,4 +1,5 @@
-"""A sentinel SSN never reaches the database file, the logs or a page."""
+"""A sentinel SSN, date of birth and prior-year AGI never reach the database file, the logs
+or a page."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from taxportal.services.returns.fields import ReturnFields
 from tests.support import SENTINEL_SSN, csrf_from
 
 DIGITS = SENTINEL_SSN.replace("-", "")
+# Identity facts asked at signing (issue 11): each in every form it could be stored or shown.
+BIRTH_DATES = ("1958-04-17", "04/17/1958", "1957-12-29", "12/29/1957")
+AGIS = ("7654321", "7,654,321", "8765432", "8,765,432")
 
 
 def sqlite_path(client) -> Path | None:  # type: ignore[no-untyped-def]
@@ -35,6 +39,10 @@ async def test_sentinel_ssn_is_encrypted_at_rest_and_absent_from_logs_and_pages(
         spouse_first_name="Sue",
         spouse_last_name="Sentinel",
         spouse_ssn="987-65-4320",
+        birth_date="04/17/1958",
+        prior_year_agi="$7,654,321",
+        spouse_birth_date="12/29/1957",
+        spouse_prior_year_agi="8765432",
     )
     tax_return, _ = await returns_service.upsert(core, fields, actor="test")
 
@@ -59,6 +67,7 @@ async def test_sentinel_ssn_is_encrypted_at_rest_and_absent_from_logs_and_pages(
     assert "***-**-6789" in pages[0]
     for page in pages:
         assert SENTINEL_SSN not in page and DIGITS not in page
+        assert not [fact for fact in BIRTH_DATES + AGIS if fact in page]
 
     stored = await TaxReturn.get(id=tax_return.id)
     assert DIGITS not in stored.ssn_encrypted and stored.ssn_last4 == "6789"
@@ -66,6 +75,16 @@ async def test_sentinel_ssn_is_encrypted_at_rest_and_absent_from_logs_and_pages(
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert DIGITS not in logged and SENTINEL_SSN not in logged
+    assert not [fact for fact in BIRTH_DATES + AGIS if fact in logged]
+
+    # every column of the row as the database holds it (both databases)
+    from tortoise import connections
+
+    rows = await connections.get("default").execute_query_dict("SELECT * FROM tax_return")
+    row_text = " ".join(str(value) for row in rows for value in row.values())
+    assert not [fact for fact in (DIGITS, *BIRTH_DATES, *AGIS) if fact in row_text]
+    assert stored.birth_date_encrypted.startswith("v1:")
+    assert core.cipher.decrypt(stored.birth_date_encrypted, "birth_date") == "1958-04-17"
 
     db_file = sqlite_path(staff_client)
     if db_file is not None:  # on PostgreSQL the column check above covers it
@@ -74,6 +93,7 @@ async def test_sentinel_ssn_is_encrypted_at_rest_and_absent_from_logs_and_pages(
         await Tortoise.close_connections()  # flush the WAL into the file before reading it
         raw = b"".join(p.read_bytes() for p in db_file.parent.glob(db_file.name + "*"))
         assert DIGITS.encode() not in raw and b"6789" in raw
+        assert not [fact for fact in BIRTH_DATES + AGIS if fact.encode() in raw]
 
 
 async def test_invalid_ssn_error_never_echoes_the_value(staff_client):

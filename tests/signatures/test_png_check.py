@@ -125,3 +125,14 @@ def test_compressed_chunks_where_a_bomb_hides_are_refused(kind: bytes, body: byt
 
 def test_an_animated_png_is_refused() -> None:
     assert refusal(pngs.animated()) == png.EXTRA_DATA
+
+
+@pytest.mark.parametrize("size", [(100, 30), (600, 200), (3000, 1500)])
+def test_what_the_save_keeps_passes_the_signers_own_check(size: tuple[int, int]) -> None:
+    """The signing plugin checks a stored drawing again (taxportal.signature_image) before
+    placing it: every bound here lies inside that check's, so a kept drawing never fails it."""
+    from taxportal.signature_image import check_signature_png
+
+    kept = check_png(pngs.drawing(*size))
+    again = check_signature_png(kept.png)
+    assert (again.width, again.height) == size and again.ink_pixels >= kept.ink

@@ -58,7 +58,7 @@ async def drop_triggers(apps, schema_editor) -> None:  # type: ignore[no-untyped
 
 
 class Migration(migrations.Migration):
-    dependencies = [("taxportal", "0012_jobs")]
+    dependencies = [("taxportal", "0013_return_signing_facts")]
 
     initial = False
 

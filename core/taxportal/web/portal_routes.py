@@ -9,6 +9,7 @@ from taxportal.web.accounts import home as portal_home
 from taxportal.web.accounts import recovery, register, verify
 from taxportal.web.accounts import sign_in as taxpayer_sign_in
 from taxportal.web.documents import preparer_files
+from taxportal.web.signing import consent as signing_consent
 from taxportal.web.signing import pages as signature_pages
 from taxportal.web.uploads import my_files
 
@@ -40,6 +41,7 @@ def routes() -> list[web.RouteDef]:
         web.get("/portal/", portal_home.home),
         *my_files.routes(),
         *preparer_files.routes(),
+        *signing_consent.routes(),
         *signature_pages.routes(),
         web.post("/language", language.switch_language),
     ]

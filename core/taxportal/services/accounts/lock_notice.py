@@ -3,28 +3,25 @@ sign-in page (which answers a locked account as it answers a wrong password or a
 name, so nobody learns from it that the account exists).
 
 The caller is the request whose failure locked the account (``lockout.Slot.locks``), so
-each lock is told once. The message is sent in the background: the locking request takes
-no longer than any other failure. ``sending`` waits for the messages in flight before the
-database closes.
+each lock is told once. The message goes out from a job (``lock_notice``, ids only): the
+locking request takes no longer than any other failure, a server stopping or crashing
+loses no notice, and a notifier that is down is retried with back-off.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Coroutine
+import functools
 from typing import Any
 
 from taxportal.context import Core
-from taxportal.contracts import DeliveryError, OutgoingMessage
+from taxportal.contracts import DeliveryError, JobHandler, OutgoingMessage
+from taxportal.jobs import schedule
 from taxportal.models import Portal, StaffUser, TaxpayerAccount
 from taxportal.services import activity
 from taxportal.services.documents.notice import pick_channel
 from taxportal.services.messages import contact_of, locked_message, notice_language
 
-log = logging.getLogger(__name__)
-_in_flight: set[asyncio.Task[None]] = set()
+KIND = "lock_notice"
 
 
 async def taxpayer_locked(core: Core, account: TaxpayerAccount, address: str, reason: str) -> None:
@@ -36,7 +33,7 @@ async def taxpayer_locked(core: Core, account: TaxpayerAccount, address: str, re
         reason=reason,
         minutes=core.config.core.accounts.lock_minutes,
     )
-    _in_background(_tell_taxpayer(core, account.id))
+    await schedule(KIND, {"taxpayer": account.id})
 
 
 async def staff_locked(
@@ -50,49 +47,41 @@ async def staff_locked(
         reason=reason,
         minutes=minutes,
     )
-    _in_background(_tell_staff(core, user, minutes))
+    await schedule(KIND, {"staff": user.id, "minutes": minutes})
 
 
-def _in_background(send: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.create_task(send)
-    _in_flight.add(task)  # held until done: the loop keeps only weak references
-    task.add_done_callback(_in_flight.discard)
+async def tell(core: Core, payload: dict[str, Any]) -> None:
+    """The job: a ``DeliveryError`` leaves it to be tried again later."""
+    if "taxpayer" in payload:
+        await _tell_taxpayer(core, int(payload["taxpayer"]))
+    else:
+        await _tell_staff(core, int(payload["staff"]), int(payload.get("minutes", 0)))
 
 
-async def settled(timeout: float = 10.0) -> None:
-    """Wait (at most ``timeout`` seconds) for the lock notices still being sent."""
-    if _in_flight:
-        await asyncio.wait(set(_in_flight), timeout=timeout)
-
-
-@contextlib.asynccontextmanager
-async def sending() -> AsyncIterator[None]:
-    """While the app serves: at the end, the notices in flight finish before the database
-    closes."""
-    try:
-        yield
-    finally:
-        await settled()
+def handler(core: Core) -> JobHandler:
+    return JobHandler(KIND, functools.partial(tell, core), max_attempts=10)
 
 
 async def _tell_taxpayer(core: Core, account_id: int) -> None:
     subject = f"taxpayer:{account_id}"
-    try:
-        account = await TaxpayerAccount.get(id=account_id)
-        portal = await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
-        tax_return = portal.tax_return
-        channel = pick_channel(tax_return, account)
-        if not channel:
-            await activity.record("lock_notice_failed", subject=subject, reason="no_contact")
-            return
-        language = notice_language(tax_return, account)
-        message = locked_message(core, channel, contact_of(tax_return, channel), language)
-        await _deliver(core, message, subject)
-    except Exception:  # a notice must never take the sign-in down with it
-        log.exception("the lock notice to %s could not be sent", subject)
+    account = await TaxpayerAccount.get_or_none(id=account_id)
+    if account is None:  # removed since it locked
+        return
+    portal = await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+    tax_return = portal.tax_return
+    channel = pick_channel(tax_return, account)
+    if not channel:
+        await activity.record("lock_notice_failed", subject=subject, reason="no_contact")
+        return
+    language = notice_language(tax_return, account)
+    message = locked_message(core, channel, contact_of(tax_return, channel), language)
+    await _deliver(core, message, subject)
 
 
-async def _tell_staff(core: Core, user: StaffUser, minutes: int) -> None:
+async def _tell_staff(core: Core, user_id: int, minutes: int) -> None:
+    user = await StaffUser.get_or_none(id=user_id)
+    if user is None:
+        return
     firm = core.config.core.firm.name
     text = (
         f"Your {firm} console account ({user.email}) was locked for {minutes} minutes after "
@@ -110,10 +99,7 @@ async def _tell_staff(core: Core, user: StaffUser, minutes: int) -> None:
         purpose="staff_locked",
         language="en",
     )
-    try:
-        await _deliver(core, message, f"staff:{user.id}")
-    except Exception:  # never take the sign-in down with it
-        log.exception("the lock notice to staff:%s could not be sent", user.id)
+    await _deliver(core, message, f"staff:{user.id}")
 
 
 async def _deliver(core: Core, message: OutgoingMessage, subject: str) -> None:
@@ -121,9 +107,13 @@ async def _deliver(core: Core, message: OutgoingMessage, subject: str) -> None:
         receipt = await core.plugins.notify(message)
     except DeliveryError as exc:
         await activity.record(
-            "lock_notice_failed", subject=subject, channel=message.channel, reason=str(exc)
+            "lock_notice_failed",
+            subject=subject,
+            channel=message.channel,
+            reason=str(exc),
+            retrying=True,
         )
-        return
+        raise  # the job tries again later
     await activity.record(
         "lock_notice_sent",
         subject=subject,

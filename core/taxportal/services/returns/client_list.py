@@ -65,6 +65,7 @@ WHERE p.tax_return_id IN ({ids})
 """
 # the returns' change counter, moved by triggers on every write a count could see (0008)
 VERSION = "(SELECT value FROM change_counter WHERE name = 'tax_return')"
+SHORT_WALK = 1_000  # index entries a page may skip and still be a bounded read
 REMEMBERED = 1_000  # filters whose count is kept, per process (each entry is a few ints)
 _counts: OrderedDict[tuple[tuple[SearchTerm, ...], int | None], tuple[int, int]] = OrderedDict()
 INVITATIONS_SQL = "SELECT id, portal_id, channel, sent_at FROM invitation WHERE id IN ({ids})"
@@ -127,7 +128,8 @@ async def page(
     reverse = descending != backwards
     names = SORTABLE.get(sort, SORTABLE["last_name"])
     order = ", ".join(f"{name}{' DESC' if reverse else ''}" for name in names)
-    sql = Sql()
+    # without a search, the sort's index hands out the page: a short walk (see sql.Sql)
+    sql = Sql(bounded=not terms and offset <= SHORT_WALK)
     where = _where(sql, terms, tax_year)
     # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
     returns = await sql.rows(
@@ -136,7 +138,7 @@ async def page(
     )
     if backwards:
         returns.reverse()
-    portals = await _portals(sql, [r["id"] for r in returns])
+    portals = await _portals(Sql(bounded=True), [r["id"] for r in returns])  # by 50 ids
     models = await _models([r["id"] for r in returns]) if full else {}
     rows = []
     for values in returns:
@@ -172,6 +174,7 @@ async def _count(terms: list[SearchTerm], tax_year: int | None) -> int:
     remember = not isinstance(sql.conn, TransactionalDBClient)
     remember = remember and not any(term.reads_ssn for term in terms)
     known = _counts.get(key) if remember else None
+    sql.bounded = known is not None  # most likely the counter has not moved: no COUNT
     seen = sql.param(known[0] if known else -1)
     where = _where(sql, terms, tax_year)
     row = (

@@ -33,7 +33,13 @@ DISPLAY = {
     "spouse_first_name": "Spouse First Name",
     "spouse_last_name": "Spouse Last Name",
     "spouse_ssn": "Spouse SSN",
+    "spouse_email": "Spouse E-mail",
+    "spouse_mobile_phone": "Spouse Phone",
     "language": "Language",
+    "birth_date": "Date of Birth",
+    "prior_year_agi": "Prior Year AGI",
+    "spouse_birth_date": "Spouse Date of Birth",
+    "spouse_prior_year_agi": "Spouse Prior Year AGI",
 }
 # Common spellings besides the captions and the field names themselves.
 CAPTIONS = {
@@ -46,6 +52,20 @@ CAPTIONS = {
     "Secondary Email": "secondary_email",
     "Zip": "zip_code",
     "Preferred Language": "language",
+    "Spouse Email": "spouse_email",
+    "Spouse Mobile": "spouse_mobile_phone",
+    "Spouse Cell Phone": "spouse_mobile_phone",
+    "DOB": "birth_date",
+    "Taxpayer DOB": "birth_date",
+    "Taxpayer Date of Birth": "birth_date",
+    "Birth Date": "birth_date",
+    "Spouse DOB": "spouse_birth_date",
+    "Spouse Birth Date": "spouse_birth_date",
+    "AGI Prior Year": "prior_year_agi",
+    "PY AGI": "prior_year_agi",
+    "Taxpayer Prior Year AGI": "prior_year_agi",
+    "Spouse PY AGI": "spouse_prior_year_agi",
+    "Spouse AGI Prior Year": "spouse_prior_year_agi",
 }
 IGNORED = ("Email Sent",)  # the File Viewer's own column: the portal keeps it, not the file
 NO_TAX_YEAR = (

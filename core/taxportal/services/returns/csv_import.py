@@ -245,7 +245,7 @@ async def _upsert_chunk(
         if current is None:
             new.append(TaxReturn(**values))
             outcomes.append("created")
-        elif returns_service.has_changed(current, values, fields):
+        elif returns_service.has_changed(core, current, values, fields):
             values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
             values["updated_at"] = now
             for name, value in values.items():

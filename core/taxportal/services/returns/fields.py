@@ -6,8 +6,17 @@ import datetime
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from taxportal.services.returns.fact_values import read_agi, read_date
 from taxportal.text import CONTROL_CHARACTERS, InvalidValue, normalize_email, normalize_phone
 
 US_STATES = frozenset(
@@ -25,6 +34,22 @@ def _strip(value: object) -> object:
 
 
 Text = Annotated[str, BeforeValidator(_strip)]
+OLDEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+
+
+def _agi(value: object) -> int | None:
+    """An AGI as given (text from a form or a file, a JSON number), or None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return read_agi(value)
+
+
+Agi = Annotated[int | None, BeforeValidator(_agi)]
+
+
+def has_spouse(spouse_first_name: str, spouse_last_name: str) -> bool:
+    """A return is joint when it names a spouse (as the Signed Document Manager decides)."""
+    return bool(spouse_first_name.strip() or spouse_last_name.strip())
 
 
 def check_tin(raw: str) -> str:
@@ -70,7 +95,16 @@ class ReturnFields(BaseModel):
     spouse_first_name: Text = Field("", max_length=100)
     spouse_last_name: Text = Field("", max_length=100)
     spouse_ssn: Text = ""
+    spouse_email: Text = ""
+    spouse_mobile_phone: Text = ""
     language: Text = "en"
+    # Identity facts for signing (issue 11): never printed on the documents signed, stored
+    # encrypted; empty keeps the one on file, like the SSN. The AGI is per signer, as in
+    # the IRS's own e-file check (spouses who filed apart last year have two).
+    birth_date: Text = ""  # normalised to YYYY-MM-DD
+    prior_year_agi: Agi = None  # whole dollars, may be negative
+    spouse_birth_date: Text = ""
+    spouse_prior_year_agi: Agi = None
 
     @field_validator("return_type")
     @classmethod
@@ -85,12 +119,38 @@ class ReturnFields(BaseModel):
     def _ssn(cls, value: str) -> str:
         return check_tin(value) if value else ""
 
-    @field_validator("primary_email", "secondary_email")
+    @field_validator("primary_email", "secondary_email", "spouse_email")
     @classmethod
     def _email(cls, value: str) -> str:
         return _wrap(normalize_email, value) if value else ""
 
-    @field_validator("mobile_phone")
+    @field_validator("birth_date", "spouse_birth_date")
+    @classmethod
+    def _birth_date(cls, value: str) -> str:
+        if not value:
+            return ""
+        born = read_date(value)
+        if born >= datetime.date.today():
+            raise ValueError("a date of birth must be in the past")
+        if born < OLDEST_BIRTH_DATE:
+            raise ValueError("a date of birth must be in 1900 or later")
+        return born.isoformat()
+
+    @field_validator(
+        "spouse_email", "spouse_mobile_phone", "spouse_birth_date", "spouse_prior_year_agi"
+    )
+    @classmethod
+    def _needs_spouse(cls, value: object, info: ValidationInfo) -> object:
+        first, last = info.data.get("spouse_first_name"), info.data.get("spouse_last_name")
+        if first is None or last is None:  # a name refused already: that error says enough
+            return value
+        if value not in ("", None) and not has_spouse(first, last):
+            raise ValueError(
+                "give the spouse's first or last name too: without one the return has no spouse"
+            )
+        return value
+
+    @field_validator("mobile_phone", "spouse_mobile_phone")
     @classmethod
     def _phone(cls, value: str) -> str:
         return _wrap(normalize_phone, value) if value else ""

@@ -19,11 +19,13 @@ from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.returns.client_search import Digest
 from taxportal.services.returns.fields import ReturnFields
+from taxportal.services.returns.signing_facts import fact_columns, facts_changed
 from taxportal.text import fold_name
 
 PLAIN_FIELDS = (
     "tax_year return_type efile_status first_name last_name primary_email secondary_email "
-    "mobile_phone address city state zip_code spouse_first_name spouse_last_name language"
+    "mobile_phone address city state zip_code spouse_first_name spouse_last_name spouse_email "
+    "spouse_mobile_phone language"
 ).split()
 
 
@@ -45,8 +47,9 @@ class MissingSsn(ValueError):
 
 def column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
     """Every column a return's fields are stored in: plain fields, SSNs encrypted with their
-    digest and last four, the search text and the folded name keys. Whoever writes returns
-    (upsert, create, update, the CSV import's bulk writes) stores exactly these."""
+    digest and last four, the signing facts encrypted, the search text and the folded name
+    keys. Whoever writes returns (upsert, create, update, the CSV import's bulk writes)
+    stores exactly these."""
     values: dict[str, Any] = {name: getattr(fields, name) for name in PLAIN_FIELDS}
     cipher = core.cipher
     if fields.ssn:
@@ -56,6 +59,7 @@ def column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
     if fields.spouse_ssn:
         values["spouse_ssn_encrypted"] = cipher.encrypt(fields.spouse_ssn, "spouse_ssn")
         values["spouse_ssn_last4"] = fields.spouse_ssn[-4:]
+    values.update(fact_columns(cipher, fields))
     values["search_text"] = search_text(fields)
     values["last_name_key"] = fold_name(fields.last_name)[:100]
     values["first_name_key"] = fold_name(fields.first_name)[:100]
@@ -63,8 +67,6 @@ def column_values(core: Core, fields: ReturnFields) -> dict[str, Any]:
 
 
 def search_text(fields: ReturnFields) -> str:
-    phone_digits = fields.mobile_phone.lstrip("+")
-    national = phone_digits[1:] if phone_digits.startswith("1") else phone_digits
     parts = [
         fields.first_name,
         fields.last_name,
@@ -72,10 +74,17 @@ def search_text(fields: ReturnFields) -> str:
         fields.spouse_last_name,
         fields.primary_email,
         fields.secondary_email,
-        phone_digits,
-        national,
+        fields.spouse_email,
+        *_phone_words(fields.mobile_phone),
+        *_phone_words(fields.spouse_mobile_phone),
     ]
     return " ".join(p for p in parts if p).casefold()
+
+
+def _phone_words(phone: str) -> tuple[str, str]:
+    """An E.164 number as searched: all its digits, and without the US country code."""
+    digits = phone.lstrip("+")
+    return digits, digits[1:] if digits.startswith("1") else digits
 
 
 def ssn_digest(core: Core, ssn: str) -> str:
@@ -91,7 +100,9 @@ async def find_by_key(core: Core, tax_year: int, ssn: str) -> TaxReturn | None:
     return await TaxReturn.get_or_none(tax_year=tax_year, ssn_digest=ssn_digest(core, ssn))
 
 
-def has_changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnFields) -> bool:
+def has_changed(
+    core: Core, existing: TaxReturn, values: dict[str, Any], fields: ReturnFields
+) -> bool:
     """Whether storing ``values`` (``column_values(core, fields)``) would change ``existing``:
     an upsert of the same data is "unchanged" and writes nothing."""
     for name in PLAIN_FIELDS:
@@ -100,7 +111,7 @@ def has_changed(existing: TaxReturn, values: dict[str, Any], fields: ReturnField
     # Encrypted values differ each time (random nonce): compare what they stand for.
     if fields.spouse_ssn and existing.spouse_ssn_last4 != fields.spouse_ssn[-4:]:
         return True
-    return False
+    return facts_changed(core.cipher, existing, fields)
 
 
 async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxReturn, str]:
@@ -114,10 +125,10 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
         raise MissingSsn("ssn: required (returns are matched by tax year and SSN)")
     values = column_values(core, fields)
     try:
-        tax_return, outcome = await _upsert_once(values, fields)
+        tax_return, outcome = await _upsert_once(core, values, fields)
     except IntegrityError:  # created by another request since this one looked
         try:
-            tax_return, outcome = await _upsert_once(values, fields)
+            tax_return, outcome = await _upsert_once(core, values, fields)
         except IntegrityError:
             raise ReturnConflict(
                 "this return was changed at the same time; send it again"
@@ -129,7 +140,9 @@ async def upsert(core: Core, fields: ReturnFields, actor: str) -> tuple[TaxRetur
     return tax_return, outcome
 
 
-async def _upsert_once(values: dict[str, Any], fields: ReturnFields) -> tuple[TaxReturn, str]:
+async def _upsert_once(
+    core: Core, values: dict[str, Any], fields: ReturnFields
+) -> tuple[TaxReturn, str]:
     values = dict(values)
     async with atomic():
         existing = await TaxReturn.select_for_update().get_or_none(
@@ -137,7 +150,7 @@ async def _upsert_once(values: dict[str, Any], fields: ReturnFields) -> tuple[Ta
         )
         if existing is None:
             return await TaxReturn.create(**values), "created"
-        if not has_changed(existing, values, fields):
+        if not has_changed(core, existing, values, fields):
             return existing, "unchanged"
         values.pop("ssn_encrypted")  # same SSN: keep the stored ciphertext
         await TaxReturn.filter(id=existing.id).update(**values)
@@ -159,7 +172,7 @@ async def create(core: Core, fields: ReturnFields, actor: str) -> TaxReturn:
 
 
 async def update(core: Core, return_id: int, fields: ReturnFields, actor: str) -> TaxReturn:
-    """Replace one return's fields; an empty SSN keeps the one on file."""
+    """Replace one return's fields; an empty SSN, date of birth or AGI keeps the one on file."""
     tax_return = await get(return_id)
     values = column_values(core, fields)
     taken = f"ssn: another {fields.tax_year} return has this SSN"
@@ -184,7 +197,8 @@ async def get(return_id: int) -> TaxReturn:
 
 
 def as_fields(tax_return: TaxReturn) -> dict[str, Any]:
-    """The return's editable fields, without any SSN (forms show only the last four)."""
+    """The return's editable fields, without any SSN (forms show only the last four) nor
+    signing fact (shown only as on file)."""
     return {name: getattr(tax_return, name) for name in PLAIN_FIELDS}
 
 

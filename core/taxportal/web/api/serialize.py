@@ -1,10 +1,12 @@
-"""The JSON shape of a return in the API: every plain field, never an SSN (only last four)."""
+"""The JSON shape of a return in the API: every plain field, never an SSN (only last four)
+nor a date of birth or AGI (only whether one is on file)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from taxportal.services.returns.records import ClientRow, as_fields
+from taxportal.services.returns.signing_facts import facts_on_file
 
 
 def iso_time(value: Any) -> str | None:
@@ -19,6 +21,7 @@ def return_json(row: ClientRow) -> dict[str, Any]:
         **as_fields(tax_return),
         "ssn_last4": tax_return.ssn_last4,
         "spouse_ssn_last4": tax_return.spouse_ssn_last4,
+        **{f"{name}_on_file": on for name, on in facts_on_file(tax_return).items()},
         "portal_status": row.portal.status if row.portal is not None else "not_created",
         "email_sent": email_sent(row),
         "created_at": tax_return.created_at.isoformat(),

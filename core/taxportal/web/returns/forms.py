@@ -18,12 +18,14 @@ from taxportal.services.returns.fields import (
     has_ssn_like,
     redact_ssn_like,
 )
+from taxportal.services.returns.signing_facts import FACTS, facts_on_file
 from taxportal.web.auth import actor, staff_required
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 from taxportal.web.request_text import read_form
 
 FORM_FIELDS = list(ReturnFields.model_fields)
+NEVER_SHOWN_BACK = ("ssn", "spouse_ssn", *FACTS)  # typed, saved, then shown only as on file
 
 
 def _render(
@@ -33,6 +35,7 @@ def _render(
     return_id: int | None,
     last4: str = "",
     status: int = 200,
+    on_file: dict[str, bool] | None = None,
 ) -> web.Response:
     return aiohttp_jinja2.render_template(
         "staff/return_form.html",
@@ -43,6 +46,7 @@ def _render(
             "return_id": return_id,
             "states": sorted(US_STATES),
             "ssn_last4": last4,
+            "on_file": on_file or {},
         },
         status=status,
     )
@@ -62,7 +66,12 @@ async def new_return_page(request: web.Request) -> web.Response:
 async def edit_return_page(request: web.Request) -> web.Response:
     tax_return = await _get(request)
     return _render(
-        request, returns_service.as_fields(tax_return), "", tax_return.id, tax_return.ssn_last4
+        request,
+        returns_service.as_fields(tax_return),
+        "",
+        tax_return.id,
+        tax_return.ssn_last4,
+        on_file=facts_on_file(tax_return),
     )
 
 
@@ -94,10 +103,9 @@ async def save_return(request: web.Request) -> web.StreamResponse:
 
 
 def _retry(request: web.Request, values: dict[str, Any], error: str, existing: Any) -> web.Response:
-    # Never echo an SSN, nor an SSN typed into another field: that field comes back empty.
-    values = {
-        k: v for k, v in values.items() if k not in ("ssn", "spouse_ssn") and not has_ssn_like(v)
-    }
+    # Never echo an SSN, a date of birth or an AGI, nor an SSN typed into another field:
+    # that field comes back empty.
+    values = {k: v for k, v in values.items() if k not in NEVER_SHOWN_BACK and not has_ssn_like(v)}
     return _render(
         request,
         values,
@@ -105,4 +113,5 @@ def _retry(request: web.Request, values: dict[str, Any], error: str, existing: A
         existing.id if existing else None,
         existing.ssn_last4 if existing else "",
         status=400,
+        on_file=facts_on_file(existing) if existing else None,
     )

@@ -1,1 +1,1 @@
-"""The taxpayer's signing pages: the signature drawn once and kept on file."""
+"""The taxpayer's signing pages: thin handlers over ``services/signing``."""

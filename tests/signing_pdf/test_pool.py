@@ -1,0 +1,34 @@
+"""The signer's process pool: a pool process that dies (killed, out of memory) fails the
+signing in flight with a plain message, and the next signing gets a fresh pool."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from taxportal.api import SigningError
+from tests.signing_pdf import documents, drawings
+from tests.signing_pdf.conftest import build_signer, mark, task
+
+
+async def test_a_killed_pool_process_fails_one_signing_and_the_next_works(
+    pkcs12_path: Path, tmp_path: Path
+) -> None:
+    signer = await build_signer(tmp_path / "data", pkcs12_path)
+    signing = task(documents.form_8879(), mark("taxpayer", drawings.drawn_signature()))
+    try:
+        assert (await signer.sign(signing)).check.passed
+        for pid in list(signer._pool._processes):  # what the OOM killer would do
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+
+        with pytest.raises(SigningError, match="interrupted"):
+            await signer.sign(signing)
+
+        assert (await signer.sign(signing)).check.passed
+    finally:
+        await signer.close()
