@@ -389,6 +389,30 @@ class SignatureRequest(Model):
         unique_together = (("document", "signer"),)
 
 
+class SignatureImage(Model):
+    """A signature a signer drew (the checked PNG), kept on file for one portal and role.
+
+    Exactly one row per (portal, role) is on file, ``replaced_at`` NULL: a partial unique
+    index (migration 0015) holds that whatever the writers do. A redrawing marks the old row
+    replaced and adds the new one in one transaction; replaced rows are kept, since a
+    signing points at the exact image it used."""
+
+    id = fields.IntField(primary_key=True)
+    portal: fields.ForeignKeyRelation[Portal] = fields.ForeignKeyField(
+        "taxportal.Portal", related_name="signature_images", on_delete=fields.CASCADE
+    )
+    role = fields.CharField(max_length=16)  # "taxpayer" | "spouse"
+    png = fields.BinaryField()  # re-encoded by the check: no chunk the drawing did not need
+    sha256 = fields.CharField(max_length=64)
+    width = fields.IntField()
+    height = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    replaced_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "signature_image"
+
+
 class SigningEvent(Model):
     """One link of the signing record of a document: append-only, hash-chained per document.
 

@@ -10,6 +10,7 @@ from taxportal.web.accounts import recovery, register, verify
 from taxportal.web.accounts import sign_in as taxpayer_sign_in
 from taxportal.web.documents import preparer_files
 from taxportal.web.signing import consent as signing_consent
+from taxportal.web.signing import pages as signature_pages
 from taxportal.web.uploads import my_files
 
 
@@ -41,5 +42,6 @@ def routes() -> list[web.RouteDef]:
         *my_files.routes(),
         *preparer_files.routes(),
         *signing_consent.routes(),
+        *signature_pages.routes(),
         web.post("/language", language.switch_language),
     ]

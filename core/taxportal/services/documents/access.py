@@ -20,17 +20,20 @@ from taxportal.services import activity
 
 PrincipalKind = Literal["staff", "api", "taxpayer"]
 Action = Literal["list", "read", "download", "upload", "send", "delete", "review"]
-FileKind = Literal["upload", "document"]  # taxpayer's upload | preparer's document
+# taxpayer's upload | preparer's document | a signer's drawn signature (services/signing)
+FileKind = Literal["upload", "document", "signature"]
 
 # what a taxpayer may do to the files of their own portal
 TAXPAYER_MAY = {
     "upload": {"list", "read", "download", "upload", "delete"},
     "document": {"list", "read", "download"},
+    "signature": {"list", "read", "upload"},  # drawing again is an upload; none is deleted
 }
 # staff (console or API token) may do everything but remove a taxpayer's upload
 STAFF_MAY = {
     "upload": {"list", "read", "download", "review"},
     "document": {"list", "read", "download", "upload", "send", "delete"},
+    "signature": {"list", "read"},  # the preparer may look; only the signer draws
 }
 
 

@@ -1,4 +1,5 @@
-"""The taxpayer's "Files From My Preparer": File Name, Date Sent, View; and the channel choice."""
+"""The taxpayer's "Files From My Preparer": the signatures on file, then File Name, Date
+Sent, View; and the channel choice."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from taxportal.web.access import taxpayer_principal
 from taxportal.web.ids import path_id
 from taxportal.web.keys import ACCOUNT, CORE, LANG
 from taxportal.web.request_text import read_form
+from taxportal.web.signing.on_file import signature_rows
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PAGE = "/portal/preparer-files"
@@ -44,6 +46,7 @@ async def _page(request: web.Request, status: int = 200, **context: Any) -> web.
     ]
     values = {
         "documents": documents,
+        "signatures": await signature_rows(request),
         "channel": request[ACCOUNT].notify_channel,
         "saved": request.query.get("saved") == "1",
         "error": "",
