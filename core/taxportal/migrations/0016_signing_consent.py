@@ -9,7 +9,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("taxportal", "0014_signing_events")]
+    dependencies = [("taxportal", "0015_signature_images")]
 
     initial = False
 
