@@ -70,7 +70,7 @@ async def test_processes_starting_at_once_make_one_key_and_all_seal_with_it(
 async def test_an_admin_downloads_the_root_to_trust_it(
     build_app: Callable[..., Any], client_for: Callable[..., Any]
 ) -> None:
-    from taxportal.services import staff as staff_service
+    from taxportal.services.accounts import staff as staff_service
     from taxportal.web.keys import CORE
 
     app = await build_app(TAXPORTAL_PLUGINS__ENABLED=ENABLED)
