@@ -9,6 +9,7 @@ from taxportal.web.accounts import home as portal_home
 from taxportal.web.accounts import recovery, register, verify
 from taxportal.web.accounts import sign_in as taxpayer_sign_in
 from taxportal.web.documents import preparer_files
+from taxportal.web.signing import identity as signing_identity
 from taxportal.web.uploads import my_files
 
 
@@ -39,5 +40,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/portal/", portal_home.home),
         *my_files.routes(),
         *preparer_files.routes(),
+        *signing_identity.routes(),
         web.post("/language", language.switch_language),
     ]
