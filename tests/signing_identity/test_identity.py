@@ -15,6 +15,7 @@ from taxportal.services.signing import identity
 from tests.accounts import journey
 from tests.signing_identity.conftest import PREPARER, Signers, signers_on
 from tests.signing_identity.fake_kba import RIGHT_ANSWER, FakeKbaPlugin
+from tests.support import jobs_finished
 
 RIGHT = {"c0_birth_date": "3/14/1975", "c0_prior_year_agi": "$52,340"}
 MINUTE = dt.timedelta(minutes=1)
@@ -107,6 +108,7 @@ async def test_ten_wrong_answers_at_once_lock_at_exactly_three(database, app_cli
     assert checked == 3  # exactly the limit was checked, however many came at once
     with pytest.raises(identity.Locked):
         await identity.start(s.core, s.principal, "taxpayer")
+    await jobs_finished(s.core, "signing_identity_locked")
     told = [p for p in journey.outbox(s.client, "email").glob("*.eml") if PREPARER in p.read_text()]
     assert len(told) == 1 and "E-signing stopped" in told[0].read_text()
     # the spouse is another signer: not locked by the taxpayer's failures

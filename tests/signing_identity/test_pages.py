@@ -119,3 +119,11 @@ async def test_signed_out_is_sent_to_sign_in(database, app_client):
     await journey.sign_out(s.client)
     response = await s.client.get(PAGE, allow_redirects=False)
     assert response.status in (302, 303) and "/portal/login" in response.headers["Location"]
+
+
+async def test_sending_codes_is_throttled_per_address(database, app_client):
+    s = await signers_on(await app_client(TAXPORTAL_THROTTLE__PER_ADDRESS="2"))
+    await send(s)
+    await send(s)
+    response = await post(s, {"action": "start"})
+    assert response.status == 429 and "Too many attempts" in await response.text()

@@ -25,18 +25,17 @@ from tortoise.exceptions import IntegrityError
 from taxportal.context import Core
 from taxportal.contracts import (
     Challenge,
-    DeliveryError,
     Question,
     SignerCheck,
     SignerFacts,
     SignerIdentity,
 )
 from taxportal.models import IdentityCheck, Portal, TaxpayerAccount
-from taxportal.services import activity, notices
+from taxportal.services import activity
 from taxportal.services.documents.access import Principal
 from taxportal.services.returns.fields import has_spouse
 from taxportal.services.returns.signing_facts import NoSuchSigner, facts_for
-from taxportal.services.signing import signer_codes
+from taxportal.services.signing import identity_notice, signer_codes
 from taxportal.sql import Sql
 
 log = logging.getLogger(__name__)
@@ -316,7 +315,8 @@ async def answer(
         )
         await _log(principal, pid, ip, "locked", base, details)
         if locked:  # only the attempt that set the lock tells the preparer
-            await _tell_preparer(core, pid, role)
+            await activity.record("signing_identity_locked", subject=f"portal:{pid}", role=role)
+            await identity_notice.signer_locked(pid, role)
         return Outcome(False, True, 0, method)
     # this challenge is over: the next try starts with a fresh code
     await IdentityCheck.filter(id=row.id, started_at=row.started_at).update(
@@ -367,32 +367,4 @@ async def _log(
         result=result,
         checks=[d[:64] for d in details],
         **base,
-    )
-
-
-async def _tell_preparer(core: Core, portal_id: int, role: str) -> None:
-    portal = await Portal.get(id=portal_id).prefetch_related("tax_return")
-    signer = "the spouse" if role == "spouse" else "the taxpayer"
-    client = f"{portal.tax_return.first_name} {portal.tax_return.last_name}".strip()
-    staff_id = portal.created_by_id  # type: ignore[attr-defined]
-    if staff_id is None:
-        log.warning("portal %s: identity check locked; no preparer to tell", portal_id)
-        return
-
-    def compose(language: str, channel: str) -> notices.Notice:
-        return notices.Notice(
-            subject=f"E-signing stopped for {client}",
-            text=(
-                f"The identity check at signing failed too many times for {signer} of "
-                f"{client}'s return (portal {portal_id}). E-signing is stopped for "
-                f"{signer}: they were told to sign on paper. No answers are kept.\n"
-            ),
-        )
-
-    try:
-        await notices.notify_staff(core, staff_id, compose, purpose="signing_identity_locked")
-    except DeliveryError:
-        log.warning("portal %s: the preparer could not be told of the identity lock", portal_id)
-    await activity.record(
-        "signing_identity_locked", subject=f"portal:{portal_id}", role=role, preparer=staff_id
     )

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from taxportal.contracts import SignerCheckError
 from taxportal.i18n import N_
+from taxportal.services.accounts import throttle
 from taxportal.services.signing import identity
 from taxportal.web.access import taxpayer_principal
 from taxportal.web.auth import client_address
@@ -29,6 +30,7 @@ ERRORS = {
     ),
     "delivery": N_("We could not send the code. Please try again, or contact your preparer."),
     "locked": N_("Too many wrong codes. Your account is locked for a while."),
+    "throttled": N_("Too many attempts from this connection. Please wait a few minutes."),
 }
 
 
@@ -102,7 +104,11 @@ async def identity_post(request: web.Request) -> web.StreamResponse:
     try:
         if form.get("action") == "start":
             try:
+                # each start sends a code (a text costs the firm): bounded per address
+                await throttle.hit(core, "signing_code", client_address(request))
                 await identity.start(core, principal, role, language=language)
+            except throttle.Throttled:
+                return await _page(request, role, next_path, ERRORS["throttled"], status=429)
             except SignerCheckError as exc:
                 kind = exc.kind if exc.kind in ERRORS else "delivery"
                 status = 429 if kind == "cooldown" else 409 if kind == "no_contact" else 502
