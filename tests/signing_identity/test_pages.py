@@ -40,6 +40,9 @@ async def test_start_answer_and_go_on_to_next(database, app_client):
 
 async def test_wrong_answer_says_tries_left_then_paper_in_spanish(database, app_client):
     s = await signers_on(await app_client(), language="es")
+    await send(s)
+    page = await (await s.client.get(PAGE)).text()
+    assert "Su fecha de nacimiento (MM/DD/AAAA)" in page and "Confirme que es usted" in page
     for left in (2, 1):
         await send(s)
         response = await post(s, {"action": "answer", "c0_code": "000000", **RIGHT})

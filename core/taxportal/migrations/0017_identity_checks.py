@@ -15,7 +15,10 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name="IdentityCheck",
             fields=[
-                ("id", fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                (
+                    "id",
+                    fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
+                ),
                 (
                     "portal",
                     fields.ForeignKeyField(
