@@ -59,7 +59,9 @@ async def test_right_code_and_facts_pass_for_that_signer_only(database, app_clie
     outcome = await answer(s, {"c0_code": code, **RIGHT})
     assert outcome.passed and outcome.method == "code+kba"
     assert await identity.passed_recently(s.portal_id, "taxpayer", MINUTE)
+    assert await identity.passed_for_signing(s.core, s.portal_id, "taxpayer")
     assert not await identity.passed_recently(s.portal_id, "spouse", MINUTE)
+    assert not await identity.passed_for_signing(s.core, s.portal_id, "spouse")
     code = await started(s, "spouse", "luis@example.com")
     spouse_right = {"c0_code": code, "c0_birth_date": "1977-11-02", "c0_prior_year_agi": "52340"}
     assert (await answer(s, spouse_right, "spouse")).passed

@@ -259,6 +259,12 @@ async def passed_recently(portal_id: int, role: str, within: dt.timedelta) -> bo
     ).exists()
 
 
+async def passed_for_signing(core: Core, portal_id: int, role: str) -> bool:
+    """``passed_recently`` within ``[signing] identity_valid_minutes``: the sign step's gate."""
+    minutes = core.config.core.signing.identity_valid_minutes
+    return await passed_recently(portal_id, role, dt.timedelta(minutes=minutes))
+
+
 async def _reserve(row_id: int, limit: int) -> int | None:
     """Take one attempt before any answer is checked: the attempt's number, or None when
     none is left (locked, or the last ones are being checked right now)."""
