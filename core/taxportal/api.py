@@ -53,6 +53,8 @@ from taxportal.contracts import (
     Catalog,
     CertificateEntry,
     CertificateEvent,
+    Challenge,
+    CheckResult,
     Closable,
     DeliveryError,
     DeliveryReceipt,
@@ -65,6 +67,7 @@ from taxportal.contracts import (
     Placement,
     PlacementBox,
     PluginSettings,
+    Question,
     RegistrationAttempt,
     RemovesUnfinished,
     ReturnIdentity,
@@ -72,6 +75,10 @@ from taxportal.contracts import (
     SealCheck,
     SignatureMark,
     Signer,
+    SignerCheck,
+    SignerCheckError,
+    SignerFacts,
+    SignerIdentity,
     SignerRole,
     SigningError,
     SigningResult,
@@ -107,6 +114,8 @@ from taxportal.services import activity, notices
 from taxportal.services.documents.access import Denied, Principal
 from taxportal.services.documents.access import check as check_access
 from taxportal.services.notices import Compose, Notice
+from taxportal.services.returns.fact_values import answer_matches
+from taxportal.services.signing import signer_codes
 from taxportal.signature_image import SignatureImage, SignatureImageError, check_signature_png
 from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
 from taxportal.web.access import staff_principal, taxpayer_principal
@@ -135,6 +144,8 @@ __all__ = [
     "Catalog",
     "CertificateEntry",
     "CertificateEvent",
+    "Challenge",
+    "CheckResult",
     "Closable",
     "Compose",
     "ConfigError",
@@ -163,6 +174,7 @@ __all__ = [
     "PluginSettings",
     "PortalCreated",
     "Principal",
+    "Question",
     "RegistrationAttempt",
     "RemovesUnfinished",
     "ReturnIdentity",
@@ -174,6 +186,10 @@ __all__ = [
     "SignatureImageError",
     "SignatureMark",
     "Signer",
+    "SignerCheck",
+    "SignerCheckError",
+    "SignerFacts",
+    "SignerIdentity",
     "SignerRole",
     "SigningError",
     "SigningResult",
@@ -186,10 +202,12 @@ __all__ = [
     "Translations",
     "VerificationResult",
     "admin_required",
+    "answer_matches",
     "api_token_required",
     "atomic",
     "check_access",
     "check_signature_png",
+    "check_signer_code",
     "check_storage_key",
     "core_of",
     "current_staff",
@@ -211,6 +229,7 @@ __all__ = [
     "render_in_portal_frame",
     "schedule",
     "secret_cipher",
+    "send_signer_code",
     "staff_principal",
     "staff_required",
     "taxpayer_principal",
@@ -429,6 +448,28 @@ async def notify_staff(
     """Tell an active staff member something by email, in English (the console's
     language): ``compose("en", "email")``. Raises ``DeliveryError`` when it cannot."""
     return await notices.notify_staff(core, staff_id, compose, purpose=purpose)
+
+
+# --- identity at signing ------------------------------------------------------------
+
+
+async def send_signer_code(core: Core, who: SignerIdentity, address: str = "") -> str:
+    """Send a fresh one-time code to the signer's OWN contact, as the return holds it (the
+    spouse's email or phone for the spouse, never the taxpayer's), in ``who.language``;
+    returns the masked contact it went to. The code is 6 digits, lasts 10 minutes, is used
+    once and is bound to signing and to ``who.role``. Raises ``SignerCheckError`` with
+    ``kind`` ``cooldown`` (and ``seconds``), ``delivery``, ``locked`` or ``no_contact``.
+    """
+    return await signer_codes.send(
+        core, who.portal_id, who.return_id, who.role, who.language, address
+    )
+
+
+async def check_signer_code(core: Core, who: SignerIdentity, typed: str, address: str = "") -> str:
+    """Check ``typed`` against the signer's live code (a right one is used up; a wrong one
+    counts towards the account's code lock): ``""`` when right, else ``"wrong_code"``,
+    ``"expired_code"`` or ``"code_locked"``."""
+    return await signer_codes.check(core, who.portal_id, who.return_id, who.role, typed, address)
 
 
 # --- configuration and translations ------------------------------------------------

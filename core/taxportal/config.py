@@ -63,6 +63,10 @@ class BusSettings(_Section):
 
 class SigningSettings(_Section):
     signer: str = ""
+    # failed identity checks at signing per signer; then that signer signs on paper
+    identity_attempts: int = Field(3, ge=1, le=10)
+    # how long a passed identity check lets the signer sign (the sign step, the drawing)
+    identity_valid_minutes: float = Field(15, gt=0, le=24 * 60)
 
 
 class InvitationSettings(_Section):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 
@@ -441,3 +441,102 @@ class JobHandler:
     kind: str
     run: Callable[[dict[str, Any]], Awaitable[None]]
     max_attempts: int = 8
+
+
+# --- identity at signing ------------------------------------------------------------
+
+QuestionKind = Literal["code", "date", "amount", "text"]
+
+
+@dataclass(frozen=True)
+class SignerFacts:
+    """What the preparer holds about one signer, for a check that asks about it. Dates and
+    amounts stay out of ``repr``, so a stray log line shows none of them."""
+
+    birth_date: date | None = field(default=None, repr=False)
+    prior_year_agi: int | None = field(default=None, repr=False)  # whole dollars
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    """Who is about to sign: one signer (``role``) of one return, as the core knows them.
+
+    ``masked_contact`` (e.g. ``"(***) ***-0197"``) is the signer's OWN email or phone as
+    the return holds it, masked; ``channel`` is ``"email"``, ``"sms"`` or ``""`` when the
+    return has neither. ``language`` is the signer's (``"en"`` or ``"es"``): write labels
+    in it. ``facts`` are for a check that asks about them; a provider may ignore them."""
+
+    portal_id: int
+    return_id: int
+    role: SignerRole
+    name: str
+    channel: str
+    masked_contact: str
+    language: str
+    facts: SignerFacts = field(default_factory=SignerFacts, repr=False)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One field the signer fills in: ``key`` (letters, digits, ``_``; unique within the
+    check), ``label`` in the signer's language, ``kind`` (how the page shows it: ``code``
+    a one-time code, ``date`` MM/DD/YYYY, ``amount`` dollars, ``text``)."""
+
+    key: str
+    label: str
+    kind: QuestionKind
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What one check asks: ``method`` (a short lowercase word such as ``"code"``,
+    ``"code+kba"`` or ``"acme_kba"``), its ``questions``, and ``state``: opaque strings the
+    check needs again in ``verify`` (an id, a digest; never an answer, a fact or a code in
+    clear). The core keeps ``state`` on the server between the two steps, never in a
+    cookie or a form. ``sent_to`` is the masked contact a code went to ("" if none)."""
+
+    method: str
+    questions: tuple[Question, ...] = ()
+    state: dict[str, str] = field(default_factory=dict)
+    sent_to: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict. ``detail`` is a short lowercase code for the activity log
+    (``"wrong_code"``, ``"wrong_birth_date"``, ``"provider_down"``), never an answer or a
+    fact; ``method`` is what was checked (as in the challenge)."""
+
+    passed: bool
+    method: str
+    detail: str = ""
+
+
+class SignerCheckError(Exception):
+    """A check could not start (a code could not be sent, a provider is down). ``kind`` is
+    a short code for the log; the signer sees a generic message, or ``seconds`` to wait."""
+
+    def __init__(self, kind: str, seconds: int = 0) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.seconds = seconds
+
+
+@runtime_checkable
+class SignerCheck(Protocol):
+    """One identity check at signing (``taxportal_signer_checks``). Every check offered
+    runs; the signer passes only when all of them pass."""
+
+    name: str
+
+    async def challenge(self, who: SignerIdentity) -> Challenge:
+        """Start a check for ``who``: send a code, pick questions. Raise
+        ``SignerCheckError`` when it cannot start."""
+        ...
+
+    async def verify(
+        self, who: SignerIdentity, challenge: Challenge, answers: Mapping[str, str]
+    ) -> CheckResult:
+        """Judge ``answers`` (question key -> the signer's text, at most 200 characters,
+        "" when left empty) against ``challenge`` (as returned, ``state`` included)."""
+        ...

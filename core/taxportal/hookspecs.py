@@ -24,6 +24,7 @@ from taxportal.contracts import (
     ReturnIdentity,
     RouteSpec,
     Signer,
+    SignerCheck,
     StorageBackend,
     VerificationResult,
 )
@@ -203,6 +204,40 @@ def taxportal_verify_registration(
     :return: a verdict, or ``None`` to abstain.
 
     Since 0.1.
+    """
+
+
+@hookspec
+def taxportal_signer_checks(config: AppConfig, core: Core) -> list[SignerCheck] | None:
+    """Offer identity checks for the moment a taxpayer or spouse is about to sign.
+
+    Checks are chained: every check offered by every enabled plugin runs, in pluggy's call
+    order (the built-in ``signer_code`` is marked ``tryfirst``, so it runs first and a
+    provider's checks after it), and the signer passes only when ALL of them pass.
+    Each :class:`~taxportal.contracts.SignerCheck` gets a
+    :class:`~taxportal.contracts.SignerIdentity` (portal, return, role ``taxpayer`` or
+    ``spouse``, name, the signer's own masked contact, language, and the facts the
+    preparer holds, which a third-party provider may ignore). ``challenge(who)`` returns a
+    :class:`~taxportal.contracts.Challenge` (method, questions with labels in the signer's
+    language, opaque ``state`` the core keeps on the server, never in a cookie or form)
+    or raises :class:`~taxportal.contracts.SignerCheckError`; ``verify(who, challenge,
+    answers)`` returns a :class:`~taxportal.contracts.CheckResult` whose ``detail`` is a
+    short code, never an answer or a fact. The core records each attempt's result, the
+    methods (joined with ``+``) and the attempt number in the activity log, counts failed
+    attempts per signer (``[signing] identity_attempts``, 3) and then stops e-signing for
+    that signer. A pass for one signer never counts for the other.
+
+    The built-in check sends a fresh one-time code to the signer's own contact
+    (``taxportal.api.send_signer_code`` / ``check_signer_code``) and asks the date of
+    birth and prior-year AGI the return holds. A knowledge-based-authentication provider
+    is one more check (docs/architecture.md, "Identity at signing").
+
+    :param config: the validated configuration.
+    :param core: the running core, for ``send_signer_code`` and the like (an
+        implementation may leave this parameter out).
+    :return: a list of checks, or ``None``.
+
+    Since 0.3.
     """
 
 

@@ -470,3 +470,28 @@ class SigningConsent(Model):
     class Meta:
         table = "signing_consent"
         indexes = (("portal_id", "role", "id"),)  # the newest row of a signer: one index seek
+
+
+class IdentityCheck(Model):
+    """The identity check at signing of one signer (taxpayer or spouse) of one portal.
+
+    ``state`` is what the checks keep between asking and answering (ids and digests, never
+    a code, an answer or a fact: the code's HMAC lives in ``one_time_code``); ``failures``
+    moves only in conditional UPDATEs (``services/signing/identity.py``), and ``locked_at``
+    stops e-signing for this signer."""
+
+    id = fields.IntField(primary_key=True)
+    portal: fields.ForeignKeyRelation[Portal] = fields.ForeignKeyField(
+        "taxportal.Portal", related_name="identity_checks", on_delete=fields.CASCADE
+    )
+    role = fields.CharField(max_length=16)  # "taxpayer" | "spouse"
+    started_at = fields.DatetimeField(null=True)  # the live challenge's; None: none live
+    method = fields.CharField(max_length=128, default="")  # the live challenge's, or the pass's
+    state = fields.JSONField(default=dict)
+    failures = fields.IntField(default=0)
+    passed_at = fields.DatetimeField(null=True)
+    locked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "identity_check"
+        unique_together = (("portal", "role"),)

@@ -30,6 +30,7 @@ from taxportal.contracts import (
     ReturnIdentity,
     RouteSpec,
     Signer,
+    SignerCheck,
     Startable,
     StorageBackend,
     VerificationResult,
@@ -130,6 +131,7 @@ class Plugins:
         self._started_plugins: list[str] = []  # plugins whose start-up finished
         self._lifecycle = False
         self._nav_items: dict[str, list[NavItem]] = {}
+        self._signer_checks: list[SignerCheck] | None = None
         self.bus = EventBus(self.deliver)
         self.bus_backend: BusBackend | None = None
 
@@ -257,6 +259,20 @@ class Plugins:
     ) -> list[VerificationResult]:
         results = self.pm.hook.taxportal_verify_registration(attempt=attempt, identity=identity)
         return [r for r in [await await_me_maybe(x) for x in results] if r is not None]
+
+    def signer_checks(self, core: Any) -> list[SignerCheck]:
+        """Every check offered, in pluggy's call order (asked once: plugins are fixed while
+        the app runs); an offer that is not a ``SignerCheck`` is a ``PluginError``."""
+        if self._signer_checks is not None:
+            return list(self._signer_checks)
+        checks: list[SignerCheck] = []
+        for result in self.pm.hook.taxportal_signer_checks(config=self.config, core=core):
+            for check in result or []:
+                if not isinstance(check, SignerCheck):
+                    raise PluginError(f"{check!r} is not a SignerCheck")
+                checks.append(check)
+        self._signer_checks = checks
+        return list(checks)
 
     # web -----------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ def core_job_handlers(core: Core) -> list[JobHandler]:
     """The kinds of job the core itself runs."""
     from taxportal.services.accounts import link_retry, lock_notice
     from taxportal.services.documents import notice as document_notice
-    from taxportal.services.signing import consent_notice
+    from taxportal.services.signing import consent_notice, identity_notice
     from taxportal.services.uploads import digest as upload_digest
 
     return [
@@ -66,4 +66,5 @@ def core_job_handlers(core: Core) -> list[JobHandler]:
         consent_notice.handler(core),
         *link_retry.handlers(core),
         lock_notice.handler(core),
+        identity_notice.handler(core),
     ]

@@ -10,6 +10,7 @@ from taxportal.web.accounts import recovery, register, verify
 from taxportal.web.accounts import sign_in as taxpayer_sign_in
 from taxportal.web.documents import preparer_files
 from taxportal.web.signing import consent as signing_consent
+from taxportal.web.signing import identity as signing_identity
 from taxportal.web.signing import pages as signature_pages
 from taxportal.web.uploads import my_files
 
@@ -43,5 +44,6 @@ def routes() -> list[web.RouteDef]:
         *preparer_files.routes(),
         *signing_consent.routes(),
         *signature_pages.routes(),
+        *signing_identity.routes(),
         web.post("/language", language.switch_language),
     ]

@@ -6,7 +6,7 @@ looking for those (a list of bad things is never complete), only the keys below 
 accepted, and each value must fit its shape:
 
 - ``hex``: a lowercase hexadecimal digest, 64 characters (SHA-256);
-- ``word``: lowercase letters, digits, spaces, ``_``, ``-`` and ``.``, 1 to 64 characters,
+- ``word``: lowercase letters, digits, spaces, ``_``, ``-``, ``.`` and ``+``, 1 to 64 characters,
   starting with a letter and with no run of more than three digits, so no SSN, code, phone
   number or account number fits ("drawn on screen", "code_sms", "passed");
 - ``count``: a whole number from 0 to 2**31 - 1 (attempts, ids, a page).
@@ -49,7 +49,7 @@ ALLOWED: dict[str, Shape] = {
 }
 
 _HEX = re.compile(r"[0-9a-f]{64}")
-_WORD = re.compile(r"[a-z][a-z0-9 _.\-]{0,63}")
+_WORD = re.compile(r"[a-z][a-z0-9 _.+\-]{0,63}")  # "+" joins identity methods: "code+kba"
 _LONG_NUMBER = re.compile(r"[0-9]{4}")
 MAX_COUNT = 2**31 - 1
 
