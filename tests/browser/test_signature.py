@@ -128,7 +128,13 @@ async def sign_and_keep(page: Page, language: str, draw) -> None:  # type: ignor
     await expect(page.get_by_role("heading", name=texts["title"], level=1)).to_be_visible()
     box = page.get_by_role("img", name=texts["box"])
     await expect(box).to_be_visible()
-    # sharp on high-density screens: the canvas has a pixel per device pixel
+    # sharp on high-density screens: the canvas has a pixel per device pixel (once the
+    # page's module has run: it sizes the canvas)
+    await page.wait_for_function(
+        "() => { const c = document.getElementById('signature-pad');"
+        " return c && Math.abs(c.width - c.getBoundingClientRect().width * devicePixelRatio)"
+        " <= devicePixelRatio; }"
+    )
     ratio = await page.evaluate("() => window.devicePixelRatio")
     width = await page.evaluate("() => document.getElementById('signature-pad').width")
     shown = (await box.bounding_box())["width"]  # type: ignore[index]

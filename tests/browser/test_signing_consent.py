@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 # Seeded by this test (not in harness.CLIENTS): the taxpayer who gives consent.
 CONSENTER = Client(
-    "Consuelo", "Firma", "400-12-3472", "consuelo@example.com", "(706) 555-0172", "9 Ash St"
+    "Consuelo", "Firma", "400-12-3473", "consuelo@example.com", "(706) 555-0173", "9 Ash St"
 )
 
 

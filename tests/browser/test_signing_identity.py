@@ -18,7 +18,7 @@ from tests.browser.ui import horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
-SIGNER = Client("Sonia", "Firmas", "400-12-3482", "sonia@example.com", "(706) 555-0182", "9 Elm St")
+SIGNER = Client("Sonia", "Firmas", "400-12-3492", "sonia@example.com", "(706) 555-0192", "9 Elm St")
 FACTS = {"birth_date": "1975-03-14", "prior_year_agi": 52340}
 NEXT = "/portal/files"
 
