@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -27,6 +27,7 @@ from taxportal.models import SignatureImage, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check
 from taxportal.services.signing.signature_png import CheckedImage, SignatureRefused, check_png
+from taxportal.sql import Sql
 
 __all__ = [
     "ROLES",
@@ -166,6 +167,38 @@ async def on_file(principal: Principal, portal_id: int, role: str) -> OnFile | N
         .first()
     )
     return _on_file(row) if row is not None else None
+
+
+async def all_on_file(principal: Principal, portal_id: int) -> dict[str, OnFile]:
+    """Every role's signature on file in ``portal_id`` (a role without one is absent): one
+    bounded read for the signature rows above Files From My Preparer."""
+    try:
+        await check(principal, "list", "signature", portal_id=portal_id)
+    except Denied:
+        raise NotFound() from None
+    sql = Sql(bounded=True)  # the portal's one or two rows on file, by the partial index
+    where = f"WHERE portal_id = {sql.param(portal_id)} AND replaced_at IS NULL"
+    columns = "id, role, sha256, width, height, created_at"
+    rows = await sql.rows(f"SELECT {columns} FROM signature_image {where}")  # noqa: S608
+    return {
+        row["role"]: OnFile(
+            row["id"],
+            row["role"],
+            row["sha256"],
+            row["width"],
+            row["height"],
+            _when(row["created_at"]),
+        )
+        for row in rows
+    }
+
+
+def _when(value: Any) -> dt.datetime:
+    """A timestamp as SQLite (text) or PostgreSQL (datetime) hands it back, in UTC."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 async def image(principal: Principal, image_id: int) -> SignatureImage:

@@ -25,9 +25,10 @@ async def signature_rows(request: web.Request) -> list[dict[str, Any]]:
     """One row per signer of the return, for the page template."""
     principal = taxpayer_principal(request)
     portal = await portal_of(request[TAXPAYER_SESSION].account)
+    on_file = await signatures.all_on_file(principal, int(portal.id))
     rows = []
     for role in signatures.signer_roles(portal.tax_return):
-        kept = await signatures.on_file(principal, int(portal.id), role)
+        kept = on_file.get(role)
         rows.append(
             {
                 "role": role,
