@@ -69,15 +69,23 @@ async def test_the_state_is_in_no_cookie_and_no_form_field(database, app_client)
 @pytest.mark.parametrize(
     "query",
     [
-        "role=preparer&next=/portal/",
-        "role=&next=/portal/",
         "role=taxpayer&next=//evil.example.com/",
         "role=taxpayer&next=https://evil.example.com/",
         "role=taxpayer&next=/%5Cevil.example.com",
         "role=taxpayer&next=portal",
     ],
 )
-async def test_bad_role_or_forged_next_is_refused(database, app_client, query):
+async def test_a_forged_next_is_replaced_by_the_portal_s_own_page(database, app_client, query):
+    s = await signers_on(await app_client())
+    response = await s.client.get(f"/portal/signing/identity?{query}", allow_redirects=False)
+    page = await response.text()
+    assert response.status == 200
+    assert "evil.example.com" not in page and "next=portal" not in page
+    assert "next=/portal/preparer-files" in page.replace("%2F", "/")
+
+
+@pytest.mark.parametrize("query", ["role=preparer&next=/portal/", "role=&next=/portal/"])
+async def test_a_bad_role_is_refused(database, app_client, query):
     s = await signers_on(await app_client())
     response = await s.client.get(f"/portal/signing/identity?{query}", allow_redirects=False)
     assert response.status == 400

@@ -5,6 +5,7 @@ code, POST ``answer`` checks, then goes on to ``next`` (a path of this site only
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -16,10 +17,10 @@ from taxportal.web.access import taxpayer_principal
 from taxportal.web.auth import client_address
 from taxportal.web.keys import ACCOUNT, CORE, LANG
 from taxportal.web.request_text import read_form
+from taxportal.web.signing.next_path import same_site_path
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PATH = "/portal/signing/identity"
-_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_\-.~%?=&]{0,500}")  # a path here, never //host
 _FIELD = re.compile(r"c[0-9]{1,2}_[a-z0-9_]{1,32}")
 ERRORS = {
     "wrong": N_("That did not match what we have on file."),
@@ -38,14 +39,17 @@ def routes() -> list[web.RouteDef]:
     return [web.get(PATH, identity_page), web.post(PATH, identity_post)]
 
 
+def _here(role: str, next_path: str) -> str:
+    """This page's own address, rebuilt from the checked values (never the raw query)."""
+    return f"{PATH}?{urlencode({'role': role, 'next': next_path})}"
+
+
 def _params(request: web.Request) -> tuple[str, str]:
     role = request.query.get("role", "")
     if role not in identity.ROLES:
         raise web.HTTPBadRequest(text="role is taxpayer or spouse")
-    next_path = request.query.get("next", "/portal/")
-    if not _NEXT.fullmatch(next_path):
-        raise web.HTTPBadRequest(text="next must be a path of this site")
-    return role, next_path
+    # one rule with the consent page: a path of this site under /portal/, else the default
+    return role, same_site_path(request.query.get("next"))
 
 
 def _portal_id(request: web.Request) -> int:
@@ -71,7 +75,7 @@ async def _page(
         "signing_identity.html",
         {
             "role": role,
-            "action": request.path_qs,
+            "action": _here(role, next_path),
             "state": state,
             "error": error,
             "seconds": seconds,
@@ -115,7 +119,7 @@ async def identity_post(request: web.Request) -> web.StreamResponse:
                 return await _page(
                     request, role, next_path, ERRORS[kind], status=status, seconds=exc.seconds
                 )
-            raise web.HTTPSeeOther(request.path_qs)
+            raise web.HTTPSeeOther(_here(role, next_path))
         answers = {k: str(v) for k, v in form.items() if _FIELD.fullmatch(k)}
         outcome = await identity.answer(
             core,
