@@ -309,3 +309,33 @@ async def test_an_old_invitation_of_a_registered_portal_says_so_never_name_taken
     assert response.status == 410
     assert "already has an account" in page and "user name is taken" not in page
     assert await TaxpayerAccount.all().count() == 1
+
+
+async def test_a_refused_sign_in_reminder_is_sent_by_its_job(build_app, client_for, core_of):
+    from taxportal.models import ActivityEntry, TaxpayerAccount
+    from taxportal.services.accounts import portals
+    from tests.support import jobs_finished
+
+    plugin = RefusingEmailPlugin()
+    client = await client_for(await build_app(plugin, TAXPORTAL_NOTIFY__EMAIL="refusing"))
+    core = core_of(client)
+    tax_return = await add_return(core)
+    portal = await Portal.create(tax_return_id=tax_return.id)
+    await TaxpayerAccount.create(
+        portal=portal,
+        username="angela.e",
+        username_key="angela.e",
+        password_hash="-",
+        email="angela@email.com",
+    )
+
+    outcome = await portals.invite(core, tax_return.id, "email", "test")
+
+    assert outcome.reminded and outcome.retrying  # kept for its job, not lost
+    assert not await ActivityEntry.filter(action="sign_in_reminder_sent").exists()
+    plugin.notifier.fail = False  # the mail server takes it again
+    await Job.filter(kind=portals.REMINDER_RETRY).update(run_after=0)
+    await jobs_finished(core, portals.REMINDER_RETRY)
+    sent = await ActivityEntry.get(action="sign_in_reminder_sent")
+    assert sent.detail["retried"] is True and sent.subject == f"portal:{portal.id}"
+    assert not await Job.filter(kind=portals.REMINDER_RETRY).exists()
