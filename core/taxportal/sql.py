@@ -6,6 +6,7 @@ placeholder style of the connection (``?`` on SQLite, ``$n`` on PostgreSQL).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sqlite3
 import threading
@@ -104,3 +105,12 @@ async def count(statement: str, sql: Sql) -> int:
     """The number a ``SELECT COUNT(*) AS n ...`` statement answers."""
     rows = await sql.rows(statement)
     return int(rows[0]["n"])
+
+
+def timestamp(value: Any) -> dt.datetime | None:
+    """A timestamp column as a datetime in UTC: SQLite hands it back as text, PostgreSQL as
+    a datetime."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -10,7 +10,6 @@ the page's returns as models for the API's every field.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +19,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from taxportal.models import TaxReturn
 from taxportal.services.returns.client_search import Digest, SearchTerm, parse
 from taxportal.services.returns.records import ClientPage, ClientRow
-from taxportal.sql import Sql
+from taxportal.sql import Sql, timestamp
 
 # names sort by their folded keys ("de la Cruz" before "Support", "García" with "Garcia")
 SORTABLE = {
@@ -91,14 +90,6 @@ def _where(sql: Sql, terms: list[SearchTerm], tax_year: int | None) -> str:
             text = f"({text} OR ssn_last4 = {sql.param(term.ssn_last4)})"
         clauses.append(text)
     return f" WHERE {' AND '.join(clauses)}" if clauses else ""
-
-
-def _when(value: Any) -> dt.datetime | None:
-    """SQLite hands timestamps back as text, PostgreSQL as datetimes."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 async def page(
@@ -210,14 +201,14 @@ async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any,
     if invitation_ids:
         for row in await sql.rows(INVITATIONS_SQL.format(ids=sql.params(invitation_ids))):
             invitations[row["id"]] = SimpleNamespace(
-                id=row["id"], channel=row["channel"], sent_at=_when(row["sent_at"])
+                id=row["id"], channel=row["channel"], sent_at=timestamp(row["sent_at"])
             )
     by_return = {}
     for row in found:
         portal = SimpleNamespace(
             id=row["id"],
             status=row["status"],
-            locked_at=_when(row["locked_at"]),
+            locked_at=timestamp(row["locked_at"]),
             link_requested=bool(row["link_requested"]),
             link_waiting=bool(row["links_waiting"]),  # a failed send that a job retries
         )
@@ -225,8 +216,8 @@ async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any,
         if row["account_id"] is not None:
             account = SimpleNamespace(
                 id=row["account_id"],
-                verified_at=_when(row["verified_at"]),
-                locked_until=_when(row["locked_until"]),
+                verified_at=timestamp(row["verified_at"]),
+                locked_until=timestamp(row["locked_until"]),
             )
         invitation = invitations.get(row["invitation_id"])
         by_return[row["tax_return_id"]] = (portal, invitation, account, int(row["new_uploads"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -27,7 +27,7 @@ from taxportal.models import SignatureImage, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check
 from taxportal.services.signing.signature_png import CheckedImage, SignatureRefused, check_png
-from taxportal.sql import Sql
+from taxportal.sql import Sql, timestamp
 
 __all__ = [
     "ROLES",
@@ -187,18 +187,10 @@ async def all_on_file(principal: Principal, portal_id: int) -> dict[str, OnFile]
             row["sha256"],
             row["width"],
             row["height"],
-            _when(row["created_at"]),
+            timestamp(row["created_at"]),
         )
         for row in rows
     }
-
-
-def _when(value: Any) -> dt.datetime:
-    """A timestamp as SQLite (text) or PostgreSQL (datetime) hands it back, in UTC."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 async def image(principal: Principal, image_id: int) -> SignatureImage:
