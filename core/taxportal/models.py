@@ -365,6 +365,10 @@ class PreparerDocument(Model):
     )
     viewed_at = fields.DatetimeField(null=True)  # the taxpayer's first View
     deleted_at = fields.DatetimeField(null=True)
+    # one signing at a time per document (each pass seals every mark so far): the storage
+    # key its sealed copy takes and the lease's end; past it, the signing is taken as lost
+    signing_key = fields.CharField(max_length=128, null=True)
+    signing_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "preparer_document"
@@ -379,14 +383,49 @@ class SignatureRequest(Model):
         "taxportal.PreparerDocument", related_name="signature_requests", on_delete=fields.CASCADE
     )
     signer = fields.CharField(max_length=16)  # "taxpayer" | "spouse"
-    status = fields.CharField(max_length=16, default="pending")  # pending | signed | voided
+    # pending -> signed in one conditional UPDATE, once the sealed copy is stored; or voided
+    status = fields.CharField(max_length=16, default="pending")
     created_at = fields.DatetimeField(auto_now_add=True)
     signed_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
+    # what the signing used, for the next passes' marks and certificate: never a secret
+    image_id = fields.IntField(null=True)  # the signature_image drawn on the document
+    ip = fields.CharField(max_length=64, default="", db_default="")
+    user_agent = fields.CharField(max_length=512, default="", db_default="")
+    identity_method = fields.CharField(max_length=128, default="", db_default="")
+    reminded_at = fields.DatetimeField(null=True)  # the last reminder sent to this signer
 
     class Meta:
         table = "signature_request"
         unique_together = (("document", "signer"),)
+
+
+class SignedCopy(Model):
+    """The sealed PDF of one signing pass over a sent document (bytes in storage).
+
+    Each pass seals the document as sent with every signature so far, so the copy of the
+    last pass (``complete``) holds them all; every earlier copy is kept as it was handed
+    out. Written only by ``services/signing/sign.py``, in the transaction that marks its
+    request signed."""
+
+    id = fields.IntField(primary_key=True)
+    document: fields.ForeignKeyRelation[PreparerDocument] = fields.ForeignKeyField(
+        "taxportal.PreparerDocument", related_name="signed_copies", on_delete=fields.RESTRICT
+    )
+    request_id = fields.IntField(unique=True)  # the signature_request this pass completed
+    storage_key = fields.CharField(max_length=128, unique=True)
+    size = fields.BigIntField()
+    sha256_before = fields.CharField(max_length=64)  # the document as sent
+    sha256_after = fields.CharField(max_length=64)
+    certificate_fingerprint = fields.CharField(max_length=64)
+    validation = fields.CharField(max_length=64)  # "intact valid trusted whole_file"
+    signers = fields.CharField(max_length=32)  # "taxpayer", "taxpayer+spouse"
+    complete = fields.BooleanField(default=False)  # every requested signer is on it
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "signed_copy"
+        indexes = (("document_id", "id"),)
 
 
 class SignatureImage(Model):

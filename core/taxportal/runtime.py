@@ -57,7 +57,7 @@ def core_job_handlers(core: Core) -> list[JobHandler]:
     """The kinds of job the core itself runs."""
     from taxportal.services.accounts import link_retry, lock_notice
     from taxportal.services.documents import notice as document_notice
-    from taxportal.services.signing import consent_notice, identity_notice
+    from taxportal.services.signing import consent_notice, identity_notice, sweep
     from taxportal.services.uploads import digest as upload_digest
 
     return [
@@ -67,4 +67,5 @@ def core_job_handlers(core: Core) -> list[JobHandler]:
         *link_retry.handlers(core),
         lock_notice.handler(core),
         identity_notice.handler(core),
+        sweep.handler(core),
     ]

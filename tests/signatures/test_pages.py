@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp.test_utils import TestClient
 
@@ -121,9 +122,15 @@ async def test_a_joint_return_has_a_spouse_row_that_waits_for_the_spouse(firm: F
     )
     page = await (await firm.taxpayer.get(FILES)).text()
     assert "Spouse:" in page and 'href="/portal/signature/spouse"' in page
-    text = await (await firm.taxpayer.get("/portal/signature/spouse")).text()
-    assert "Edit Spouse Signature" in text and "The spouse confirms who they are first." in text
-    assert "signature-pad" not in text and "signature.js" not in text  # no box to draw in
+    # the drawing page sends the spouse to their own identity check first, and back after
+    response = await firm.taxpayer.get("/portal/signature/spouse", allow_redirects=False)
+    assert response.status == 303
+    where = urlsplit(response.headers["Location"])
+    assert where.path == "/portal/signing/identity"
+    assert parse_qs(where.query) == {
+        "role": ["spouse"],
+        "next": ["/portal/signature/spouse?next=%2Fportal%2Fpreparer-files"],
+    }
     status, answer = await post(firm.taxpayer, pngs.drawing(), "/portal/signature/spouse")
     assert status == 403 and answer["message"] == "The spouse confirms who they are first."
     assert await SignatureImage.all().count() == 0

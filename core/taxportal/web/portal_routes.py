@@ -12,6 +12,7 @@ from taxportal.web.documents import preparer_files
 from taxportal.web.signing import consent as signing_consent
 from taxportal.web.signing import identity as signing_identity
 from taxportal.web.signing import pages as signature_pages
+from taxportal.web.signing import sign as signing_sign
 from taxportal.web.uploads import my_files
 
 
@@ -45,5 +46,6 @@ def routes() -> list[web.RouteDef]:
         *signing_consent.routes(),
         *signature_pages.routes(),
         *signing_identity.routes(),
+        *signing_sign.routes(),
         web.post("/language", language.switch_language),
     ]

@@ -32,6 +32,8 @@ from taxportal.services.documents import pdf_check
 from taxportal.services.documents.access import Action, Denied, Principal, check, portal_id_of
 from taxportal.services.documents.notice import notify_taxpayer
 from taxportal.services.documents.spool import Spooled, read_back, spool
+from taxportal.services.signing import records
+from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.uploads.stream import MB, UploadError, clean_name, forget
 
 log = logging.getLogger(__name__)
@@ -313,6 +315,15 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
                 raise DocumentError("already_sent", f"{document.file_name} was already sent.")
             for signer in pick.signers:
                 await SignatureRequest.create(document_id=document.id, signer=signer)
+            if pick.signers:  # the signing record starts when signatures are asked
+                await records.append(
+                    document.id,
+                    Kind.SENT,
+                    role=Role.PREPARER,
+                    actor=principal.actor,
+                    ip=principal.address,
+                    user_agent="",
+                )
     for document in documents:
         document.sent_at, document.sent_by = now, principal.actor
     await activity.record(
@@ -388,6 +399,16 @@ async def _supersede(
             superseded_at=now, replaced_by_id=replacement.id
         )
         superseded.append(old.id)
+        if await SignatureRequest.filter(document_id=old.id, status="pending").exists():
+            await records.append(
+                old.id,
+                Kind.VOIDED,
+                role=Role.PREPARER,
+                actor="",
+                ip="",
+                user_agent="",
+                details={"reason": "superseded", "superseded_by": replacement.id},
+            )
     voided = 0
     if superseded:
         voided = await SignatureRequest.filter(document_id__in=superseded, status="pending").update(

@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 
 from taxportal.context import Core
 from taxportal.events import DocumentViewed
-from taxportal.models import PreparerDocument
+from taxportal.models import PreparerDocument, SignatureRequest
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
+from taxportal.services.signing import records
+from taxportal.services.signing.kinds import Kind, Role
 from taxportal.sql import Sql, columns, count, models
 
 __all__ = ["NotFound", "open_document", "portal_id_of", "sent_count", "sent_to"]
@@ -61,9 +63,15 @@ async def sent_count(principal: Principal) -> int:
 
 
 async def open_document(
-    core: Core, principal: Principal, document_id: int, *, return_id: int | None = None
+    core: Core,
+    principal: Principal,
+    document_id: int,
+    *,
+    return_id: int | None = None,
+    user_agent: str = "",
 ) -> tuple[PreparerDocument, AsyncIterator[bytes]]:
-    """The row and its bytes (streamed) for View; a taxpayer's first View is recorded.
+    """The row and its bytes (streamed) for View; a taxpayer's first View is recorded (and,
+    on a document with signatures asked, added to its signing record).
     ``return_id`` pins the document to a return (the console's URL names both)."""
     document = await PreparerDocument.get_or_none(id=document_id, deleted_at__isnull=True)
     try:
@@ -97,18 +105,33 @@ async def open_document(
         raise NotFound(document_id)
     chunks = core.plugins.storage.get(document.storage_key)
     if principal.kind == "taxpayer" and document.viewed_at is None:
-        return document, _viewed_when_read(core, portal_id, document, chunks)
+        viewer = (principal, user_agent)
+        return document, _viewed_when_read(core, portal_id, document, chunks, viewer)
     return document, chunks
 
 
 async def _viewed_when_read(
-    core: Core, portal_id: int | None, document: PreparerDocument, chunks: AsyncIterator[bytes]
+    core: Core,
+    portal_id: int | None,
+    document: PreparerDocument,
+    chunks: AsyncIterator[bytes],
+    viewer: tuple[Principal, str],
 ) -> AsyncIterator[bytes]:
     """The taxpayer's first View is recorded when the bytes start to be read: not by a HEAD."""
     first = await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
         viewed_at=dt.datetime.now(dt.UTC)
     )
     if first and portal_id is not None:  # one event, however many Views race
+        if await SignatureRequest.filter(document_id=document.id).exists():
+            principal, user_agent = viewer
+            await records.append(
+                document.id,
+                Kind.VIEWED,
+                role=Role.TAXPAYER,  # the portal's account holder opened it
+                actor=principal.actor,
+                ip=principal.address,
+                user_agent=user_agent,
+            )
         await core.plugins.emit(DocumentViewed(portal_id, document.id))
     async for chunk in chunks:
         yield chunk

@@ -11,6 +11,7 @@ from taxportal.i18n import N_, medium_date
 from taxportal.services.documents import notice as document_notice
 from taxportal.services.documents import sent as sent_documents
 from taxportal.services.documents.access import Denied
+from taxportal.services.signing import sign_states
 from taxportal.web import file_download
 from taxportal.web.access import taxpayer_principal
 from taxportal.web.ids import path_id
@@ -20,6 +21,7 @@ from taxportal.web.signing.on_file import signature_rows
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PAGE = "/portal/preparer-files"
+SIGN_COLUMNS = {"taxpayer": N_("Taxpayer Sign Document"), "spouse": N_("Spouse Sign Document")}
 
 
 def routes() -> list[web.RouteDef]:
@@ -35,17 +37,24 @@ async def _page(request: web.Request, status: int = 200, **context: Any) -> web.
     principal = taxpayer_principal(request)
     rows = await sent_documents.sent_to(principal, request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
     language = request[LANG]
+    states = await sign_states.request_states([d.id for d in rows])
     documents = [
         {
             "id": d.id,
             "name": d.file_name,
             "date": medium_date(d.sent_at, language),
             "iso": d.sent_at.isoformat() if d.sent_at else "",
+            "sign": states.get(d.id, {}),
         }
         for d in rows
     ]
+    # a "... Sign Document" column per signer asked to sign any of these documents
+    asked = {role for state in states.values() for role in state}
     values = {
         "documents": documents,
+        "sign_roles": [role for role in SIGN_COLUMNS if role in asked],
+        "sign_columns": SIGN_COLUMNS,
+        "just_signed": request.query.get("signed", ""),
         "signatures": await signature_rows(request),
         "channel": request[ACCOUNT].notify_channel,
         "saved": request.query.get("saved") == "1",
@@ -74,7 +83,10 @@ async def choose_channel(request: web.Request) -> web.Response:
 async def view_file(request: web.Request) -> web.StreamResponse:
     try:
         document, chunks = await sent_documents.open_document(
-            request.app[CORE], taxpayer_principal(request), path_id(request, "document_id")
+            request.app[CORE],
+            taxpayer_principal(request),
+            path_id(request, "document_id"),
+            user_agent=request.headers.get("User-Agent", ""),
         )
     except (sent_documents.NotFound, Denied):
         raise web.HTTPNotFound() from None

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from taxportal.i18n import N_, gettext_for
-from taxportal.services.signing import signatures
+from taxportal.services.signing import identity, signatures
 from taxportal.services.signing.signature_png import MAX_BYTES, NOT_PNG, TOO_LARGE
 from taxportal.web.access import taxpayer_principal
 from taxportal.web.ids import path_id
-from taxportal.web.keys import LANG, TAXPAYER_SESSION
+from taxportal.web.keys import CORE, LANG, TAXPAYER_SESSION
 from taxportal.web.security import csrf_token_for
 from taxportal.web.signing import vendor
+from taxportal.web.signing.next_path import same_site_path
 from taxportal.web.taxpayer import portal_of, render_signed_in, taxpayer_required
 
 PAGE = "/portal/signature/{role}"
@@ -27,6 +29,7 @@ PAGE_ROUTE = "/portal/signature/{role:taxpayer|spouse}"
 IMAGE = "/portal/signature/image/{image_id}"
 IMAGE_ROUTE = "/portal/signature/image/{image_id:\\d+}"
 FILES_PAGE = "/portal/preparer-files"
+IDENTITY_PAGE = "/portal/signing/identity"
 DATA_URL = b"data:image/png;base64,"
 BODY_CAP = len(DATA_URL) + (MAX_BYTES + 2) // 3 * 4  # the byte cap, base64-encoded
 CHUNK = 64 * 1024
@@ -61,12 +64,24 @@ async def _role_and_portal(request: web.Request) -> tuple[str, int]:
     return role, int(portal.id)
 
 
+async def _spouse_verified(request: web.Request, role: str, portal_id: int) -> bool:
+    """The spouse's own identity check passed minutes ago (only then is theirs drawn)."""
+    if role != "spouse":
+        return False
+    return await identity.passed_for_signing(request.app[CORE], portal_id, role)
+
+
 @taxpayer_required
 async def edit_page(request: web.Request) -> web.Response:
     role, portal_id = await _role_and_portal(request)
     principal, language = taxpayer_principal(request), request[LANG]
+    back = same_site_path(request.query.get("next"), FILES_PAGE)
+    verified = await _spouse_verified(request, role, portal_id)
+    if role == "spouse" and not verified:  # the spouse confirms who they are, then draws
+        here = f"{PAGE.format(role=role)}?{urlencode({'next': back})}"
+        raise web.HTTPSeeOther(f"{IDENTITY_PAGE}?{urlencode({'role': role, 'next': here})}")
     try:
-        signatures.may_draw(principal, role)
+        signatures.may_draw(principal, role, spouse_verified=verified)
         refusal = ""
     except signatures.MayNotDraw as refused:
         refusal = refused.reason
@@ -87,7 +102,7 @@ async def edit_page(request: web.Request) -> web.Response:
             "refusal": refusal,
             "ready": vendor.available("signature_pad.js"),
             "on_file": kept is not None,
-            "back": FILES_PAGE,
+            "back": back,
             "data": data,
         },
     )
@@ -95,11 +110,14 @@ async def edit_page(request: web.Request) -> web.Response:
 
 @taxpayer_required
 async def save(request: web.Request) -> web.Response:
-    role, _ = await _role_and_portal(request)
+    role, portal_id = await _role_and_portal(request)
     language = request[LANG]
     try:
         data = _png_of(await _bounded_body(request))
-        saved = await signatures.save(taxpayer_principal(request), role, data)
+        verified = await _spouse_verified(request, role, portal_id)
+        saved = await signatures.save(
+            taxpayer_principal(request), role, data, spouse_verified=verified
+        )
     except signatures.NotFound:
         raise web.HTTPNotFound() from None
     except signatures.MayNotDraw as refused:
