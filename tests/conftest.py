@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -126,6 +127,10 @@ def make_config(tmp_path: Path) -> Callable[..., AppConfig]:
         if database_url:
             values["TAXPORTAL_DATABASE__URL"] = database_url
         values.update(env)
+        if "TAXPORTAL_PLUGINS__ENABLED" not in values:
+            # the signer makes firm keys and a process pool: only the tests that sign ask
+            disabled = json.loads(values.get("TAXPORTAL_PLUGINS__DISABLED", "[]"))
+            values["TAXPORTAL_PLUGINS__DISABLED"] = json.dumps([*disabled, "signing_pdf"])
         return load_config(path=None, env=values)
 
     return make

@@ -86,6 +86,7 @@ from taxportal.contracts import (
     Startable,
     StorageBackend,
     VerificationResult,
+    Warmable,
     check_storage_key,
 )
 from taxportal.crypto import FieldCipher, load_or_create_key
@@ -201,6 +202,7 @@ __all__ = [
     "TaxpayerPortal",
     "Translations",
     "VerificationResult",
+    "Warmable",
     "admin_required",
     "answer_matches",
     "api_token_required",

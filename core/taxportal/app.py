@@ -60,6 +60,7 @@ def create_app(
         # the job worker and lock notices run only while the database is open, and stop
         # before it closes
         async with started(core):
+            await core.plugins.warm_backends()  # a server's work; commands skip it
             await upload_digest.ensure_scheduled()
             await signing_sweep.ensure_scheduled()
             async with jobs_running(core):

@@ -58,6 +58,16 @@ class Startable(Protocol):
 
 
 @runtime_checkable
+class Warmable(Protocol):
+    """A chosen backend with work worth doing before the first request of a server (start
+    worker processes, fill a cache), skipped by one-off commands (``taxportal staff add``).
+    Awaited once per server process, after ``start()``; without it the work happens on
+    first use."""
+
+    async def warm(self) -> None: ...
+
+
+@runtime_checkable
 class Closable(Protocol):
     """A chosen backend holding something to release at shutdown (a client, a pool)."""
 

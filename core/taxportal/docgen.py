@@ -59,11 +59,13 @@ Offer a backend (notifier, storage, signer) as a `taxportal.api.BackendOffer(nam
 build, channel=..., description=...)`: the core calls `build()` only for the backend the
 configuration chose, so an unchosen one never opens a client. Optional methods are typed
 Protocols of `taxportal.api`, checked with `isinstance`: `Startable` (`async def
-start()`), `Closable` (`async def close()`), `RemovesUnfinished` (`async def
-remove_unfinished(before)`). A plugin that must open something while the server runs (a
-connection, a task) implements `taxportal_startup` and `taxportal_shutdown` (below): they
-are awaited in order after the database and the backends started, and in reverse before
-they close, in every server process and CLI command.
+start()`), `Warmable` (`async def warm()`, awaited by a server after `start()` and
+never by a one-off command: start worker processes there), `Closable` (`async def
+close()`), `RemovesUnfinished` (`async def remove_unfinished(before)`). A plugin that
+must open something while the server runs (a connection, a task) implements
+`taxportal_startup` and `taxportal_shutdown` (below): they are awaited in order after the
+database and the backends started, and in reverse before they close, in every server
+process and CLI command.
 
 ### Durable jobs
 

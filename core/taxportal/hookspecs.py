@@ -261,8 +261,9 @@ def taxportal_signers(config: AppConfig) -> list[BackendOffer | Signer] | None:
     show on a PDF it cannot sign and when its own output does not validate. ``validate``
     checks a sealed file again; ``root_certificate_pem`` is the root the firm trusts. CPU
     work runs in a process pool, never on the event loop. A signer that holds keys or a
-    pool is :class:`~taxportal.contracts.Startable` and
-    :class:`~taxportal.contracts.Closable`.
+    pool is :class:`~taxportal.contracts.Startable` (load the keys),
+    :class:`~taxportal.contracts.Warmable` (start the pool before the first request of a
+    server; a one-off command never pays for it) and :class:`~taxportal.contracts.Closable`.
 
     :param config: the validated configuration.
     :return: a list of signers, or ``None``.

@@ -14,7 +14,7 @@ import pluggy
 
 from taxportal import hookspecs
 from taxportal.bus import EventBus
-from taxportal.config import AppConfig, ConfigError
+from taxportal.config import DEFAULT_PLUGINS, AppConfig, ConfigError
 from taxportal.contracts import (
     BackendOffer,
     BusBackend,
@@ -34,6 +34,7 @@ from taxportal.contracts import (
     Startable,
     StorageBackend,
     VerificationResult,
+    Warmable,
 )
 from taxportal.events import Event, wanted_by
 
@@ -97,6 +98,9 @@ def build_plugin_manager(
     pm.add_hookspecs(hookspecs)
     installed = installed_plugins()
     wanted = enabled_names(config, installed)
+    if "enabled" not in config.core.plugins.model_fields_set:
+        # the default list names the first-party plugins: a core-only install lacks some
+        wanted -= {name for name in DEFAULT_PLUGINS if name not in installed}
     for name in sorted(wanted - set(installed)):
         package = "taxportal-" + name.replace("_", "-")
         raise PluginError(
@@ -185,6 +189,12 @@ class Plugins:
         for backend in self._backends():
             if isinstance(backend, Startable):
                 await backend.start()
+
+    async def warm_backends(self) -> None:
+        """Await ``warm()`` of every chosen backend that is ``Warmable`` (servers only)."""
+        for backend in self._backends():
+            if isinstance(backend, Warmable):
+                await backend.warm()
 
     async def close_backends(self) -> None:
         """Await ``close()`` of every chosen ``Closable`` backend; one failure stops none."""

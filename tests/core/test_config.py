@@ -21,7 +21,12 @@ def test_no_file_gives_the_embedded_defaults(tmp_path, monkeypatch):
     config = load_config(env={})
     assert config.source == "(defaults)"
     assert config.database_url.startswith("sqlite://")
-    assert config.core.plugins.enabled == ["notify_email", "notify_sms", "storage_local"]
+    assert config.core.plugins.enabled == [
+        "notify_email",
+        "notify_sms",
+        "storage_local",
+        "signing_pdf",
+    ]
     assert config.base_url == "http://127.0.0.1:8080"
 
 

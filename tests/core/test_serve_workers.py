@@ -85,7 +85,10 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str], i
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()  # type: ignore[arg-type]
     try:
-        wait_for(lambda: any("all 2 workers are serving" in line for line in lines))
+        try:
+            wait_for(lambda: any("all 2 workers are serving" in line for line in lines), 60)
+        except AssertionError:
+            raise AssertionError(f"serve --workers 2 did not start: {lines}") from None
         yield process, lines, port
     finally:
         if process.poll() is None:

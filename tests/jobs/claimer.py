@@ -24,7 +24,12 @@ async def record(payload: dict[str, Any]) -> None:
 
 async def main(data_dir: str, url: str) -> None:
     config = load_config(
-        path=None, env={"TAXPORTAL_SERVER__DATA_DIR": data_dir, "TAXPORTAL_DATABASE__URL": url}
+        path=None,
+        env={
+            "TAXPORTAL_SERVER__DATA_DIR": data_dir,
+            "TAXPORTAL_DATABASE__URL": url,
+            "TAXPORTAL_PLUGINS__DISABLED": '["signing_pdf"]',  # as the test migrated it
+        },
     )
     async with started(build_core(config)):
         worker = Worker(JobHandlers([JobHandler(KIND, record)]))

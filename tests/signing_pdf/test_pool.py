@@ -32,3 +32,20 @@ async def test_a_killed_pool_process_fails_one_signing_and_the_next_works(
         assert (await signer.sign(signing)).check.passed
     finally:
         await signer.close()
+
+
+async def test_a_started_signer_has_no_pool_until_warmed_or_used(
+    pkcs12_path: Path, tmp_path: Path
+) -> None:
+    """One-off commands start every backend: the signer's keys load, but no process starts
+    until a server warms it (or a signing needs it)."""
+    signer = await build_signer(tmp_path / "data", pkcs12_path)
+    try:
+        assert signer._pool is None
+        await signer.warm()
+        await signer.warmed()
+        assert signer._pool is not None and len(signer._pool._processes) == 1
+    finally:
+        await signer.close()
+    with pytest.raises(SigningError):  # a closed signer does not start a new pool
+        await signer.sign(task(documents.form_8879(), mark("taxpayer", drawings.drawn_signature())))

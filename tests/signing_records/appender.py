@@ -16,7 +16,12 @@ from taxportal.services.signing import records
 
 async def main(data_dir: str, url: str, document_id: int, count: int) -> None:
     config = load_config(
-        path=None, env={"TAXPORTAL_SERVER__DATA_DIR": data_dir, "TAXPORTAL_DATABASE__URL": url}
+        path=None,
+        env={
+            "TAXPORTAL_SERVER__DATA_DIR": data_dir,
+            "TAXPORTAL_DATABASE__URL": url,
+            "TAXPORTAL_PLUGINS__DISABLED": '["signing_pdf"]',  # as the test migrated it
+        },
     )
     async with started(build_core(config)):
         print("ready", flush=True)

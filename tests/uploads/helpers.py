@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -130,6 +131,10 @@ def process_env(config: Any, **extra: str) -> dict[str, str]:
             "TAXPORTAL_SERVER__HOST": "127.0.0.1",
         }
     )
+    plugins = config.core.plugins  # the same plugins as the test's own config (and migration)
+    env["TAXPORTAL_PLUGINS__DISABLED"] = json.dumps(plugins.disabled)
+    if "enabled" in plugins.model_fields_set:
+        env["TAXPORTAL_PLUGINS__ENABLED"] = json.dumps(plugins.enabled)
     env.update(extra)
     return env
 

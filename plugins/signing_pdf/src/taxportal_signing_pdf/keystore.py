@@ -18,8 +18,10 @@ SIGNING_KEY = "signing_pdf:signing_key"  # the cipher's context for each stored 
 ROOT_KEY = "signing_pdf:root_key"
 
 
-async def load(config: AppConfig, settings: SigningPdfSettings, pool: Executor) -> KeyMaterial:
-    """The material every seal of this process uses."""
+async def load(
+    config: AppConfig, settings: SigningPdfSettings, pool: Executor | None
+) -> KeyMaterial:
+    """The material every seal of this process uses (``pool`` None: the default threads)."""
     if settings.pkcs12_path is not None:
         passphrase = settings.pkcs12_passphrase
         secret = passphrase.get_secret_value().encode() if passphrase else None
@@ -27,7 +29,7 @@ async def load(config: AppConfig, settings: SigningPdfSettings, pool: Executor) 
     return await firm_keys(config, pool)
 
 
-async def firm_keys(config: AppConfig, pool: Executor) -> KeyMaterial:
+async def firm_keys(config: AppConfig, pool: Executor | None) -> KeyMaterial:
     """The stored keys; on the very first start, made (in the pool) and inserted once.
 
     Several processes on several hosts may start at once: each makes a candidate, the
@@ -60,5 +62,5 @@ def _read_pkcs12(path: Any, passphrase: bytes | None) -> KeyMaterial:
         return keys.load_pkcs12(handle.read(), passphrase)
 
 
-async def _run(pool: Executor, function: Callable[..., Any], *args: Any) -> Any:
+async def _run(pool: Executor | None, function: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(pool, function, *args)

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import io
 from collections import defaultdict
-from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data
@@ -30,20 +29,9 @@ from taxportal.api import (
 )
 from taxportal_signing_pdf import certificate_page, drawing, placement, pool_signer, validation
 from taxportal_signing_pdf.keys import KeyMaterial
+from taxportal_signing_pdf.options import SealOptions
 
 SEAL_FIELD = "TaxportalSeal"
-
-
-@dataclass(frozen=True)
-class SealOptions:
-    """The settings a pass needs, as plain data for the pool."""
-
-    firm_name: str
-    reason: str
-    location: str
-    signature_block_text: str
-    timestamp_url: str = ""
-    timestamp_timeout: float = 10.0
 
 
 def sign(task: SigningTask, keys: KeyMaterial, options: SealOptions) -> SigningResult:

@@ -17,8 +17,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from taxportal.api import AppConfig, SealCheck, SigningError, SigningResult, SigningTask
-from taxportal_signing_pdf import keystore, pool_signer, seal, validation
+from taxportal_signing_pdf import keystore, pool_jobs
 from taxportal_signing_pdf.keys import KeyMaterial
+from taxportal_signing_pdf.options import SealOptions
 from taxportal_signing_pdf.settings import SigningPdfSettings
 
 NAME = "signing_pdf"
@@ -28,15 +29,17 @@ log = logging.getLogger(__name__)
 class PdfSealSigner:
     """Places marks, certifies and seals with pyHanko in a pool of ``pool_size`` processes.
 
-    ``start()`` (Startable) spawns the pool and loads or makes the firm's keys;
-    ``close()`` (Closable) lets running jobs end and stops the pool."""
+    ``start()`` (Startable) loads or makes the firm's keys, in a thread: a one-off command
+    (``taxportal staff add``) needs no pool. ``warm()`` (Warmable, servers only) starts
+    the pool, each process with pyHanko imported and the key parsed; without it the pool
+    starts on first use. ``close()`` (Closable) lets running jobs end and stops the pool."""
 
     name = NAME
 
     def __init__(self, config: AppConfig, settings: SigningPdfSettings) -> None:
         self.config = config
         self.settings = settings
-        self.options = seal.SealOptions(
+        self.options = SealOptions(
             firm_name=config.core.firm.name,
             reason=settings.reason,
             location=settings.location,
@@ -46,26 +49,44 @@ class PdfSealSigner:
         )
         self._pool: ProcessPoolExecutor | None = None
         self._keys: KeyMaterial | None = None
+        self._closed = False
+        self._warming: asyncio.Future[list[Any]] | None = None
 
     async def start(self) -> None:
-        self._pool = self._new_pool()
-        self._keys = await keystore.load(self.config, self.settings, self._pool)
-        # each process imports pyHanko and parses the key now, not on a taxpayer's click
-        await asyncio.gather(
-            *(self._run(pool_signer.warm, self._keys) for _ in range(self.settings.pool_size))
+        # parsing a PKCS#12 or making the keys (once per firm) is C code: a thread will do
+        self._keys = await keystore.load(self.config, self.settings, None)
+
+    async def warm(self) -> None:
+        """Start the pool's processes in the background: each imports pyHanko and parses
+        the key before a taxpayer's click needs it, while the server already serves (a
+        signing that comes first simply waits for its process)."""
+        keys = self._material()
+        self._warming = asyncio.gather(
+            *(self._run(pool_jobs.warm, keys) for _ in range(self.settings.pool_size)),
+            return_exceptions=True,  # a failed warm-up shows on the first signing instead
         )
 
+    async def warmed(self) -> None:
+        """Wait for the warm-up begun by ``warm()`` (tests and benchmarks)."""
+        if self._warming is not None:
+            await self._warming
+
     async def close(self) -> None:
+        self._closed = True  # a late job must not start a new pool
+        if self._warming is not None:
+            self._warming.cancel()
         pool, self._pool = self._pool, None
         if pool is not None:  # waiting for running jobs blocks: not on the loop
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     async def sign(self, task: SigningTask) -> SigningResult:
-        result: SigningResult = await self._run(seal.sign, task, self._material(), self.options)
+        result: SigningResult = await self._run(
+            pool_jobs.sign, task, self._material(), self.options
+        )
         return result
 
     async def validate(self, pdf: bytes) -> SealCheck:
-        check: SealCheck = await self._run(validation.check, pdf, self._material().root_cert_pem)
+        check: SealCheck = await self._run(pool_jobs.check, pdf, self._material().root_cert_pem)
         return check
 
     def root_certificate_pem(self) -> bytes:
@@ -81,13 +102,15 @@ class PdfSealSigner:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([seal.__name__])  # only read when the server starts
+        context.set_forkserver_preload([pool_jobs.SEAL_MODULE])  # only read when the server starts
         return ProcessPoolExecutor(max_workers=self.settings.pool_size, mp_context=context)
 
     async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+        if self._closed:
+            raise SigningError("Signing is not available right now; try again in a moment.")
+        if self._pool is None:
+            self._pool = self._new_pool()
         pool = self._pool
-        if pool is None:
-            raise SigningError("Signing is not available yet; try again in a moment.")
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
         except BrokenProcessPool:
