@@ -462,6 +462,13 @@ async def test_the_spouse_signs_on_a_phone_in_spanish_with_a_finger(
     await expect(page.get_by_role("heading", name="Firmar documento")).to_be_visible()
     assert await horizontal_overflow(page) == 0, "the sign page scrolls sideways"
     await page.screenshot(path=screenshots / "spouse-sign-document-phone.png", full_page=True)
+    back = await page.get_by_role("link", name="Volver", exact=True).bounding_box()
+    sign = await page.get_by_role("button", name=words["sign"], exact=True).bounding_box()
+    assert back and sign and (back["y"], back["height"]) == (sign["y"], sign["height"]), (
+        "Back and Sign are not side by side",
+        back,
+        sign,
+    )
     await page.get_by_role("button", name=words["sign"], exact=True).tap()
     await expect(page).to_have_url(re.compile(r"/portal/preparer-files\?signed="))
     await expect(page.get_by_role("status")).to_have_text(
