@@ -425,6 +425,16 @@ async def tab_to(page: Page, target: Locator, most: int = 60) -> None:
     raise AssertionError(f"Tab never reached {target}; the focus is on {await focused(page)!r}")
 
 
+async def table_overflow(page: Page) -> int:
+    """How many CSS pixels the files table is wider than its box (the part scrolled away)."""
+    return int(
+        await page.evaluate(
+            "() => { const w = document.querySelector('#preparer-files').closest('.table-wrap');"
+            " return w.scrollWidth - w.clientWidth; }"
+        )
+    )
+
+
 async def test_the_spouse_signs_on_a_phone_in_spanish_with_a_finger(
     open_page: Opener, portal_server: PortalServer, joint: Joint, tmp_path: Path, screenshots: Path
 ) -> None:
@@ -437,6 +447,7 @@ async def test_the_spouse_signs_on_a_phone_in_spanish_with_a_finger(
     await page.get_by_role("button", name="Español").tap()
     await expect(page.get_by_role("heading", name="Archivos de mi preparador")).to_be_visible()
     assert await horizontal_overflow(page) == 0, "Files From My Preparer scrolls sideways"
+    assert await table_overflow(page) == 0, "the Sign and View links are off screen"
     await expect(page.locator("#signature-spouse")).to_contain_text("Cónyuge:")
     await sign_cell(page, FORM_8879, "spouse").get_by_role("link").tap()
     await page.wait_for_url(re.compile(r"/portal/signing/(consent|identity)\?role=spouse&"))
