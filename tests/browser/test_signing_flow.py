@@ -318,6 +318,7 @@ async def taxpayer_signs_8879(joint: Joint, page: Page, server: PortalServer) ->
     await expect(page.get_by_role("alert")).to_have_text(
         "Open the document with View and read it before you sign it."
     )
+    await expect(page.get_by_text("Open the document with View")).to_have_count(1)  # said once
     view = page.get_by_role("main").get_by_role("link", name=re.compile("^View"))
     await view_in_new_tab(page, view.click)
     await sign.click()
