@@ -106,9 +106,10 @@ VIEWPORTS = {
 }
 
 
-async def _open(browser, server: PortalServer, kind: str):  # type: ignore[no-untyped-def]
-    """A fresh context (no cookies) and page; yields the page, then checks its console."""
-    context = await browser.new_context(base_url=server.base_url, **VIEWPORTS[kind])
+async def _open(browser, server: PortalServer, kind: str, **options):  # type: ignore[no-untyped-def]
+    """A fresh context (no cookies, unless ``storage_state`` gives some) and page; yields the
+    page, then checks its console."""
+    context = await browser.new_context(base_url=server.base_url, **VIEWPORTS[kind], **options)
     context.set_default_timeout(10_000)
     page = await context.new_page()
     problems: list[str] = []
@@ -162,11 +163,12 @@ async def any_page(request: pytest.FixtureRequest, browser, portal_server: Porta
 @pytest_asyncio.fixture(loop_scope="session")
 async def open_page(browser, portal_server: PortalServer):  # type: ignore[no-untyped-def]
     """Opens more pages, each in a fresh context (another browser: no cookies), as
-    `await open_page("phone")`; each is closed and its console checked at the end."""
+    `await open_page("phone")`; each is closed and its console checked at the end. Playwright's
+    context options go along: `open_page("desktop", storage_state=saved)` is signed in again."""
     async with contextlib.AsyncExitStack() as stack:
 
-        async def open_(kind: str = "phone"):  # type: ignore[no-untyped-def]
-            opener = contextlib.asynccontextmanager(_open)(browser, portal_server, kind)
+        async def open_(kind: str = "phone", **options):  # type: ignore[no-untyped-def]
+            opener = contextlib.asynccontextmanager(_open)(browser, portal_server, kind, **options)
             return await stack.enter_async_context(opener)
 
         yield open_

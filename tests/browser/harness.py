@@ -163,6 +163,8 @@ class PortalServer:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     return_ids: dict[Client, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)  # settings of this server only
+    start_seconds: float = 30.0  # how long `serve` may take to answer
 
     @property
     def base_url(self) -> str:
@@ -182,6 +184,7 @@ class PortalServer:
                 # Every test signs in from 127.0.0.1: the per-address limit would add up.
                 "TAXPORTAL_THROTTLE__PER_ADDRESS": "1000",
                 "PYTHONUNBUFFERED": "1",
+                **self.extra_env,
             }
         )
         return env
@@ -219,12 +222,13 @@ class PortalServer:
         self.taxportal("migrate", "--data-dir", str(self.data_dir))
         for account in accounts:
             self.add_staff(account)
-        seeded = self._run(
-            [sys.executable, str(Path(__file__).with_name("seed_returns.py"))],
-            None,
-            json.dumps([c.fields() for c in clients]),
-        )
-        self.return_ids = dict(zip(clients, json.loads(seeded), strict=True))
+        if clients:
+            seeded = self._run(
+                [sys.executable, str(Path(__file__).with_name("seed_returns.py"))],
+                None,
+                json.dumps([c.fields() for c in clients]),
+            )
+            self.return_ids = dict(zip(clients, json.loads(seeded), strict=True))
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [
@@ -244,7 +248,7 @@ class PortalServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self._wait_until_up()
+        self._wait_until_up(self.start_seconds)
 
     def add_staff(self, account: Account) -> None:
         """`taxportal staff add`, as an admin with server access does (also while serving)."""
@@ -262,7 +266,7 @@ class PortalServer:
             env=env,
         )
 
-    def _wait_until_up(self, timeout: float = 30.0) -> None:
+    def _wait_until_up(self, timeout: float) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -78,7 +78,9 @@ async def test_the_preparer_sends_a_return_pdf_and_the_taxpayer_views_it(
     await theirs.get_by_role("link", name="View Files").tap()
     await expect(phone.get_by_role("heading", name="Files From My Preparer")).to_be_visible()
     table = phone.get_by_role("table")
-    await expect(table.get_by_role("columnheader")).to_have_text(["File Name", "Date Sent", "View"])
+    await expect(table.get_by_role("columnheader")).to_have_text(
+        ["File Name", "Date Sent", "Taxpayer Sign Document", "View"]
+    )
     listed = table.get_by_role("row").filter(has_text=FILE_NAME)
     await expect(listed).to_be_visible()
     await shot(phone, screenshots, "preparer-files")
