@@ -388,6 +388,7 @@ class SignatureRequest(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     signed_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
+    viewed_at = fields.DatetimeField(null=True)  # this signer's first View (a gate of Sign)
     # what the signing used, for the next passes' marks and certificate: never a secret
     image_id = fields.IntField(null=True)  # the signature_image drawn on the document
     ip = fields.CharField(max_length=64, default="", db_default="")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 
 import pytest
 
-from taxportal.models import ActivityEntry, SigningConsent, TaxReturn
+from taxportal.models import ActivityEntry, IdentityCheck, SigningConsent, TaxReturn
 from taxportal.services.documents.access import Principal
 from taxportal.services.signing import consent, disclosure
 from tests.accounts.journey import outbox
@@ -128,6 +129,12 @@ async def test_no_such_signer_and_staff_are_refused(firm: Firm) -> None:
     with pytest.raises(consent.NotFound):
         await consent.record(firm.core, staff, "taxpayer", "accepted", "en")
     await TaxReturn.filter(id=firm.return_id).update(spouse_first_name="Carl")
+    # the taxpayer cannot agree in the spouse's name: the spouse's own check comes first
+    with pytest.raises(consent.IdentityFirst):
+        await consent.record(firm.core, who, "spouse", "accepted", "en")
+    assert not await SigningConsent.filter(portal_id=firm.portal_id).exists()
+    now = dt.datetime.now(dt.UTC)
+    await IdentityCheck.create(portal_id=firm.portal_id, role="spouse", passed_at=now)
     row = await consent.record(firm.core, who, "spouse", "accepted", "en")
     assert row.role == "spouse" and await consent.required(firm.portal_id, "taxpayer")
     assert await SigningConsent.filter(portal_id=firm.portal_id).count() == 1

@@ -92,9 +92,9 @@ async def send(r: Ready, name: str, pdf: bytes, *signers: str) -> PreparerDocume
     return await PreparerDocument.get(id=document.id)
 
 
-async def view(r: Ready, document_id: int) -> None:
-    """The taxpayer opens the document with View (the bytes read to the end)."""
-    _, body = await sent_documents.open_document(r.core, r.principal, document_id)
+async def view(r: Ready, document_id: int, signer: str = "taxpayer") -> None:
+    """The signer opens the document with View (the bytes read to the end)."""
+    _, body = await sent_documents.open_document(r.core, r.principal, document_id, signer=signer)
     async for _ in body:
         pass
 
@@ -121,9 +121,14 @@ async def draw(r: Ready, role: str, seed: int = 1) -> signatures.OnFile:
 
 
 async def ready_to_sign(r: Ready, role: str, *document_ids: int) -> None:
-    """Every step before Sign, for ``role``: consent, identity, a drawing, each View."""
-    await consent_to_sign(r, role)
-    await pass_identity(r, role)
+    """Every step before Sign, for ``role``: consent and identity (the spouse's identity
+    first), a drawing, each View."""
+    if role == "spouse":
+        await pass_identity(r, role)
+        await consent_to_sign(r, role)
+    else:
+        await consent_to_sign(r, role)
+        await pass_identity(r, role)
     await draw(r, role)
     for document_id in document_ids:
-        await view(r, document_id)
+        await view(r, document_id, role)

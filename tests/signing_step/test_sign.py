@@ -46,7 +46,12 @@ async def test_a_joint_8879_is_complete_once_both_have_signed(database, signing_
         await signs(r, form.id, "taxpayer")
     assert again.value.reason == "signed"
     # the spouse confirms who they are, draws, signs: complete
-    await ready_to_sign(r, "spouse")
+    await view(r, form.id, "spouse")  # before the spouse's check: the account holder's View
+    with pytest.raises(sign.Refused) as unseen:
+        await ready_to_sign(r, "spouse")
+        await signs(r, form.id, "spouse")
+    assert unseen.value.reason == "view"  # the spouse reads it too, as the spouse
+    await view(r, form.id, "spouse")
     second = await signs(r, form.id, "spouse")
     assert second.complete
     final = await SignedCopy.get(id=second.copy_id)
@@ -65,6 +70,7 @@ async def test_a_joint_8879_is_complete_once_both_have_signed(database, signing_
         "identity_passed",
         "signed",
         "sealed",
+        "viewed",
         "consent_accepted",
         "identity_passed",
         "signed",
@@ -72,7 +78,7 @@ async def test_a_joint_8879_is_complete_once_both_have_signed(database, signing_
         "completed",
     ]
     report = await records.verify(form.id)
-    assert report.intact and report.events == 11, report
+    assert report.intact and report.events == 12, report
 
 
 async def test_each_missing_step_is_named_in_order(database, signing_client):

@@ -83,6 +83,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name="SignatureRequest",
+            name="viewed_at",
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name="SignatureRequest",
             name="reminded_at",
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),

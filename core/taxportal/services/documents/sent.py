@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from taxportal.context import Core
 from taxportal.events import DocumentViewed
 from taxportal.models import PreparerDocument, SignatureRequest
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
-from taxportal.services.signing import records
-from taxportal.services.signing.kinds import Kind, Role
+from taxportal.services.signing import identity, records
+from taxportal.services.signing.kinds import Kind
 from taxportal.sql import Sql, columns, count, models
 
 __all__ = ["NotFound", "open_document", "portal_id_of", "sent_count", "sent_to"]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who opened a document: the principal, their browser, and the signer they view as."""
+
+    principal: Principal
+    user_agent: str
+    role: str
 
 
 class NotFound(LookupError):
@@ -69,9 +79,12 @@ async def open_document(
     *,
     return_id: int | None = None,
     user_agent: str = "",
+    signer: str = "taxpayer",
 ) -> tuple[PreparerDocument, AsyncIterator[bytes]]:
-    """The row and its bytes (streamed) for View; a taxpayer's first View is recorded (and,
-    on a document with signatures asked, added to its signing record).
+    """The row and its bytes (streamed) for View; a taxpayer's first View is recorded, and
+    each signer's first View of a document they were asked to sign is added to its signing
+    record (a gate of Sign). ``signer`` is who views: "spouse" counts only while the
+    spouse's own identity check holds (else the account holder viewed it).
     ``return_id`` pins the document to a return (the console's URL names both)."""
     document = await PreparerDocument.get_or_none(id=document_id, deleted_at__isnull=True)
     try:
@@ -104,8 +117,12 @@ async def open_document(
     if core.plugins.storage is None:
         raise NotFound(document_id)
     chunks = core.plugins.storage.get(document.storage_key)
-    if principal.kind == "taxpayer" and document.viewed_at is None:
-        viewer = (principal, user_agent)
+    if principal.kind == "taxpayer":  # the first View, and each signer's own first View
+        role = "taxpayer"
+        if signer == "spouse" and portal_id is not None:
+            if await identity.passed_for_signing(core, portal_id, "spouse"):
+                role = "spouse"
+        viewer = Viewer(principal, user_agent, role)
         return document, _viewed_when_read(core, portal_id, document, chunks, viewer)
     return document, chunks
 
@@ -115,23 +132,27 @@ async def _viewed_when_read(
     portal_id: int | None,
     document: PreparerDocument,
     chunks: AsyncIterator[bytes],
-    viewer: tuple[Principal, str],
+    viewer: Viewer,
 ) -> AsyncIterator[bytes]:
-    """The taxpayer's first View is recorded when the bytes start to be read: not by a HEAD."""
+    """A View is recorded when the bytes start to be read: not by a HEAD."""
+    now = dt.datetime.now(dt.UTC)
     first = await PreparerDocument.filter(id=document.id, viewed_at__isnull=True).update(
-        viewed_at=dt.datetime.now(dt.UTC)
+        viewed_at=now
     )
+    # this signer's first View of a document they were asked to sign: one, however many race
+    own = await SignatureRequest.filter(
+        document_id=document.id, signer=viewer.role, viewed_at__isnull=True
+    ).update(viewed_at=now)
+    if own:
+        await records.append(
+            document.id,
+            Kind.VIEWED,
+            role=viewer.role,
+            actor=viewer.principal.actor,
+            ip=viewer.principal.address,
+            user_agent=viewer.user_agent,
+        )
     if first and portal_id is not None:  # one event, however many Views race
-        if await SignatureRequest.filter(document_id=document.id).exists():
-            principal, user_agent = viewer
-            await records.append(
-                document.id,
-                Kind.VIEWED,
-                role=Role.TAXPAYER,  # the portal's account holder opened it
-                actor=principal.actor,
-                ip=principal.address,
-                user_agent=user_agent,
-            )
         await core.plugins.emit(DocumentViewed(portal_id, document.id))
     async for chunk in chunks:
         yield chunk

@@ -19,7 +19,7 @@ from taxportal.models import Portal, SigningConsent
 from taxportal.services import activity
 from taxportal.services.documents.access import Principal
 from taxportal.services.documents.preparer import is_joint
-from taxportal.services.signing import consent_notice
+from taxportal.services.signing import consent_notice, identity
 from taxportal.services.signing.disclosure import TEXT_VERSION, Disclosure, render
 
 Role = Literal["taxpayer", "spouse"]
@@ -34,6 +34,10 @@ class NotFound(LookupError):
 
 class TextChanged(ValueError):
     """The text shown is no longer the text (configuration or version changed): show it again."""
+
+
+class IdentityFirst(PermissionError):
+    """The spouse's consent is theirs to give: after the spouse's own identity check."""
 
 
 async def signer_disclosure(core: Core, portal_id: int, role: str, language: str) -> Disclosure:
@@ -82,6 +86,8 @@ async def record(
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     shown = await signer_disclosure(core, principal.portal_id, role, language)
+    if role == "spouse" and not await identity.passed_for_signing(core, principal.portal_id, role):
+        raise IdentityFirst(role)  # else the taxpayer could agree in the spouse's name
     if shown_sha256 is not None and shown_sha256 != shown.sha256:
         raise TextChanged(role)
     previous = await current(principal.portal_id, role)

@@ -181,23 +181,33 @@ async def _gates(core: Core, principal: Principal, target: _Target, role: str) -
 async def _first_step(
     core: Core, target: _Target, role: str
 ) -> tuple[str | None, SignatureImage | None]:
-    """The first gate this signer has not passed (None when ready) and the image on file."""
-    if await consent.required(target.portal_id, role):
-        return "consent", None
+    """The first gate this signer has not passed (None when ready) and the image on file.
+    The spouse's identity comes before the spouse's consent: the person at the screen
+    proves they are the spouse before agreeing in the spouse's name."""
     if await IdentityCheck.filter(
         portal_id=target.portal_id, role=role, locked_at__isnull=False
     ).exists():
         return "locked", None
-    if not await identity.passed_for_signing(core, target.portal_id, role):
-        return "identity", None
+    checks = [("consent", _consented), ("identity", _identified)]
+    for step, passed in checks if role == "taxpayer" else checks[::-1]:
+        if not await passed(core, target.portal_id, role):
+            return step, None
     image = await SignatureImage.get_or_none(
         portal_id=target.portal_id, role=role, replaced_at=None
     )
     if image is None:
         return "signature", None
-    if target.document.viewed_at is None:
+    if target.request.viewed_at is None:  # this signer's own View
         return "view", image
     return None, image
+
+
+async def _consented(core: Core, portal_id: int, role: str) -> bool:
+    return not await consent.required(portal_id, role)
+
+
+async def _identified(core: Core, portal_id: int, role: str) -> bool:
+    return await identity.passed_for_signing(core, portal_id, role)
 
 
 @dataclass(frozen=True)

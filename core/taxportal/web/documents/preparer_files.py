@@ -87,6 +87,7 @@ async def view_file(request: web.Request) -> web.StreamResponse:
             taxpayer_principal(request),
             path_id(request, "document_id"),
             user_agent=request.headers.get("User-Agent", ""),
+            signer="spouse" if request.query.get("signer") == "spouse" else "taxpayer",
         )
     except (sent_documents.NotFound, Denied):
         raise web.HTTPNotFound() from None

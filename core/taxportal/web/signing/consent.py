@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from taxportal.i18n import N_, medium_date
 from taxportal.services.signing import consent as consent_service
+from taxportal.services.signing import identity
 from taxportal.web.access import taxpayer_principal
 from taxportal.web.keys import ACCOUNT, CORE, LANG
 from taxportal.web.request_text import read_form
@@ -18,6 +19,7 @@ from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PAGE = "/portal/signing/consent"
 PAPER = "/portal/signing/paper"
+IDENTITY = "/portal/signing/identity"
 CHOICES = ("accepted", "declined")  # the two buttons; withdrawing has its own form
 
 
@@ -62,10 +64,23 @@ async def _page(
     return await render_signed_in(request, "signing_consent.html", values, status=status)
 
 
+def _identity_first(role: str, next_path: str) -> web.HTTPSeeOther:
+    """To the spouse's own identity check, then back to this page (then on to ``next``)."""
+    here = PAGE + "?" + urlencode({"role": role, "next": next_path})
+    return web.HTTPSeeOther(IDENTITY + "?" + urlencode({"role": role, "next": here}))
+
+
 @taxpayer_required
 async def consent_page(request: web.Request) -> web.Response:
     role = _role(request.query.get("role", "taxpayer"))
-    return await _page(request, role, same_site_path(request.query.get("next")))
+    next_path = same_site_path(request.query.get("next"))
+    portal_id = request[ACCOUNT].portal_id  # type: ignore[attr-defined]
+    if role == "spouse" and not await identity.passed_for_signing(
+        request.app[CORE], portal_id, role
+    ):
+        if await identity.has_signer(portal_id, role):
+            raise _identity_first(role, next_path)
+    return await _page(request, role, next_path)
 
 
 @taxpayer_required
@@ -88,6 +103,8 @@ async def decide(request: web.Request) -> web.Response:
         )
     except consent_service.NotFound:
         raise web.HTTPNotFound() from None
+    except consent_service.IdentityFirst:
+        raise _identity_first(role, next_path) from None
     except consent_service.TextChanged:
         message = N_("The text changed while you were reading it. Please read it again.")
         return await _page(request, role, next_path, 409, message)

@@ -53,7 +53,11 @@ async def _page(
     return await render_signed_in(
         request,
         "sign_document.html",
-        {"ready": ready, "message": message, "view": f"{FILES_PAGE}/{ready.document_id}"},
+        {
+            "ready": ready,
+            "message": message,
+            "view": f"{FILES_PAGE}/{ready.document_id}?{urlencode({'signer': ready.role})}",
+        },
         status,
     )
 
