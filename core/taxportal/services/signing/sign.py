@@ -47,7 +47,7 @@ from taxportal.models import (
 )
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
-from taxportal.services.signing import consent, identity, records, signatures
+from taxportal.services.signing import consent, identity, records, retention, signatures
 from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.signing.sign_task import NowSigning, signer_name, task_for
 from taxportal.services.uploads.stream import forget
@@ -244,7 +244,8 @@ async def _release(core: Core, document_id: int, key: str) -> None:
         await PreparerDocument.filter(id=document_id, signing_key=key).update(
             signing_key=None, signing_until=None
         )
-        if core.plugins.storage is not None:
+        # a failure after the copy's row committed (a cancellation) must keep its bytes
+        if core.plugins.storage is not None and not await retention.held_by_copy(key):
             await forget(core.plugins.storage, key)
     except Exception:  # already failing: the lease runs out and the sweep cleans up
         log.exception("could not release the signing of document %s", document_id)
@@ -298,8 +299,12 @@ async def _finish(
             user_agent=now.user_agent[:512],
             identity_method=now.identity_method[:128],
         )
+        # the lease still runs: past it the sweep may be removing this key's bytes
         held = await PreparerDocument.filter(
-            id=document.id, signing_key=key, superseded_at__isnull=True
+            id=document.id,
+            signing_key=key,
+            signing_until__gt=dt.datetime.now(dt.UTC),
+            superseded_at__isnull=True,
         ).update(signing_key=None, signing_until=None)
         if not changed or not held:  # voided by a new version, or the lease was lost
             raise Refused("voided" if not changed else "busy")

@@ -19,6 +19,7 @@ from taxportal.context import Core
 from taxportal.contracts import JobHandler
 from taxportal.jobs.schedule import schedule
 from taxportal.models import PreparerDocument
+from taxportal.services.signing import retention
 
 log = logging.getLogger(__name__)
 KIND = "signing_sweep"
@@ -36,7 +37,8 @@ async def sweep(core: Core) -> int:
     )
     cleared = 0
     for document_id, key in lapsed:
-        if core.plugins.storage is not None:
+        # a signing that finished keeps its copy under this key: never taken for a leftover
+        if core.plugins.storage is not None and not await retention.held_by_copy(key):
             # before the lease goes: a failure raises, and the job runs again later
             await core.plugins.storage.delete(key)
         cleared += await PreparerDocument.filter(
