@@ -6,9 +6,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from taxportal.models import StaffUser
+from tortoise import connections
+
+from taxportal import sql as sql_module
+from taxportal.models import Portal, StaffUser
 from taxportal.services.accounts import staff as staff_service
+from taxportal.services.documents.access import Principal
 from taxportal.services.signing import sign
+from tests.signing_identity.conftest import signers_on
 from tests.signing_step.conftest import (  # noqa: F401 (fixtures)
     Ready,
     firm_keys,
@@ -52,3 +57,31 @@ async def signs(r: Ready, document_id: int, role: str) -> sign.Signed:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+async def ready_in(client: Any, **overrides: str) -> Ready:
+    """``ready_portal`` with the return's fields overridden (``language="es"``)."""
+    s = await signers_on(client, **overrides)
+    portal = await Portal.get(id=s.portal_id)
+    return Ready(s, Principal("staff", s.preparer_id, "127.0.0.1"), portal.tax_return_id)  # type: ignore[attr-defined]
+
+
+class Statements:
+    """Counts the statements the app sends to the database (every read through the client,
+    the bounded reader turned off), to hold a page's count fixed whatever its rows."""
+
+    NAMES = ("execute_insert", "execute_many", "execute_query", "execute_query_dict")
+
+    def __init__(self, monkeypatch: Any) -> None:
+        self.count = 0
+        client = type(connections.get("default"))
+        monkeypatch.setattr(sql_module, "_reader", lambda conn: None)
+        for name in self.NAMES:
+            monkeypatch.setattr(client, name, self._counted(getattr(client, name)))
+
+    def _counted(self, method: Any) -> Any:
+        async def counted(client: Any, *args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await method(client, *args, **kwargs)
+
+        return counted

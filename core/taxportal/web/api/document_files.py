@@ -23,14 +23,6 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-def signed_name(file_name: str, word: str = "signed") -> str:
-    """``Form 8879.pdf`` -> ``Form 8879 (signed).pdf``: the copy is not the file as sent."""
-    stem, dot, extension = file_name.rpartition(".")
-    if not dot or extension.casefold() != "pdf" or not stem:
-        return f"{file_name} ({word})"
-    return f"{stem} ({word}).{extension}"
-
-
 async def _stream(request: web.Request, got: download.Download, name: str) -> web.StreamResponse:
     try:
         return await file_download.stream_file(
@@ -78,4 +70,4 @@ async def download_signed(request: web.Request) -> web.StreamResponse:
         ) from None
     except download.Unavailable:
         raise ApiError(503, "File storage is not set up: no storage plugin is enabled.") from None
-    return await _stream(request, got, signed_name(got.file_name))
+    return await _stream(request, got, file_download.signed_name(got.file_name))
