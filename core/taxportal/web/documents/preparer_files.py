@@ -61,7 +61,6 @@ async def _page(request: web.Request, status: int = 200, **context: Any) -> web.
         "documents": documents,
         "sign_roles": [role for role in SIGN_COLUMNS if role in asked],
         "sign_columns": SIGN_COLUMNS,
-        "signed_copies": any(d["signed_copy"] for d in documents),
         "just_signed": request.query.get("signed", ""),
         "signatures": await signature_rows(request),
         "channel": request[ACCOUNT].notify_channel,
