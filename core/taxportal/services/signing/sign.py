@@ -16,8 +16,10 @@ The steps, each decided by the database, never by what this process remembers:
    are removed, and the signer is told to sign the new version.
 
 A crash between 2 and 4 leaves a lease that runs out: the next Sign takes over, and the
-sweep job removes the orphan copy's bytes (``sweep.py``). Nothing half-signed is ever
-visible: a copy is listed only through its row, written with the request's change.
+sweep job removes the orphan copy's bytes (``sweep.py``). A signing still running past its
+lease does not finish (the sweep may be removing its bytes). Nothing half-signed is ever
+visible: a copy is listed only through its row, written with the request's change, and
+no clean-up deletes bytes a copy's row names (``retention.held_by_copy``).
 """
 
 from __future__ import annotations

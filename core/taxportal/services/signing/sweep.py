@@ -4,8 +4,9 @@ Its lease (``preparer_document.signing_until``) runs out; the next Sign may then
 document again. This periodic job (one row for the whole site, by its key) removes the
 bytes such a signing may have stored under its key and clears the lease, each document in
 one conditional UPDATE on the key it saw, so a signing that claimed the document since is
-never touched. No request changes: a request is signed only with its copy, in one
-transaction, so a lost signing leaves it pending.
+never touched. Bytes a signed copy's row names are never removed (``retention``). No
+request changes: a request is signed only with its copy, in one transaction, so a lost
+signing leaves it pending.
 """
 
 from __future__ import annotations
