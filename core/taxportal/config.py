@@ -68,6 +68,9 @@ class SigningSettings(_Section):
     identity_attempts: int = Field(3, ge=1, le=10)
     # how long a passed identity check lets the signer sign (the sign step, the drawing)
     identity_valid_minutes: float = Field(15, gt=0, le=24 * 60)
+    # a document with a signed copy is kept this many years after the return's due date
+    # (or after its signing, if later): never fewer than the IRS's 3 for Form 8879
+    retention_years: int = Field(3, ge=3, le=100)
 
 
 class InvitationSettings(_Section):

@@ -9,8 +9,11 @@ import os
 import sys
 from pathlib import Path
 
+from taxportal.services.documents import preparer
+from taxportal.services.documents.access import Principal
 from taxportal.web.api.returns import OPENAPI
 from tests.api.conftest import Api
+from tests.preparer_documents.pdfs import pdf
 from tests.view_documents.conftest import JPEG, PDF, seed_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,14 +61,19 @@ async def run_schemathesis(api: Api, report_dir: Path) -> tuple[int, str]:
 
 
 async def test_every_api_answer_keeps_to_the_schema(api: Api, core_of, tmp_path: Path):
-    # Return 1 with a portal and uploads 1 and 2: the smallest ids, which the fuzzer tries
-    # first, exist, so downloads (a PDF, a JPEG) are exercised as well as 404s.
+    # Return 1 with a portal, uploads 1 and 2 and document 1: the smallest ids, which the
+    # fuzzer tries first, exist, so downloads (a PDF, a JPEG) are exercised as well as 404s.
     client = await seed_client()
     assert client.tax_return.id == 1
     assert [
         await client.upload(core_of(api.client), name, data)
         for name, data in (("W-2.pdf", PDF), ("1099.jpg", JPEG))
     ] == [1, 2]
+    # document 1 of return 1, so a download of a document as sent is exercised too
+    document = await preparer.add(
+        core_of(api.client), Principal("api", api.user.id), 1, "Return.pdf", _one(pdf())
+    )
+    assert document.id == 1
     returncode, output = await run_schemathesis(api, tmp_path)
     assert returncode == 0, output
     operations = sum(
@@ -74,3 +82,7 @@ async def test_every_api_answer_keeps_to_the_schema(api: Api, core_of, tmp_path:
         for method in item
     )
     assert f"Tested: {operations}" in output, output  # every operation was reached
+
+
+async def _one(data: bytes):
+    yield data

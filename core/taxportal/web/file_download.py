@@ -31,6 +31,16 @@ def content_disposition(name: str, inline: bool = False, content_type: str = "")
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown, safe='')}"
 
 
+def signed_name(file_name: str, word: str = "signed") -> str:
+    """``Form 8879.pdf`` -> ``Form 8879 (signed).pdf``: a sealed copy is not the file as
+    sent (``word`` in the page's language for a taxpayer). ``content_disposition`` still
+    makes the result safe."""
+    stem, dot, extension = file_name.rpartition(".")
+    if not dot or extension.casefold() != "pdf" or not stem:
+        return f"{file_name} ({word})"
+    return f"{stem} ({word}).{extension}"
+
+
 def download_headers(name: str, content_type: str, inline: bool = False) -> dict[str, str]:
     """Set before prepare(): the security middleware runs after it, too late to add any."""
     safe = content_type.startswith(SAFE_TYPES)

@@ -26,13 +26,13 @@ from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
 from taxportal.events import DocumentsSent
-from taxportal.models import PreparerDocument, SignatureRequest, TaxReturn
+from taxportal.models import PreparerDocument, SignatureRequest, SignedCopy, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents import pdf_check
 from taxportal.services.documents.access import Action, Denied, Principal, check, portal_id_of
 from taxportal.services.documents.notice import notify_taxpayer
 from taxportal.services.documents.spool import Spooled, read_back, spool
-from taxportal.services.signing import records
+from taxportal.services.signing import records, retention
 from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.uploads.stream import MB, UploadError, clean_name, forget
 
@@ -85,6 +85,13 @@ class DocumentRow:
     document: PreparerDocument
     state: str  # "not_sent" | "sent" | "superseded"
     signatures: dict[str, str] = field(default_factory=dict)  # signer -> pending|signed|voided
+    requests: dict[str, SignatureRequest] = field(default_factory=dict)  # signer -> its request
+    copies: list[SignedCopy] = field(default_factory=list)  # sealed copies, newest first
+
+    @property
+    def complete(self) -> bool:
+        """A copy holds every requested signature."""
+        return any(c.complete for c in self.copies)
 
 
 def is_joint(tax_return: TaxReturn) -> bool:
@@ -272,18 +279,27 @@ async def _discard(storage: StorageBackend, row: PreparerDocument) -> None:
 async def documents_of_return(
     principal: Principal, return_id: int
 ) -> tuple[TaxReturn, list[DocumentRow]]:
-    """The return and its documents (deleted ones left out), newest first, with their state."""
+    """The return and its documents (deleted ones left out), newest first, with their state,
+    signature requests and signed copies: three statements whatever the count."""
     tax_return, portal_id = await _return(principal, "list", return_id)
     # drafts included: staff only (checked as nobody's portal); a taxpayer's list is sent_to()
     await _check(principal, "list", tax_return.id, portal_id if principal.is_staff else None)
     documents = await PreparerDocument.filter(
         tax_return_id=tax_return.id, deleted_at__isnull=True
     ).order_by("-added_at", "-id")
-    requests = await SignatureRequest.filter(document_id__in=[d.id for d in documents])
-    by_document: dict[int, dict[str, str]] = {}
-    for request in requests:
-        by_document.setdefault(request.document_id, {})[request.signer] = request.status  # type: ignore[attr-defined]
-    return tax_return, [DocumentRow(d, _state(d), by_document.get(d.id, {})) for d in documents]
+    ids = [d.id for d in documents]
+    requests: dict[int, dict[str, SignatureRequest]] = {}
+    for request in await SignatureRequest.filter(document_id__in=ids):
+        requests.setdefault(request.document_id, {})[request.signer] = request  # type: ignore[attr-defined]
+    copies: dict[int, list[SignedCopy]] = {}
+    for copy in await SignedCopy.filter(document_id__in=ids).order_by("-id"):
+        copies.setdefault(copy.document_id, []).append(copy)  # type: ignore[attr-defined]
+    rows = []
+    for d in documents:
+        asked = requests.get(d.id, {})
+        states = {role: r.status for role, r in asked.items()}
+        rows.append(DocumentRow(d, _state(d), states, asked, copies.get(d.id, [])))
+    return tax_return, rows
 
 
 def _state(document: PreparerDocument) -> str:
@@ -418,9 +434,14 @@ async def _supersede(
 
 
 async def delete(core: Core, principal: Principal, return_id: int, document_id: int) -> None:
-    """Remove a document that was not sent (a sent one stays: the taxpayer has seen it)."""
+    """Remove a document that was not sent (a sent one stays: the taxpayer has seen it); a
+    signed one is kept until its retention date, whatever else allows (``retention``)."""
     tax_return, portal_id = await _return(principal, "delete", return_id)
     document = await _document(principal, "delete", tax_return, portal_id, document_id)
+    try:
+        await retention.guard(core, document.id, document.file_name)
+    except retention.Retained as kept:
+        raise DocumentError("retained", kept.message) from None
     changed = await PreparerDocument.filter(
         id=document.id, sent_at__isnull=True, deleted_at__isnull=True
     ).update(deleted_at=_now())

@@ -1,6 +1,8 @@
 """The taxpayer's side of "Files From My Preparer": the list, the count, and opening a file.
 
-A taxpayer sees a document once it is sent, until a newer version supersedes it; staff see
+A taxpayer sees a document once it is sent, until a newer version supersedes it, unless it
+was signed: a superseded document with a signed copy stays listed (marked replaced), so its
+signed copy stays downloadable (``download.signed_copy``), though not its View. Staff see
 every document of a return that was not deleted. Each read goes through the access check,
 made against the document's real return and portal (Home's count, of the asker's own portal
 only, is the one exception: see ``sent_count``).
@@ -18,9 +20,17 @@ from taxportal.models import PreparerDocument, SignatureRequest
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
 from taxportal.services.signing import identity, records
 from taxportal.services.signing.kinds import Kind
-from taxportal.sql import Sql, columns, count, models
+from taxportal.sql import Sql, columns, count, model_from
 
-__all__ = ["NotFound", "open_document", "portal_id_of", "sent_count", "sent_to"]
+__all__ = [
+    "Listed",
+    "NotFound",
+    "listed",
+    "open_document",
+    "portal_id_of",
+    "sent_count",
+    "sent_to",
+]
 
 
 @dataclass(frozen=True)
@@ -42,23 +52,52 @@ def _visible(principal: Principal, document: PreparerDocument) -> bool:
     return document.sent_at is not None and document.superseded_at is None
 
 
+# the newest sealed copy of document m: one probe of signed_copy's (document_id, id) index
+NEWEST_COPY = "(SELECT MAX(c.id) FROM signed_copy c WHERE c.document_id = m.id)"
+
+
 def _for_taxpayer(sql: Sql, what: str, portal_id: int) -> str:
-    """Sent, not superseded, not deleted documents of the portal's return. Plain SQL: these
-    are read on every visit of Home and "Files From My Preparer"."""
+    """Sent, not deleted documents of the portal's return that are current or were signed.
+    Plain SQL: these are read on every visit of Home and "Files From My Preparer"."""
     return (
         f"SELECT {what} FROM preparer_document m "  # noqa: S608
         "JOIN portal p ON p.tax_return_id = m.tax_return_id "
         f"WHERE p.id = {sql.param(portal_id)} AND m.sent_at IS NOT NULL "
-        "AND m.superseded_at IS NULL AND m.deleted_at IS NULL"
+        f"AND m.deleted_at IS NULL AND (m.superseded_at IS NULL OR {NEWEST_COPY} IS NOT NULL)"
     )
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A row of "Files From My Preparer": the document, and its newest signed copy's id."""
+
+    document: PreparerDocument
+    signed_copy_id: int | None
+
+    @property
+    def superseded(self) -> bool:
+        return self.document.superseded_at is not None
+
+
 async def sent_to(principal: Principal, portal_id: int) -> list[PreparerDocument]:
-    """What the taxpayer of ``portal_id`` sees in "Files From My Preparer", newest first."""
+    """The documents the taxpayer of ``portal_id`` sees, newest first (``listed``'s)."""
+    return [row.document for row in await listed(principal, portal_id)]
+
+
+async def listed(principal: Principal, portal_id: int) -> list[Listed]:
+    """What the taxpayer of ``portal_id`` sees in "Files From My Preparer", newest first:
+    one statement, the newest signed copy of each included."""
     await check(principal, "list", "document", portal_id=portal_id)
     sql = Sql(bounded=True)
-    statement = _for_taxpayer(sql, columns(PreparerDocument, "m"), portal_id)
-    return await models(PreparerDocument, statement + " ORDER BY m.sent_at DESC, m.id DESC", sql)
+    what = f"{columns(PreparerDocument, 'm')}, {NEWEST_COPY} AS signed_copy_id"
+    statement = _for_taxpayer(sql, what, portal_id) + " ORDER BY m.sent_at DESC, m.id DESC"
+    return [
+        Listed(
+            model_from(PreparerDocument, row, "m"),
+            int(row["signed_copy_id"]) if row["signed_copy_id"] is not None else None,
+        )
+        for row in await sql.rows(statement)
+    ]
 
 
 async def sent_count(principal: Principal) -> int:

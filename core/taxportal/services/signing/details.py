@@ -46,6 +46,8 @@ ALLOWED: dict[str, Shape] = {
     "reason": "word",  # "superseded", "preparer", ...
     "superseded_by": "count",  # the new version's document id
     "page": "count",
+    # a download (item 3): which sealed copy, by its row
+    "copy_id": "count",
 }
 
 _HEX = re.compile(r"[0-9a-f]{64}")

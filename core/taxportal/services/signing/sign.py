@@ -16,8 +16,10 @@ The steps, each decided by the database, never by what this process remembers:
    are removed, and the signer is told to sign the new version.
 
 A crash between 2 and 4 leaves a lease that runs out: the next Sign takes over, and the
-sweep job removes the orphan copy's bytes (``sweep.py``). Nothing half-signed is ever
-visible: a copy is listed only through its row, written with the request's change.
+sweep job removes the orphan copy's bytes (``sweep.py``). A signing still running past its
+lease does not finish (the sweep may be removing its bytes). Nothing half-signed is ever
+visible: a copy is listed only through its row, written with the request's change, and
+no clean-up deletes bytes a copy's row names (``retention.held_by_copy``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from taxportal.models import (
 )
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
-from taxportal.services.signing import consent, identity, records, signatures
+from taxportal.services.signing import consent, identity, records, retention, signatures
 from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.signing.sign_task import NowSigning, signer_name, task_for
 from taxportal.services.uploads.stream import forget
@@ -254,7 +256,8 @@ async def _release(core: Core, document_id: int, key: str) -> None:
         await PreparerDocument.filter(id=document_id, signing_key=key).update(
             signing_key=None, signing_until=None
         )
-        if core.plugins.storage is not None:
+        # a failure after the copy's row committed (a cancellation) must keep its bytes
+        if core.plugins.storage is not None and not await retention.held_by_copy(key):
             await forget(core.plugins.storage, key)
     except Exception:  # already failing: the lease runs out and the sweep cleans up
         log.exception("could not release the signing of document %s", document_id)
@@ -308,8 +311,12 @@ async def _finish(
             user_agent=now.user_agent[:512],
             identity_method=now.identity_method[:128],
         )
+        # the lease still runs: past it the sweep may be removing this key's bytes
         held = await PreparerDocument.filter(
-            id=document.id, signing_key=key, superseded_at__isnull=True
+            id=document.id,
+            signing_key=key,
+            signing_until__gt=dt.datetime.now(dt.UTC),
+            superseded_at__isnull=True,
         ).update(signing_key=None, signing_until=None)
         if not changed or not held:  # voided by a new version, or the lease was lost
             raise Refused("voided" if not changed else "busy")

@@ -4,8 +4,9 @@ Its lease (``preparer_document.signing_until``) runs out; the next Sign may then
 document again. This periodic job (one row for the whole site, by its key) removes the
 bytes such a signing may have stored under its key and clears the lease, each document in
 one conditional UPDATE on the key it saw, so a signing that claimed the document since is
-never touched. No request changes: a request is signed only with its copy, in one
-transaction, so a lost signing leaves it pending.
+never touched. Bytes a signed copy's row names are never removed (``retention``). No
+request changes: a request is signed only with its copy, in one transaction, so a lost
+signing leaves it pending.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from taxportal.context import Core
 from taxportal.contracts import JobHandler
 from taxportal.jobs.schedule import schedule
 from taxportal.models import PreparerDocument
+from taxportal.services.signing import retention
 
 log = logging.getLogger(__name__)
 KIND = "signing_sweep"
@@ -36,7 +38,8 @@ async def sweep(core: Core) -> int:
     )
     cleared = 0
     for document_id, key in lapsed:
-        if core.plugins.storage is not None:
+        # a signing that finished keeps its copy under this key: never taken for a leftover
+        if core.plugins.storage is not None and not await retention.held_by_copy(key):
             # before the lease goes: a failure raises, and the job runs again later
             await core.plugins.storage.delete(key)
         cleared += await PreparerDocument.filter(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -13,12 +14,17 @@ from taxportal.limits import MAX_ID
 from taxportal.services.documents import preparer as documents
 from taxportal.services.documents.access import Denied
 from taxportal.services.returns.fields import field_errors
+from taxportal.services.signing import retention
 from taxportal.web.access import api_principal
+from taxportal.web.api import document_files
 from taxportal.web.api.body import json_object
 from taxportal.web.api.handling import ApiError, api_view
 from taxportal.web.api.serialize import iso_time
 from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
+
+if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.models import SignatureRequest, SignedCopy
 
 CHUNK = 64 * 1024
 BASE = "/api/v1/returns/{return_id:\\d+}/documents"
@@ -37,6 +43,7 @@ def routes() -> list[web.RouteDef]:
         web.get(BASE, list_documents),
         web.post(BASE, add_document),
         web.post(BASE + "/send", send_documents),
+        *document_files.routes(),
     ]
 
 
@@ -51,7 +58,29 @@ class SendBody(BaseModel):
     documents: list[SendItem] = Field(min_length=1, max_length=100)
 
 
-def document_json(row: documents.DocumentRow) -> dict[str, Any]:
+def copy_json(copy: SignedCopy) -> dict[str, Any]:
+    return {
+        "id": copy.id,
+        "signers": copy.signers.split("+") if copy.signers else [],
+        "complete": copy.complete,
+        "size": copy.size,
+        "sha256_before": copy.sha256_before,
+        "sha256_after": copy.sha256_after,
+        "certificate_fingerprint": copy.certificate_fingerprint,
+        "validation": copy.validation,
+        "created_at": iso_time(copy.created_at),
+    }
+
+
+def request_json(status: str, request: SignatureRequest | None) -> dict[str, Any]:
+    return {
+        "status": status,
+        "signed_at": iso_time(request.signed_at) if request is not None else None,
+        "voided_at": iso_time(request.voided_at) if request is not None else None,
+    }
+
+
+def document_json(row: documents.DocumentRow, kept_until: dt.date | None = None) -> dict[str, Any]:
     d = row.document
 
     return {
@@ -67,6 +96,13 @@ def document_json(row: documents.DocumentRow) -> dict[str, Any]:
         "replaced_by": d.replaced_by_id,  # type: ignore[attr-defined]
         "viewed_at": iso_time(d.viewed_at),
         "signatures": row.signatures,
+        "signature_requests": {
+            role: request_json(status, row.requests.get(role))
+            for role, status in row.signatures.items()
+        },
+        "complete": row.complete,
+        "signed_copies": [copy_json(c) for c in row.copies],
+        "kept_until": kept_until.isoformat() if kept_until is not None else None,
     }
 
 
@@ -82,10 +118,15 @@ def _refusal(exc: documents.DocumentError) -> ApiError:
 async def list_documents(request: web.Request) -> web.Response:
     return_id = _return_id(request)
     try:
-        _, rows = await documents.documents_of_return(api_principal(request), return_id)
+        tax_return, rows = await documents.documents_of_return(api_principal(request), return_id)
     except (documents.NotFound, Denied):
         raise ApiError(404, f"no return with id {return_id}") from None
-    return web.json_response({"items": [document_json(row) for row in rows]})
+    core, year = request.app[CORE], tax_return.tax_year
+    items = [
+        document_json(row, retention.copy_kept_until(core, year, next(iter(row.copies), None)))
+        for row in rows
+    ]
+    return web.json_response({"items": items})
 
 
 def _file_name(request: web.Request) -> str:

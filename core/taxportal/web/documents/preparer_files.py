@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from taxportal.i18n import N_, medium_date
+from taxportal.i18n import N_, medium_date, translations
+from taxportal.services.documents import download
 from taxportal.services.documents import notice as document_notice
 from taxportal.services.documents import sent as sent_documents
 from taxportal.services.documents.access import Denied
@@ -21,6 +22,8 @@ from taxportal.web.signing.on_file import signature_rows
 from taxportal.web.taxpayer import render_signed_in, taxpayer_required
 
 PAGE = "/portal/preparer-files"
+SIGNED = PAGE + "/{document_id}/signed"
+SIGNED_WORD = N_("signed")  # in a signed copy's file name: "Form 8879 (signed).pdf"
 SIGN_COLUMNS = {"taxpayer": N_("Taxpayer Sign Document"), "spouse": N_("Spouse Sign Document")}
 
 
@@ -30,14 +33,15 @@ def routes() -> list[web.RouteDef]:
         web.get(PAGE, files_page),
         web.post(PAGE + "/notify", choose_channel),
         web.get(PAGE + "/{document_id:\\d+}", view_file),
+        web.get(PAGE + "/{document_id:\\d+}/signed", download_signed_copy),
     ]
 
 
 async def _page(request: web.Request, status: int = 200, **context: Any) -> web.Response:
     principal = taxpayer_principal(request)
-    rows = await sent_documents.sent_to(principal, request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
+    rows = await sent_documents.listed(principal, request[ACCOUNT].portal_id)  # type: ignore[attr-defined]
     language = request[LANG]
-    states = await sign_states.request_states([d.id for d in rows])
+    states = await sign_states.request_states([row.document.id for row in rows])
     documents = [
         {
             "id": d.id,
@@ -45,8 +49,11 @@ async def _page(request: web.Request, status: int = 200, **context: Any) -> web.
             "date": medium_date(d.sent_at, language),
             "iso": d.sent_at.isoformat() if d.sent_at else "",
             "sign": states.get(d.id, {}),
+            "replaced": row.superseded,  # listed only because it was signed
+            "signed_copy": SIGNED.format(document_id=d.id) if row.signed_copy_id else "",
         }
-        for d in rows
+        for row in rows
+        for d in (row.document,)
     ]
     # a "... Sign Document" column per signer asked to sign any of these documents
     asked = {role for state in states.values() for role in state}
@@ -93,4 +100,23 @@ async def view_file(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     return await file_download.stream_file(
         request, chunks, "application/pdf", document.file_name, inline=True, size=document.size
+    )
+
+
+@taxpayer_required
+async def download_signed_copy(request: web.Request) -> web.StreamResponse:
+    """The newest signed copy of a document sent to this portal (a replaced one's too)."""
+    try:
+        got = await download.signed_copy(
+            request.app[CORE],
+            taxpayer_principal(request),
+            path_id(request, "document_id"),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except (download.NotFound, download.Unavailable):
+        raise web.HTTPNotFound() from None
+    word = translations(request[LANG]).gettext(SIGNED_WORD)
+    name = file_download.signed_name(got.file_name, word)
+    return await file_download.stream_file(
+        request, got.chunks, "application/pdf", name, size=got.size
     )
