@@ -67,6 +67,9 @@ class SigningSettings(_Section):
     identity_attempts: int = Field(3, ge=1, le=10)
     # how long a passed identity check lets the signer sign (the sign step, the drawing)
     identity_valid_minutes: float = Field(15, gt=0, le=24 * 60)
+    # days a sent document waits for a signer before the automatic reminder (and between
+    # reminders); 0 turns the automatic reminder off (the console's Remind still works)
+    reminder_days: float = Field(3, ge=0, le=365)
 
 
 class InvitationSettings(_Section):

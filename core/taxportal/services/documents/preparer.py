@@ -26,7 +26,7 @@ from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
 from taxportal.events import DocumentsSent
-from taxportal.models import PreparerDocument, SignatureRequest, TaxReturn
+from taxportal.models import PreparerDocument, SignatureRequest, SignedCopy, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents import pdf_check
 from taxportal.services.documents.access import Action, Denied, Principal, check, portal_id_of
@@ -85,6 +85,33 @@ class DocumentRow:
     document: PreparerDocument
     state: str  # "not_sent" | "sent" | "superseded"
     signatures: dict[str, str] = field(default_factory=dict)  # signer -> pending|signed|voided
+    reminded: dict[str, dt.datetime] = field(default_factory=dict)  # signer -> last reminder
+    newest_copy_id: int | None = None  # the newest sealed copy (the complete one, once all signed)
+
+    @property
+    def progress(self) -> str:
+        """The document's state in the words a preparer scans: Not sent, Sent, Viewed,
+        Signed by taxpayer, Signed by spouse, Complete, Replaced by a newer version."""
+        if self.state == "not_sent":
+            return "Not sent"
+        if self.state == "superseded":
+            return "Replaced by a newer version"
+        signed = [role for role in SIGNERS if self.signatures.get(role) == "signed"]
+        if signed and "pending" not in self.signatures.values():
+            return "Complete"
+        if signed:
+            return " and ".join(f"Signed by {role}" for role in signed)
+        return "Viewed" if self.document.viewed_at is not None else "Sent"
+
+    @property
+    def signers(self) -> list[tuple[str, str]]:
+        """(signer, where their signature stands) in the order taxpayer, spouse."""
+        words = {"pending": "waiting for signature", "signed": "signed", "voided": "voided"}
+        return [
+            (role, words.get(self.signatures[role], self.signatures[role]))
+            for role in SIGNERS
+            if role in self.signatures
+        ]
 
 
 def is_joint(tax_return: TaxReturn) -> bool:
@@ -279,11 +306,36 @@ async def documents_of_return(
     documents = await PreparerDocument.filter(
         tax_return_id=tax_return.id, deleted_at__isnull=True
     ).order_by("-added_at", "-id")
-    requests = await SignatureRequest.filter(document_id__in=[d.id for d in documents])
+    ids = [d.id for d in documents]
+    requests = await SignatureRequest.filter(document_id__in=ids)
     by_document: dict[int, dict[str, str]] = {}
+    reminded: dict[int, dict[str, dt.datetime]] = {}
     for request in requests:
-        by_document.setdefault(request.document_id, {})[request.signer] = request.status  # type: ignore[attr-defined]
-    return tax_return, [DocumentRow(d, _state(d), by_document.get(d.id, {})) for d in documents]
+        document_id: int = request.document_id  # type: ignore[attr-defined]
+        by_document.setdefault(document_id, {})[request.signer] = request.status
+        if request.reminded_at is not None:
+            reminded.setdefault(document_id, {})[request.signer] = request.reminded_at
+    newest: dict[int, int] = {}
+    for document_id, copy_id in await SignedCopy.filter(document_id__in=ids).values_list(
+        "document_id", "id"
+    ):
+        newest[document_id] = max(copy_id, newest.get(document_id, 0))
+    return tax_return, [
+        DocumentRow(
+            d, _state(d), by_document.get(d.id, {}), reminded.get(d.id, {}), newest.get(d.id)
+        )
+        for d in documents
+    ]
+
+
+async def checked_document(
+    principal: Principal, action: Action, return_id: int, document_id: int
+) -> tuple[TaxReturn, int | None, PreparerDocument]:
+    """The return, its portal and the document, found by its id and checked (logged)
+    against its real return and portal for ``action``; ``NotFound`` or ``Denied``."""
+    tax_return, portal_id = await _return(principal, action, return_id)
+    document = await _document(principal, action, tax_return, portal_id, document_id)
+    return tax_return, portal_id, document
 
 
 def _state(document: PreparerDocument) -> str:
