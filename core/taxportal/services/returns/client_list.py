@@ -49,7 +49,10 @@ COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
     "state",
     "zip_code",
 )
-# a page's portals with what their state needs: account, newest sent invitation, new uploads
+# a page's portals with what their state needs: account, newest sent invitation, new
+# uploads, and the signatures their current sent documents wait for or have (each count an
+# index walk over one return's few rows: preparer_document (tax_return_id, sent_at), then
+# signature_request (document_id, signer))
 PORTALS_SQL = """
 SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
        a.id AS account_id, a.verified_at, a.locked_until,
@@ -58,7 +61,15 @@ SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
        (SELECT COUNT(*) FROM invitation w WHERE w.portal_id = p.id AND w.sent_at IS NULL
         AND w.voided_at IS NULL) AS links_waiting,
        (SELECT COUNT(*) FROM uploaded_file u WHERE u.portal_id = p.id AND u.state = 'stored'
-        AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads
+        AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads,
+       (SELECT COUNT(*) FROM preparer_document d JOIN signature_request s
+        ON s.document_id = d.id AND s.status = 'pending'
+        WHERE d.tax_return_id = p.tax_return_id AND d.sent_at IS NOT NULL
+        AND d.superseded_at IS NULL AND d.deleted_at IS NULL) AS to_sign,
+       (SELECT COUNT(*) FROM preparer_document d JOIN signature_request s
+        ON s.document_id = d.id AND s.status = 'signed'
+        WHERE d.tax_return_id = p.tax_return_id AND d.sent_at IS NOT NULL
+        AND d.superseded_at IS NULL AND d.deleted_at IS NULL) AS signed
 FROM portal p LEFT JOIN taxpayer_account a ON a.portal_id = p.id
 WHERE p.tax_return_id IN ({ids})
 """
@@ -103,7 +114,8 @@ async def page(
     ssn_digest: Digest | None = None,
     full: bool = False,
 ) -> ClientPage:
-    """One page of clients with portal state and new uploads: four statements at most.
+    """One page of clients with portal state, new uploads and signatures: four statements
+    at most.
     ``ssn_digest`` (``returns.ssn_digester(core)``) lets a full SSN be searched. ``full``
     (the API) hands each row's return as its ``TaxReturn`` model: one statement more."""
     terms = parse(search, ssn_digest)
@@ -140,8 +152,10 @@ async def page(
         if found is None:
             rows.append(ClientRow(tax_return, None, None))  # type: ignore[arg-type]
         else:
-            portal, invitation, account, new_uploads = found
-            rows.append(ClientRow(tax_return, portal, invitation, account, new_uploads))  # type: ignore[arg-type]
+            portal, invitation, account, new_uploads, to_sign, signed = found
+            rows.append(
+                ClientRow(tax_return, portal, invitation, account, new_uploads, to_sign, signed)  # type: ignore[arg-type]
+            )
     return ClientPage(rows, total, page, per_page)
 
 
@@ -192,7 +206,9 @@ def _remember(key: tuple[tuple[SearchTerm, ...], int | None], entry: tuple[int, 
         _counts.popitem(last=False)
 
 
-async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
+async def _portals(
+    sql: Sql, return_ids: list[int]
+) -> dict[int, tuple[Any, Any, Any, int, int, int]]:
     if not return_ids:
         return {}
     found = await sql.rows(PORTALS_SQL.format(ids=sql.params(return_ids)))
@@ -220,5 +236,12 @@ async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any,
                 locked_until=timestamp(row["locked_until"]),
             )
         invitation = invitations.get(row["invitation_id"])
-        by_return[row["tax_return_id"]] = (portal, invitation, account, int(row["new_uploads"]))
+        by_return[row["tax_return_id"]] = (
+            portal,
+            invitation,
+            account,
+            int(row["new_uploads"]),
+            int(row["to_sign"]),
+            int(row["signed"]),
+        )
     return by_return
