@@ -12,7 +12,7 @@ failed delivery is retried by its job, the claim kept); each reminded request ge
 - **Automatic** (``send_due_reminders``, a periodic job of the site): every pending
   signer of a current sent document sent, or last reminded, more than ``[signing]
   reminder_days`` ago (0: off); at most one message per portal per round, however many
-  documents and signers it reminds of.
+  documents and signers it reminds of; never a signer told to sign on paper.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from tortoise.expressions import Q
 from taxportal.context import Core
 from taxportal.contracts import JobHandler
 from taxportal.jobs.schedule import schedule
-from taxportal.models import SignatureRequest, TaxReturn
+from taxportal.models import IdentityCheck, SignatureRequest, TaxReturn
 from taxportal.services.documents.access import Principal, portal_id_of
 from taxportal.services.documents.notice import Notice, remind_taxpayer
 from taxportal.services.documents.preparer import NotFound, checked_document
-from taxportal.services.signing import records
+from taxportal.services.signing import consent, records
 from taxportal.services.signing.kinds import Kind, Role
 
 log = logging.getLogger(__name__)
@@ -180,14 +180,19 @@ async def _remind_return(
     portal_id = await portal_id_of(return_id)
     if tax_return is None or portal_id is None:
         return 0
+    paper = await _on_paper(portal_id, {row["signer"] for row in rows})
     claimed = []
     for row in sorted(rows, key=lambda row: int(row["id"])):
+        if row["signer"] in paper:
+            continue
         if await SignatureRequest.filter(_due(cutoff), id=row["id"], status="pending").update(
             reminded_at=now
         ):
             claimed.append(row)
         elif not claimed:  # another round has this portal
             return 0
+    if not claimed:  # every due signer is on paper
+        return 0
     documents = len({row["document_id"] for row in claimed})
     roles = tuple(dict.fromkeys(row["signer"] for row in claimed))
     notice = await remind_taxpayer(core, "system", "", tax_return, portal_id, documents, roles)
@@ -196,6 +201,21 @@ async def _remind_return(
     for row in claimed:
         await _record(row["id"], row["document_id"], notice, Role.NONE, None, "automatic")
     return 1
+
+
+async def _on_paper(portal_id: int, roles: set[str]) -> set[str]:
+    """The signers told to sign on paper (identity checks locked, or e-signing declined or
+    withdrawn): no automatic reminder asks them to sign here."""
+    paper = set(
+        await IdentityCheck.filter(
+            portal_id=portal_id, role__in=sorted(roles), locked_at__isnull=False
+        ).values_list("role", flat=True)
+    )
+    for role in roles - paper:
+        newest = await consent.current(portal_id, role)
+        if newest is not None and newest.decision != "accepted":
+            paper.add(role)
+    return paper
 
 
 async def _round(core: Core, payload: dict[str, Any]) -> None:
