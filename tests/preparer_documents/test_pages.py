@@ -77,7 +77,7 @@ async def test_the_preparer_sends_and_the_taxpayer_views_it(firm: Firm) -> None:
     assert response.status == 303
     page = await (await firm.staff.get(response.headers["Location"])).text()
     assert "2 documents sent" in page and "told by email" in page
-    assert "Taxpayer: waiting for signature" in page and "<small class=\"muted\">Sent " in page
+    assert "Taxpayer: waiting for signature" in page and '<small class="muted">Sent ' in page
 
     home = await (await firm.taxpayer.get("/portal/")).text()
     assert "2 Files Sent" in home
