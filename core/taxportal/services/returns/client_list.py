@@ -50,9 +50,9 @@ COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
     "zip_code",
 )
 # a page's portals with what their state needs: account, newest sent invitation, new
-# uploads, and the signatures their current sent documents wait for or have (each count an
-# index walk over one return's few rows: preparer_document (tax_return_id, sent_at), then
-# signature_request (document_id, signer))
+# uploads, and the signatures their current sent documents wait for or have (one grouped
+# pass over the page's returns' documents: preparer_document (tax_return_id, sent_at),
+# then signature_request (document_id, signer))
 PORTALS_SQL = """
 SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
        a.id AS account_id, a.verified_at, a.locked_until,
@@ -62,15 +62,15 @@ SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
         AND w.voided_at IS NULL) AS links_waiting,
        (SELECT COUNT(*) FROM uploaded_file u WHERE u.portal_id = p.id AND u.state = 'stored'
         AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads,
-       (SELECT COUNT(*) FROM preparer_document d JOIN signature_request s
-        ON s.document_id = d.id AND s.status = 'pending'
-        WHERE d.tax_return_id = p.tax_return_id AND d.sent_at IS NOT NULL
-        AND d.superseded_at IS NULL AND d.deleted_at IS NULL) AS to_sign,
-       (SELECT COUNT(*) FROM preparer_document d JOIN signature_request s
-        ON s.document_id = d.id AND s.status = 'signed'
-        WHERE d.tax_return_id = p.tax_return_id AND d.sent_at IS NOT NULL
-        AND d.superseded_at IS NULL AND d.deleted_at IS NULL) AS signed
+       g.to_sign, g.signed
 FROM portal p LEFT JOIN taxpayer_account a ON a.portal_id = p.id
+LEFT JOIN (SELECT d.tax_return_id,
+                  SUM(CASE WHEN s.status = 'pending' THEN 1 ELSE 0 END) AS to_sign,
+                  SUM(CASE WHEN s.status = 'signed' THEN 1 ELSE 0 END) AS signed
+           FROM preparer_document d JOIN signature_request s ON s.document_id = d.id
+           WHERE d.tax_return_id IN ({same_ids}) AND d.sent_at IS NOT NULL
+           AND d.superseded_at IS NULL AND d.deleted_at IS NULL
+           GROUP BY d.tax_return_id) g ON g.tax_return_id = p.tax_return_id
 WHERE p.tax_return_id IN ({ids})
 """
 # the returns' change counter, moved by triggers on every write a count could see (0008)
@@ -211,7 +211,11 @@ async def _portals(
 ) -> dict[int, tuple[Any, Any, Any, int, int, int]]:
     if not return_ids:
         return {}
-    found = await sql.rows(PORTALS_SQL.format(ids=sql.params(return_ids)))
+    # the same ids twice (the signing counts' subquery, then the portals), bound twice:
+    # both lists are equal, so their order among the values does not matter
+    found = await sql.rows(
+        PORTALS_SQL.format(same_ids=sql.params(return_ids), ids=sql.params(return_ids))
+    )
     invitation_ids = [row["invitation_id"] for row in found if row["invitation_id"]]
     invitations = {}
     if invitation_ids:
@@ -241,7 +245,7 @@ async def _portals(
             invitation,
             account,
             int(row["new_uploads"]),
-            int(row["to_sign"]),
-            int(row["signed"]),
+            int(row["to_sign"] or 0),  # NULL: no signature asked on the return
+            int(row["signed"] or 0),
         )
     return by_return
