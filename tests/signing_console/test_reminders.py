@@ -77,6 +77,9 @@ async def test_remind_tells_the_taxpayer_once_an_hour(database, console):
         {"request_id": requests["taxpayer"], "reason": "preparer", "channel": "email"},
     ]
     assert events[0].role == "preparer" and events[0].actor == f"staff:{c.r.staff.id}"
+    record = await (await c.staff.get(f"{c.document(form.id)}/record")).text()
+    assert "Reminder sent: the spouse's signature" in record
+    assert "Reminder sent: the taxpayer's signature" in record
     assert (await records.verify(form.id)).intact
     assert await ActivityEntry.filter(action="signing_reminded").count() == 2
     # an hour later it may go again

@@ -26,6 +26,11 @@ class Evidence:
     requests: list[SignatureRequest]
 
     @property
+    def signer_of_request(self) -> dict[int, str]:
+        """request id -> its signer, to say whose signature an event is about."""
+        return {request.id: request.signer for request in self.requests}
+
+    @property
     def chain_words(self) -> str:
         """ "Chain intact (N events)" or the first broken link."""
         if self.report.broken:
