@@ -136,6 +136,10 @@ async def test_nothing_to_remind_and_wrong_targets(database, console):
     signed = await press_remind(c, form, "taxpayer")
     assert signed.status == 409
     assert "Nothing to remind: the taxpayer&#39;s signature is not waiting." in await signed.text()
+    forged = await c.staff.post(
+        f"{c.document(letter.id)}/remind", data={"role": "taxpayer"}, allow_redirects=False
+    )
+    assert forged.status == 403  # no CSRF token
     assert (await press_remind(c, form, "spouse")).status == 404  # not asked of the spouse
     assert (await press_remind(c, letter, "preparer")).status == 404
     token_page = await c.staff.get(c.manager())
