@@ -166,7 +166,9 @@ async def test_a_failed_reminder_is_retried_by_its_job(database, console, monkey
     page = await (await c.staff.get(response.headers["Location"])).text()
     assert "The reminder email could not go out yet; we will keep trying." in page
     job = await Job.get(kind="documents_notice")
+    request = await SignatureRequest.get(document_id=form.id)
     assert job.payload["reminder"] == ["taxpayer"] and job.payload["count"] == 1
+    assert job.payload["requests"] == [request.id]  # ids only
     assert (await SignatureRequest.get(document_id=form.id)).reminded_at is not None  # kept
     assert await ActivityEntry.filter(action="signing_reminder_failed").exists()
     monkeypatch.setattr(c.core.plugins, "notify", real)
@@ -180,6 +182,36 @@ async def test_a_failed_reminder_is_retried_by_its_job(database, console, monkey
         await asyncio.sleep(0.1)
     assert len(reminders_sent(c)) == 1
     assert not await Job.filter(id=job.id).exists()  # done
+
+
+async def test_a_retried_reminder_drops_what_was_signed_meanwhile(database, console, monkeypatch):
+    c = await console()
+    form = await send(c.r, "Form 8879.pdf", form_8879(), "taxpayer", "spouse")
+    real = c.core.plugins.notify
+
+    async def refused(message: Any) -> Any:
+        raise DeliveryError("SMTP server refused the recipient")
+
+    monkeypatch.setattr(c.core.plugins, "notify", refused)
+    await SignatureRequest.filter(document_id=form.id).update(
+        reminded_at=dt.datetime.now(dt.UTC) - 4 * DAY
+    )
+    await sent_days_ago(form, 5)
+    assert await reminders.send_due_reminders(c.core) == 1  # retried by its job
+    job = await Job.get(kind="documents_notice")
+    assert job.payload["reminder"] == ["taxpayer", "spouse"]
+    monkeypatch.setattr(c.core.plugins, "notify", real)
+    # the taxpayer signs before the job runs: the reminder is about the spouse only
+    await SignatureRequest.filter(document_id=form.id, signer="taxpayer").update(status="signed")
+    from taxportal.services.documents import notice
+
+    await notice.retry_notice(c.core, job.payload)
+    [message] = reminders_sent(c)
+    assert "Still to sign: Luis." in message.get_body(("plain",)).get_content()
+    # and once everyone signed, a retried reminder sends nothing
+    await SignatureRequest.filter(document_id=form.id).update(status="signed")
+    await notice.retry_notice(c.core, job.payload)
+    assert len(reminders_sent(c)) == 1
 
 
 async def test_no_contact_gives_the_reminder_back(database, console):

@@ -19,7 +19,7 @@ from typing import Any
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError, JobHandler
 from taxportal.jobs import schedule
-from taxportal.models import TaxpayerAccount, TaxReturn
+from taxportal.models import SignatureRequest, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents.access import Principal
 from taxportal.services.messages import (
@@ -84,12 +84,14 @@ async def remind_taxpayer(
     address: str,
     tax_return: TaxReturn,
     portal_id: int,
-    count: int,
     roles: tuple[str, ...],
+    requests: dict[int, int],
 ) -> Notice:
-    """One reminder that ``count`` documents still wait for ``roles``' signatures, to the
-    taxpayer (the portal's account holder) by their channel, in their language; handled as
-    a send's notice is (no contact: a ``problem``; a failed delivery: retried by a job)."""
+    """One reminder that documents still wait for ``roles``' signatures (``requests``: the
+    reminded signature requests' ids -> their document ids), to the taxpayer (the portal's
+    account holder) by their channel, in their language; handled as a send's notice is
+    (no contact: a ``problem``; a failed delivery: retried by a job, which drops the
+    requests signed or voided meanwhile)."""
     account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
     channel = pick_channel(tax_return, account)
     if not channel:
@@ -104,8 +106,9 @@ async def remind_taxpayer(
     payload = {
         "return_id": tax_return.id,
         "portal_id": portal_id,
-        "count": count,
+        "count": len(set(requests.values())),
         "reminder": [r for r in roles if r in ("taxpayer", "spouse")],
+        "requests": sorted(requests),
     }
     return await _deliver(core, actor, address, tax_return, account, payload)
 
@@ -200,6 +203,10 @@ async def retry_notice(core: Core, payload: dict[str, Any]) -> None:
     account = await TaxpayerAccount.get_or_none(portal_id=portal_id)
     if not pick_channel(tax_return, account):
         return
+    if "reminder" in payload:  # what still waits, now: nothing signed since is asked again
+        payload = await _still_waiting(payload)
+        if not payload["count"]:
+            return
     channel, message = _message(core, tax_return, account, payload)
     receipt = await core.plugins.notify(message)
     await activity.record(
@@ -210,6 +217,17 @@ async def retry_notice(core: Core, payload: dict[str, Any]) -> None:
         notifier=receipt.notifier,
         retried=True,
     )
+
+
+async def _still_waiting(payload: dict[str, Any]) -> dict[str, Any]:
+    """A reminder's payload cut to its requests that are still pending."""
+    ids = [int(i) for i in payload.get("requests", [])]
+    pending = await SignatureRequest.filter(id__in=ids, status="pending").values(
+        "signer", "document_id"
+    )
+    roles = [r for r in payload["reminder"] if any(p["signer"] == r for p in pending)]
+    count = len({p["document_id"] for p in pending})
+    return {**payload, "count": count, "reminder": roles}
 
 
 def retry_handler(core: Core) -> JobHandler:

@@ -88,7 +88,13 @@ async def remind(
     if not claimed:
         raise await _refusal(request.id, role)
     notice = await remind_taxpayer(
-        core, principal.actor, principal.address, tax_return, portal_id, 1, (role,)
+        core,
+        principal.actor,
+        principal.address,
+        tax_return,
+        portal_id,
+        (role,),
+        {request.id: document.id},
     )
     if not notice.channel and not notice.retrying:  # nobody to tell: the claim goes back
         await SignatureRequest.filter(id=request.id, reminded_at=now).update(
@@ -193,9 +199,9 @@ async def _remind_return(
             return 0
     if not claimed:  # every due signer is on paper
         return 0
-    documents = len({row["document_id"] for row in claimed})
     roles = tuple(dict.fromkeys(row["signer"] for row in claimed))
-    notice = await remind_taxpayer(core, "system", "", tax_return, portal_id, documents, roles)
+    requests = {int(row["id"]): int(row["document_id"]) for row in claimed}
+    notice = await remind_taxpayer(core, "system", "", tax_return, portal_id, roles, requests)
     if not notice.channel and not notice.retrying:  # no contact: tried again in N days
         return 0
     for row in claimed:
