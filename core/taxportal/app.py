@@ -10,6 +10,7 @@ from taxportal.config import AppConfig
 from taxportal.jobs.running import running as jobs_running
 from taxportal.runtime import build_core, started
 from taxportal.services.accounts.passwords import PasswordHasher
+from taxportal.services.signing import reminders as signing_reminders
 from taxportal.services.signing import sweep as signing_sweep
 from taxportal.services.uploads import digest as upload_digest
 from taxportal.web import log_redaction
@@ -63,6 +64,7 @@ def create_app(
             await core.plugins.warm_backends()  # a server's work; commands skip it
             await upload_digest.ensure_scheduled()
             await signing_sweep.ensure_scheduled()
+            await signing_reminders.ensure_scheduled()
             async with jobs_running(core):
                 yield
 

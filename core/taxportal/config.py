@@ -71,6 +71,9 @@ class SigningSettings(_Section):
     # a document with a signed copy is kept this many years after the return's due date
     # (or after its signing, if later): never fewer than the IRS's 3 for Form 8879
     retention_years: int = Field(3, ge=3, le=100)
+    # days a sent document waits for a signer before the automatic reminder (and between
+    # reminders); 0 turns the automatic reminder off (the console's Remind still works)
+    reminder_days: float = Field(3, ge=0, le=365)
 
 
 class InvitationSettings(_Section):

@@ -57,7 +57,7 @@ def core_job_handlers(core: Core) -> list[JobHandler]:
     """The kinds of job the core itself runs."""
     from taxportal.services.accounts import link_retry, lock_notice
     from taxportal.services.documents import notice as document_notice
-    from taxportal.services.signing import consent_notice, identity_notice, sweep
+    from taxportal.services.signing import consent_notice, identity_notice, reminders, sweep
     from taxportal.services.uploads import digest as upload_digest
 
     return [
@@ -68,4 +68,5 @@ def core_job_handlers(core: Core) -> list[JobHandler]:
         lock_notice.handler(core),
         identity_notice.handler(core),
         sweep.handler(core),
+        reminders.handler(core),
     ]

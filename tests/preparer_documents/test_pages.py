@@ -77,7 +77,7 @@ async def test_the_preparer_sends_and_the_taxpayer_views_it(firm: Firm) -> None:
     assert response.status == 303
     page = await (await firm.staff.get(response.headers["Location"])).text()
     assert "2 documents sent" in page and "told by email" in page
-    assert "Taxpayer: signature pending" in page and "Sent on" in page
+    assert "Taxpayer: waiting for signature" in page and '<small class="muted">Sent ' in page
 
     home = await (await firm.taxpayer.get("/portal/")).text()
     assert "2 Files Sent" in home
@@ -254,7 +254,7 @@ async def test_spouse_box_only_on_joint_returns_and_refused_otherwise(firm: Firm
     response = await send(firm, [("send", str(row.id)), ("spouse_signs", str(row.id))])
     assert response.status == 303
     page = await (await firm.staff.get(manager(firm))).text()
-    assert "Spouse: signature pending" in page
+    assert "Spouse: waiting for signature" in page
 
 
 async def test_remove_an_unsent_document_from_the_console(firm: Firm) -> None:

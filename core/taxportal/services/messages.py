@@ -21,6 +21,7 @@ SUBJECTS = {
     "documents": N_("New documents from your preparer"),
     "locked": N_("Your portal account is locked for a while"),
     "sign_in_reminder": N_("How to sign in to your portal"),
+    "signing_reminder": N_("Documents are waiting for your signature"),
 }
 
 
@@ -64,6 +65,24 @@ def _build(
         purpose=kind,
         language=language,
     )
+
+
+def signing_reminder_message(
+    core: Core,
+    channel: str,
+    to: str,
+    language: str,
+    *,
+    first_name: str,
+    count: int,
+    names: list[str],
+) -> OutgoingMessage:
+    """``count`` documents in "Files From My Preparer" still wait to be signed (``names``:
+    the first names of who still signs, on a joint return; else empty): a link to the
+    page, never a secret."""
+    link = f"{core.config.base_url}/portal/preparer-files"
+    context = {"first_name": first_name, "count": count, "names": names, "link": link}
+    return _build(core, "signing_reminder", channel, to, language, context)
 
 
 def contact_of(tax_return: TaxReturn, channel: str) -> str:

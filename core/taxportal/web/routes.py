@@ -13,6 +13,7 @@ from taxportal.web.console import settings as staff_settings
 from taxportal.web.console import tokens as tokens_page
 from taxportal.web.console import users as staff_users
 from taxportal.web.documents import manager as document_manager
+from taxportal.web.documents import signed as signed_documents
 from taxportal.web.returns import clients, import_page, portals
 from taxportal.web.returns import forms as return_forms
 from taxportal.web.uploads import view_documents
@@ -41,6 +42,7 @@ def core_routes() -> list[web.RouteDef]:
         *tokens_page.routes(),
         *view_documents.routes(),
         *document_manager.routes(),
+        *signed_documents.routes(),
         *api.routes(),
         *api_uploads.routes(),
     ]

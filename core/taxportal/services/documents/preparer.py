@@ -93,6 +93,43 @@ class DocumentRow:
         """A copy holds every requested signature."""
         return any(c.complete for c in self.copies)
 
+    @property
+    def reminded(self) -> dict[str, dt.datetime]:
+        """signer -> their last reminder."""
+        return {
+            role: r.reminded_at for role, r in self.requests.items() if r.reminded_at is not None
+        }
+
+    @property
+    def newest_copy_id(self) -> int | None:
+        """The newest sealed copy (the complete one, once all signed)."""
+        return self.copies[0].id if self.copies else None
+
+    @property
+    def progress(self) -> str:
+        """The document's state in the words a preparer scans: Not sent, Sent, Viewed,
+        Signed by taxpayer, Signed by spouse, Complete, Replaced by a newer version."""
+        if self.state == "not_sent":
+            return "Not sent"
+        if self.state == "superseded":
+            return "Replaced by a newer version"
+        signed = [role for role in SIGNERS if self.signatures.get(role) == "signed"]
+        if signed and "pending" not in self.signatures.values():
+            return "Complete"
+        if signed:
+            return " and ".join(f"Signed by {role}" for role in signed)
+        return "Viewed" if self.document.viewed_at is not None else "Sent"
+
+    @property
+    def signers(self) -> list[tuple[str, str]]:
+        """(signer, where their signature stands) in the order taxpayer, spouse."""
+        words = {"pending": "waiting for signature", "signed": "signed", "voided": "voided"}
+        return [
+            (role, words.get(self.signatures[role], self.signatures[role]))
+            for role in SIGNERS
+            if role in self.signatures
+        ]
+
 
 def is_joint(tax_return: TaxReturn) -> bool:
     return bool(tax_return.spouse_first_name.strip() or tax_return.spouse_last_name.strip())
@@ -300,6 +337,16 @@ async def documents_of_return(
         states = {role: r.status for role, r in asked.items()}
         rows.append(DocumentRow(d, _state(d), states, asked, copies.get(d.id, [])))
     return tax_return, rows
+
+
+async def checked_document(
+    principal: Principal, action: Action, return_id: int, document_id: int
+) -> tuple[TaxReturn, int | None, PreparerDocument]:
+    """The return, its portal and the document, found by its id and checked (logged)
+    against its real return and portal for ``action``; ``NotFound`` or ``Denied``."""
+    tax_return, portal_id = await _return(principal, action, return_id)
+    document = await _document(principal, action, tax_return, portal_id, document_id)
+    return tax_return, portal_id, document
 
 
 def _state(document: PreparerDocument) -> str:

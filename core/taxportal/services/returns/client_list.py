@@ -49,7 +49,10 @@ COLUMNS = (  # what the tables show: no ciphertext, no timestamps to parse
     "state",
     "zip_code",
 )
-# a page's portals with what their state needs: account, newest sent invitation, new uploads
+# a page's portals with what their state needs: account, newest sent invitation, new
+# uploads, and the signatures their current sent documents wait for or have (one grouped
+# pass over the page's returns' documents: preparer_document (tax_return_id, sent_at),
+# then signature_request (document_id, signer))
 PORTALS_SQL = """
 SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
        a.id AS account_id, a.verified_at, a.locked_until,
@@ -58,8 +61,16 @@ SELECT p.id, p.tax_return_id, p.status, p.locked_at, p.link_requested,
        (SELECT COUNT(*) FROM invitation w WHERE w.portal_id = p.id AND w.sent_at IS NULL
         AND w.voided_at IS NULL) AS links_waiting,
        (SELECT COUNT(*) FROM uploaded_file u WHERE u.portal_id = p.id AND u.state = 'stored'
-        AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads
+        AND u.reviewed_at IS NULL AND u.deleted_at IS NULL) AS new_uploads,
+       g.to_sign, g.signed
 FROM portal p LEFT JOIN taxpayer_account a ON a.portal_id = p.id
+LEFT JOIN (SELECT d.tax_return_id,
+                  SUM(CASE WHEN s.status = 'pending' THEN 1 ELSE 0 END) AS to_sign,
+                  SUM(CASE WHEN s.status = 'signed' THEN 1 ELSE 0 END) AS signed
+           FROM preparer_document d JOIN signature_request s ON s.document_id = d.id
+           WHERE d.tax_return_id IN ({same_ids}) AND d.sent_at IS NOT NULL
+           AND d.superseded_at IS NULL AND d.deleted_at IS NULL
+           GROUP BY d.tax_return_id) g ON g.tax_return_id = p.tax_return_id
 WHERE p.tax_return_id IN ({ids})
 """
 # the returns' change counter, moved by triggers on every write a count could see (0008)
@@ -103,7 +114,8 @@ async def page(
     ssn_digest: Digest | None = None,
     full: bool = False,
 ) -> ClientPage:
-    """One page of clients with portal state and new uploads: four statements at most.
+    """One page of clients with portal state, new uploads and signatures: four statements
+    at most.
     ``ssn_digest`` (``returns.ssn_digester(core)``) lets a full SSN be searched. ``full``
     (the API) hands each row's return as its ``TaxReturn`` model: one statement more."""
     terms = parse(search, ssn_digest)
@@ -140,8 +152,10 @@ async def page(
         if found is None:
             rows.append(ClientRow(tax_return, None, None))  # type: ignore[arg-type]
         else:
-            portal, invitation, account, new_uploads = found
-            rows.append(ClientRow(tax_return, portal, invitation, account, new_uploads))  # type: ignore[arg-type]
+            portal, invitation, account, new_uploads, to_sign, signed = found
+            rows.append(
+                ClientRow(tax_return, portal, invitation, account, new_uploads, to_sign, signed)  # type: ignore[arg-type]
+            )
     return ClientPage(rows, total, page, per_page)
 
 
@@ -192,10 +206,16 @@ def _remember(key: tuple[tuple[SearchTerm, ...], int | None], entry: tuple[int, 
         _counts.popitem(last=False)
 
 
-async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any, Any, int]]:
+async def _portals(
+    sql: Sql, return_ids: list[int]
+) -> dict[int, tuple[Any, Any, Any, int, int, int]]:
     if not return_ids:
         return {}
-    found = await sql.rows(PORTALS_SQL.format(ids=sql.params(return_ids)))
+    # the same ids twice (the signing counts' subquery, then the portals), bound twice:
+    # both lists are equal, so their order among the values does not matter
+    found = await sql.rows(
+        PORTALS_SQL.format(same_ids=sql.params(return_ids), ids=sql.params(return_ids))
+    )
     invitation_ids = [row["invitation_id"] for row in found if row["invitation_id"]]
     invitations = {}
     if invitation_ids:
@@ -220,5 +240,12 @@ async def _portals(sql: Sql, return_ids: list[int]) -> dict[int, tuple[Any, Any,
                 locked_until=timestamp(row["locked_until"]),
             )
         invitation = invitations.get(row["invitation_id"])
-        by_return[row["tax_return_id"]] = (portal, invitation, account, int(row["new_uploads"]))
+        by_return[row["tax_return_id"]] = (
+            portal,
+            invitation,
+            account,
+            int(row["new_uploads"]),
+            int(row["to_sign"] or 0),  # NULL: no signature asked on the return
+            int(row["signed"] or 0),
+        )
     return by_return

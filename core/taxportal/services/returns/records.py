@@ -209,6 +209,15 @@ class ClientRow:
     invitation: Invitation | None  # the newest delivered one
     account: TaxpayerAccount | None = None
     new_uploads: int = 0  # stored files the preparer has not marked reviewed
+    to_sign: int = 0  # signatures current sent documents still wait for
+    signed: int = 0  # signatures given on current sent documents
+
+    @property
+    def signing(self) -> str:
+        """The File Viewer's short signing status: "2 to sign", "Signed", or ""."""
+        if self.to_sign:
+            return f"{self.to_sign} to sign"
+        return "Signed" if self.signed else ""
 
     @property
     def portal_state(self) -> str:

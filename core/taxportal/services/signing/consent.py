@@ -86,7 +86,11 @@ async def record(
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     shown = await signer_disclosure(core, principal.portal_id, role, language)
-    if role == "spouse" and not await identity.passed_for_signing(core, principal.portal_id, role):
+    if (
+        role == "spouse"
+        and decision == "accepted"  # a "no" only turns to paper; a "yes" lets a signing happen
+        and not await identity.passed_for_signing(core, principal.portal_id, role)
+    ):
         raise IdentityFirst(role)  # else the taxpayer could agree in the spouse's name
     if shown_sha256 is not None and shown_sha256 != shown.sha256:
         raise TextChanged(role)

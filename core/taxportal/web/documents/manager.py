@@ -35,7 +35,7 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
-async def _render(
+async def render(
     request: web.Request, return_id: int, status: int = 200, **context: Any
 ) -> web.Response:
     principal = staff_principal(request)
@@ -56,6 +56,7 @@ async def _render(
         # only a number from the query reaches the page: no words typed into a URL
         "count": count if (count := request.query.get("n", "")).isdecimal() else "",
         "told": request.query.get("told", ""),
+        "who": who if (who := request.query.get("who", "")) in ("taxpayer", "spouse") else "",
         "problem": "",
     }
     values.update(context)
@@ -64,14 +65,14 @@ async def _render(
 
 @staff_required
 async def manager_page(request: web.Request) -> web.Response:
-    return await _render(request, path_id(request, "return_id"))
+    return await render(request, path_id(request, "return_id"))
 
 
 @staff_required
 async def add_documents(request: web.Request) -> web.Response:
     return_id = path_id(request, "return_id")
     if request.content_type != "multipart/form-data":
-        return await _render(request, return_id, 400, error="Choose PDF files with the form.")
+        return await render(request, return_id, 400, error="Choose PDF files with the form.")
     principal = staff_principal(request)
     added: list[str] = []
     refused: list[tuple[str, str]] = []
@@ -89,9 +90,9 @@ async def add_documents(request: web.Request) -> web.Response:
             continue
         added.append(row.file_name)
     if not added and not refused:
-        return await _render(request, return_id, 400, error="Choose at least one PDF file.")
+        return await render(request, return_id, 400, error="Choose at least one PDF file.")
     if refused:
-        return await _render(request, return_id, 400, added=added, refused=refused)
+        return await render(request, return_id, 400, added=added, refused=refused)
     url = URL(f"/staff/returns/{return_id}/documents").with_query(done="added", n=len(added))
     raise web.HTTPSeeOther(url)
 
@@ -135,14 +136,14 @@ async def send_documents(request: web.Request) -> web.Response:
     except (documents.NotFound, Denied):
         raise web.HTTPNotFound() from None
     except documents.DocumentError as exc:
-        return await _render(request, return_id, 400, error=exc.message)
+        return await render(request, return_id, 400, error=exc.message)
     if result.notice_retrying:  # not told yet: a job keeps trying, the page says so
         url = URL(f"/staff/returns/{return_id}/documents").with_query(
             done="sent", n=len(result.sent), told=f"retry-{result.notice_retrying}"
         )
         raise web.HTTPSeeOther(url)
     if result.notice_problem:  # sent, but the taxpayer was not told: say so on this page
-        return await _render(
+        return await render(
             request,
             return_id,
             done="sent",
@@ -181,6 +182,6 @@ async def delete_document(request: web.Request) -> web.Response:
     except (documents.NotFound, Denied):
         raise web.HTTPNotFound() from None
     except documents.DocumentError as exc:
-        return await _render(request, return_id, 400, error=exc.message)
+        return await render(request, return_id, 400, error=exc.message)
     url = URL(f"/staff/returns/{return_id}/documents").with_query(done="removed")
     raise web.HTTPSeeOther(url)

@@ -26,9 +26,12 @@ ROW_END = (
     "  <td>%s</td><td>%s</td><td>%s</td>\n"
     '  <td class="emails">%s</td><td>%s</td><td>%s</td><td>%s</td>\n'
     '  <td><a href="/staff/returns/%s/edit">Edit</a> '
-    '<a href="/staff/returns/%s/documents">Signed Documents</a></td>\n'
+    '<a href="/staff/returns/%s/documents">Signed Documents</a>%s</td>\n'
     "</tr>\n"
 )
+TO_SIGN = ' <span class="badge-new">{count} to sign</span>'
+SIGNED = ' <span class="badge-done">Signed</span>'
+
 NEW_UPLOADS = (
     '<a class="badge-new" href="/staff/returns/{id}/uploads" '
     'aria-label="View Documents: {count} new">{count} new</a>'
@@ -60,7 +63,8 @@ def client_rows(rows: Sequence[Any]) -> Markup:
         address = street + ("<br>" + place if street and place else place)
         html.append(ROW_START % (sent, efile))
         html.append(_uploads_cell(row, int(row.tax_return.id)))
-        html.append(ROW_END % (kind, year, name, emails, phone, address, ssn, id1, id2))
+        signing = _signing_cell(row)
+        html.append(ROW_END % (kind, year, name, emails, phone, address, ssn, id1, id2, signing))
     # every value above went through escape_each(); the rest is this module's own markup
     return Markup("".join(html))  # noqa: S704
 
@@ -75,6 +79,14 @@ def _uploads_cell(row: Any, return_id: int) -> str:
     if row.new_uploads:
         return NEW_UPLOADS.format(id=return_id, count=int(row.new_uploads))
     return VIEW_UPLOADS.format(id=return_id) if row.portal else ""
+
+
+def _signing_cell(row: Any) -> str:
+    """The short signing status beside "Signed Documents" (numbers and fixed words only)."""
+    to_sign = int(row.to_sign)
+    if to_sign:
+        return TO_SIGN.format(count=to_sign)
+    return SIGNED if row.signed else ""
 
 
 def escape_each(texts: list[str]) -> list[str]:
