@@ -42,6 +42,8 @@ class Download:
     sha256: str  # of these bytes: the document as sent, or the sealed copy
     copy_id: int | None  # None: the document as sent
     chunks: AsyncIterator[bytes]
+    complete: bool = False  # a sealed copy with every requested signature
+    signers: str = ""  # a sealed copy's: "taxpayer", "taxpayer+spouse"
 
 
 async def as_sent(
@@ -87,7 +89,16 @@ async def signed_copy(
     assert copy is not None  # _check raised otherwise
     details = {"copy_id": copy.id, "sha256_after": copy.sha256_after}
     chunks = await _recorded(core, principal, document, details, copy.storage_key, user_agent)
-    return Download(document.id, document.file_name, copy.size, copy.sha256_after, copy.id, chunks)
+    return Download(
+        document.id,
+        document.file_name,
+        copy.size,
+        copy.sha256_after,
+        copy.id,
+        chunks,
+        complete=copy.complete,
+        signers=copy.signers,
+    )
 
 
 async def _document(

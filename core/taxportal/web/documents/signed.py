@@ -8,9 +8,10 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
+from taxportal.services.documents import download
 from taxportal.services.documents import preparer as documents
 from taxportal.services.documents.access import Denied
-from taxportal.services.signing import evidence, reminders, signed_copies
+from taxportal.services.signing import evidence, reminders
 from taxportal.web import file_download
 from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
@@ -49,20 +50,28 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
+def copy_name(file_name: str, complete: bool, signers: str) -> str:
+    """ "Form 8879 (signed).pdf" for the complete copy, "Form 8879 (signed by taxpayer).pdf"
+    for an earlier pass."""
+    word = "signed" if complete else f"signed by {signers.replace('+', ' and ')}"
+    return file_download.signed_name(file_name, word)
+
+
 async def _download(request: web.Request, copy_id: int | None) -> web.StreamResponse:
     try:
-        download = await signed_copies.open_copy(
+        got = await download.signed_copy(
             request.app[CORE],
             staff_principal(request),
-            path_id(request, "return_id"),
             path_id(request, "document_id"),
             copy_id,
+            return_id=path_id(request, "return_id"),
             user_agent=request.headers.get("User-Agent", ""),
         )
-    except (signed_copies.NotFound, Denied):
+    except (download.NotFound, download.Unavailable, Denied):
         raise web.HTTPNotFound() from None
+    name = copy_name(got.file_name, got.complete, got.signers)
     return await file_download.stream_file(
-        request, download.chunks, "application/pdf", download.file_name, size=download.copy.size
+        request, got.chunks, "application/pdf", name, size=got.size
     )
 
 
@@ -90,7 +99,7 @@ async def record_page(request: web.Request) -> web.Response:
         "e": found,
         "kind_words": KIND_WORDS,
         "role_words": ROLE_WORDS,
-        "download_name": signed_copies.download_name,
+        "download_name": lambda name, c: copy_name(name, c.complete, c.signers),
     }
     return aiohttp_jinja2.render_template("staff/signing_record.html", request, values)
 
