@@ -1,4 +1,4 @@
-"""The `taxportal` command: serve, migrate, staff, returns, plugins, config, audit.
+"""The `taxportal` command: serve, migrate, staff, returns, plugins, config, audit, signing.
 
 Commands are named as "module:function" and imported only once one is chosen: `--help`
 and a mistyped argument need none of the server (about a second of imports)."""
@@ -171,6 +171,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--document", type=int, metavar="ID", help="check this document's chain only")
     p.set_defaults(command="audit:verify")
+
+    signing = sub.add_parser("signing", help="the firm's signing certificate").add_subparsers(
+        title="signing commands"
+    )
+    p = signing.add_parser(
+        "export-root",
+        parents=[common],
+        help="write the firm's root certificate (PEM) for PDF readers to trust",
+    )
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(command="signing:export_root")
 
     config = sub.add_parser("config", help="configuration").add_subparsers(title="config commands")
     p = config.add_parser("check", parents=[common], help="validate the configuration and plugins")
