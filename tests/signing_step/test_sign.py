@@ -7,7 +7,13 @@ import datetime as dt
 
 import pytest
 
-from taxportal.models import PreparerDocument, SignatureRequest, SignedCopy, SigningEvent
+from taxportal.models import (
+    PreparerDocument,
+    SignatureRequest,
+    SignedCopy,
+    SigningEvent,
+    TaxpayerAccount,
+)
 from taxportal.services.documents.access import Principal
 from taxportal.services.signing import records, sign, sweep
 from tests.signing_pdf.documents import form_8879, plain_document
@@ -202,3 +208,32 @@ async def test_signing_anothers_document_or_role_is_not_found(database, signing_
     ):
         with pytest.raises(sign.NotFound):
             await sign.sign(r.core, who, document_id, role, ip="", user_agent="")
+
+
+async def test_the_record_holds_every_field_the_irs_lists_for_a_remote_8879(
+    database, signing_client
+):
+    """COMPLIANCE item 1: the final PDF, date and time of signing, IP address, login user
+    name, identity method and result, method of signing; item 7: Sign is its own event."""
+    r = await ready_portal(await signing_client())
+    form = await send(r, "Form 8879.pdf", form_8879(), "taxpayer")
+    await ready_to_sign(r, "taxpayer", form.id)
+    done = await signs(r, form.id, "taxpayer")
+    final = await SignedCopy.get(id=done.copy_id)
+    assert (
+        final.complete
+        and (await r.core.plugins.signer.validate(await copy_bytes(r.core, final))).passed
+    )
+    events = {e.kind: e for e in await records.events_of(form.id)}
+    signed, checked = events["signed"], events["identity_passed"]
+    account = await TaxpayerAccount.get(portal_id=r.signers.portal_id)
+    assert (
+        signed.at.tzinfo is not None
+        and abs((signed.at - dt.datetime.now(dt.UTC)).total_seconds()) < 120
+    )
+    assert signed.ip == "203.0.113.9" and signed.user_agent == "UA"
+    assert signed.actor == account.username  # the login user name
+    assert signed.details["signing_method"] == "drawn on screen"
+    assert checked.details == {"identity_method": "code+kba", "identity_result": "passed"}
+    assert events["consent_accepted"].details["consent_text_sha256"]
+    assert events["sealed"].details["sha256_after"] == final.sha256_after

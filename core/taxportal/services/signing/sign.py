@@ -45,6 +45,7 @@ from taxportal.models import (
     SignatureImage,
     SignatureRequest,
     SignedCopy,
+    TaxpayerAccount,
     TaxReturn,
 )
 from taxportal.services import activity
@@ -361,9 +362,12 @@ def _validation_words(result: SigningResult) -> str:
 async def _record(
     principal: Principal, target: _Target, now: NowSigning, result: SigningResult, complete: bool
 ) -> None:
-    """The document's chain: the consent, the identity check, the signature, the seal."""
+    """The document's chain: the consent, the identity check, the signature, the seal. The
+    actor is the signer's login user name (the IRS's list for a remote 8879 asks for it)."""
     document_id, role = target.document.id, now.role
-    who = {"role": role, "actor": principal.actor, "ip": now.ip, "user_agent": now.user_agent}
+    account = await TaxpayerAccount.get_or_none(id=principal.id).only("id", "username")
+    actor = account.username if account is not None else principal.actor
+    who = {"role": role, "actor": actor, "ip": now.ip, "user_agent": now.user_agent}
     agreed = await consent.current(target.portal_id, role)
     if agreed is not None:
         await records.append(
