@@ -86,9 +86,9 @@ def may_draw(principal: Principal, role: str, *, spouse_verified: bool = False) 
     """Allow ``principal`` to draw ``role``'s signature, or raise ``MayNotDraw``.
 
     The signed-in taxpayer draws their own. The spouse's is drawn in the same portal, so
-    the person at the screen must first pass the spouse's own identity check (issue 11,
-    "Identity at signing", built elsewhere): its caller passes ``spouse_verified`` True
-    only then. Until that exists nobody can draw the spouse's signature."""
+    the person at the screen must first pass the spouse's own identity check
+    (``identity.passed_for_signing`` for "spouse"): the caller passes ``spouse_verified``
+    True only then (the drawing page sends the spouse through that check first)."""
     if principal.kind != "taxpayer" or role not in ROLES:
         raise MayNotDraw(N_("Only the signer can draw this signature."))
     if role == "spouse" and not spouse_verified:
