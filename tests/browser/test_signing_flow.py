@@ -179,8 +179,8 @@ async def send_both(console: Page, server: PortalServer) -> None:
     await console.get_by_role("button", name="OK", exact=True).click()
     await expect(console.get_by_role("status")).to_contain_text("2 documents sent")
     sent = console.get_by_role("row").filter(has_text=FORM_8879)
-    await expect(sent).to_contain_text("Taxpayer: signature pending")
-    await expect(sent).to_contain_text("Spouse: signature pending")
+    await expect(sent).to_contain_text("Taxpayer: waiting for signature")
+    await expect(sent).to_contain_text("Spouse: waiting for signature")
 
 
 def row(page: Page, name: str) -> Locator:
@@ -269,7 +269,8 @@ async def view_in_new_tab(page: Page, press: Callable[[], Awaitable[None]]) -> N
         await press()
     tab = await opened.value
     await tab.wait_for_load_state()
-    assert re.search(r"/portal/preparer-files/\d+$", tab.url), tab.url
+    # the Sign page's View names its signer: that signer's own View is what Sign waits for
+    assert re.search(r"/portal/preparer-files/\d+(\?signer=(taxpayer|spouse))?$", tab.url), tab.url
     await tab.close()
 
 
@@ -451,12 +452,12 @@ async def test_the_spouse_signs_on_a_phone_in_spanish_with_a_finger(
     assert await table_overflow(page) == 0, "the Sign and View links are off screen"
     await expect(page.locator("#signature-spouse")).to_contain_text("Cónyuge:")
     await sign_cell(page, FORM_8879, "spouse").get_by_role("link").tap()
-    await page.wait_for_url(re.compile(r"/portal/signing/(consent|identity)\?role=spouse&"))
-    if "/portal/signing/consent" in page.url:  # not when the taxpayer agreed for them before
-        await page.get_by_role("button", name=words["agree"], exact=True).tap()
+    # the spouse proves who they are first, then agrees in their own name
     await expect(page).to_have_url(re.compile(r"/portal/signing/identity\?role=spouse&"))
     await expect(page.get_by_role("heading", name="Confirme que es usted")).to_be_visible()
     await pass_identity(page, portal_server, "spouse", "es")
+    await expect(page).to_have_url(re.compile(r"/portal/signing/consent\?role=spouse&"))
+    await page.get_by_role("button", name=words["agree"], exact=True).tap()
 
     await expect(page).to_have_url(re.compile(r"/portal/signature/spouse\?next="))
     await expect(page.get_by_role("heading", name="Editar la firma del cónyuge")).to_be_visible()
@@ -474,6 +475,9 @@ async def test_the_spouse_signs_on_a_phone_in_spanish_with_a_finger(
     await expect(page.get_by_role("heading", name="Firmar documento")).to_be_visible()
     assert await horizontal_overflow(page) == 0, "the sign page scrolls sideways"
     await page.screenshot(path=screenshots / "spouse-sign-document-phone.png", full_page=True)
+    # the taxpayer's View does not count for the spouse: the spouse opens it as the spouse
+    view = page.get_by_role("main").get_by_role("link", name=re.compile("^Ver"))
+    await view_in_new_tab(page, view.tap)
     back = await page.get_by_role("link", name="Volver", exact=True).bounding_box()
     sign = await page.get_by_role("button", name=words["sign"], exact=True).bounding_box()
     assert back and sign and (back["y"], back["height"]) == (sign["y"], sign["height"]), (
