@@ -32,9 +32,7 @@ def ink(pdf: bytes, box: PlacementBox, tmp_path: Path) -> int:
     return dark_pixels(render(pdf, box.page, tmp_path), box, PAGE_HEIGHT)
 
 
-async def test_the_taxpayer_signs_in_the_box_the_preparer_chose(
-    database, signing_client, tmp_path
-):
+async def test_the_taxpayer_signs_in_the_box_the_preparer_chose(database, signing_client, tmp_path):
     r = await ready_portal(await signing_client())
     pdf = plain_document(2)
     chosen = Chosen(page=1, x=300, y=40, width=240, height=60)

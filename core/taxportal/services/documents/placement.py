@@ -73,7 +73,7 @@ def check_page(chosen: Chosen, pages: int, who: str) -> None:
             f"the document has {pages} page{'' if pages == 1 else 's'}."
         )
     if chosen.preset and chosen.preset not in PRESETS:
-        raise BoxProblem(f"Unknown place {chosen.preset!r} for the {who}'s signature.")
+        raise BoxProblem(f"Unknown place {chosen.preset[:40]!r} for the {who}'s signature.")
 
 
 def resolve(chosen: Chosen, shape: PageShape, who: str) -> PlacementBox:

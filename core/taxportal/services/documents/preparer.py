@@ -79,6 +79,8 @@ class SendResult:
     notified_by: str = ""  # "email" | "sms" | "" (not told)
     notice_problem: str = ""  # why the taxpayer could not be told, for the preparer
     notice_retrying: str = ""  # the channel a job keeps trying after a failed delivery
+    # (document id, signer) -> the box the preparer chose, as stored
+    boxes: dict[tuple[int, str], PlacementBox] = field(default_factory=dict)
 
 
 @dataclass
@@ -405,11 +407,12 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
         return_id=tax_return.id,
         file_ids=[d.id for d in documents],
         signers={str(p.document_id): list(p.signers) for p in picks},
+        chosen_places=len(boxes),
         superseded=superseded,
         voided_requests=voided,
     )
     await core.plugins.emit(DocumentsSent(portal_id, tuple(d.id for d in documents)))
-    result = SendResult(documents, superseded, voided)
+    result = SendResult(documents, superseded, voided, boxes=boxes)
     sign = any(pick.signers for pick in picks)
     notice = await notify_taxpayer(core, principal, tax_return, portal_id, len(documents), sign)
     result.notified_by, result.notice_problem = notice.channel, notice.problem
