@@ -4,7 +4,9 @@ Each pass seals the document **as sent** with the marks of every request already
 plus the one being signed now, so the last pass's file holds them all. The earlier
 signers' marks come from what their signing stored (the exact image they drew, when,
 from where, how their identity was checked), never from what is on file today: a
-signature redrawn since applies only to documents signed afterwards.
+signature redrawn since applies only to documents signed afterwards. Each mark carries
+the place the preparer chose for that signer when sending (its own request's box; None
+for the automatic place), so every pass draws a signature where the earlier one did.
 """
 
 from __future__ import annotations
