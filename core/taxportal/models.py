@@ -395,6 +395,15 @@ class SignatureRequest(Model):
     user_agent = fields.CharField(max_length=512, default="", db_default="")
     identity_method = fields.CharField(max_length=128, default="", db_default="")
     reminded_at = fields.DatetimeField(null=True)  # the last reminder sent to this signer
+    # where the preparer chose to put this signature (contracts.PlacementBox: page 0-based,
+    # PDF points, lower-left corner); all NULL for the automatic place. Checked against the
+    # page when sent (services/documents/placement.py); used when the PDF has neither a
+    # signature field nor a printed line for this signer
+    box_page = fields.IntField(null=True)
+    box_x = fields.FloatField(null=True)
+    box_y = fields.FloatField(null=True)
+    box_width = fields.FloatField(null=True)
+    box_height = fields.FloatField(null=True)
 
     class Meta:
         table = "signature_request"

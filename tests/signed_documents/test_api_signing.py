@@ -39,8 +39,8 @@ async def test_states_copies_and_downloads_of_a_joint_8879(database, signing_cli
     conforms(body)
     listed = item(body, form.id)
     assert listed["signature_requests"] == {
-        "taxpayer": {"status": "pending", "signed_at": None, "voided_at": None},
-        "spouse": {"status": "pending", "signed_at": None, "voided_at": None},
+        "taxpayer": {"status": "pending", "signed_at": None, "voided_at": None, "box": None},
+        "spouse": {"status": "pending", "signed_at": None, "voided_at": None, "box": None},
     }
     assert (listed["complete"], listed["signed_copies"], listed["kept_until"]) == (False, [], None)
     status, _, _ = await api.get(api.path(f"/{form.id}/signed"))

@@ -19,16 +19,16 @@ import datetime as dt
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 from taxportal.bus import atomic
 from taxportal.context import Core
-from taxportal.contracts import StorageBackend
+from taxportal.contracts import PlacementBox, StorageBackend
 from taxportal.events import DocumentsSent
 from taxportal.models import PreparerDocument, SignatureRequest, SignedCopy, TaxReturn
 from taxportal.services import activity
-from taxportal.services.documents import pdf_check
+from taxportal.services.documents import pdf_check, placement
 from taxportal.services.documents.access import Action, Denied, Principal, check, portal_id_of
 from taxportal.services.documents.notice import notify_taxpayer
 from taxportal.services.documents.spool import Spooled, read_back, spool
@@ -62,10 +62,13 @@ class NotFound(LookupError):
 
 @dataclass(frozen=True)
 class Pick:
-    """One ticked document of a send, with who must sign it."""
+    """One ticked document of a send, with who must sign it and, for any of them, where
+    the preparer chose to put the signature (signer -> ``placement.Chosen``; none: the
+    automatic place)."""
 
     document_id: int
     signers: tuple[str, ...] = ()
+    boxes: Mapping[str, placement.Chosen] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +79,8 @@ class SendResult:
     notified_by: str = ""  # "email" | "sms" | "" (not told)
     notice_problem: str = ""  # why the taxpayer could not be told, for the preparer
     notice_retrying: str = ""  # the channel a job keeps trying after a failed delivery
+    # (document id, signer) -> the box the preparer chose, as stored
+    boxes: dict[tuple[int, str], PlacementBox] = field(default_factory=dict)
 
 
 @dataclass
@@ -367,6 +372,7 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
         raise DocumentError(
             "no_portal", "This client has no portal yet: create one in Manage Portals first."
         )
+    boxes = await _boxes(core, picks, documents)
     now = _now()
     async with atomic():
         superseded, voided = await _supersede(tax_return, documents, now)
@@ -377,7 +383,11 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
             if not changed:  # sent or deleted by someone else a moment ago
                 raise DocumentError("already_sent", f"{document.file_name} was already sent.")
             for signer in pick.signers:
-                await SignatureRequest.create(document_id=document.id, signer=signer)
+                await SignatureRequest.create(
+                    document_id=document.id,
+                    signer=signer,
+                    **box_columns(boxes.get((document.id, signer))),
+                )
             if pick.signers:  # the signing record starts when signatures are asked
                 await records.append(
                     document.id,
@@ -397,11 +407,12 @@ async def send(core: Core, principal: Principal, return_id: int, picks: list[Pic
         return_id=tax_return.id,
         file_ids=[d.id for d in documents],
         signers={str(p.document_id): list(p.signers) for p in picks},
+        chosen_places=len(boxes),
         superseded=superseded,
         voided_requests=voided,
     )
     await core.plugins.emit(DocumentsSent(portal_id, tuple(d.id for d in documents)))
-    result = SendResult(documents, superseded, voided)
+    result = SendResult(documents, superseded, voided, boxes=boxes)
     sign = any(pick.signers for pick in picks)
     notice = await notify_taxpayer(core, principal, tax_return, portal_id, len(documents), sign)
     result.notified_by, result.notice_problem = notice.channel, notice.problem
@@ -432,6 +443,15 @@ async def _picked(
             )
         if len(set(pick.signers)) != len(pick.signers):
             raise DocumentError("signer", "Each signer is asked once per document.")
+        for signer, chosen in pick.boxes.items():
+            if signer not in pick.signers:
+                raise DocumentError(
+                    "box", f"A place was chosen for the {signer}, who is not asked to sign."
+                )
+            try:
+                placement.check_page(chosen, document.pages, signer)
+            except placement.BoxProblem as exc:
+                raise DocumentError("box", f"{document.file_name}: {exc.message}") from None
         folded = document.file_name.casefold()
         if folded in names:
             raise DocumentError(
@@ -440,6 +460,62 @@ async def _picked(
         names.add(folded)
         documents.append(document)
     return documents
+
+
+async def _boxes(
+    core: Core, picks: list[Pick], documents: list[PreparerDocument]
+) -> dict[tuple[int, str], PlacementBox]:
+    """The chosen boxes, (document id, signer) -> box, each checked against its real page:
+    the PDF is read back from the storage only for a document with a choice."""
+    boxes: dict[tuple[int, str], PlacementBox] = {}
+    for pick, document in zip(picks, documents, strict=True):
+        if not pick.boxes:
+            continue
+        try:
+            pdf = b"".join([c async for c in _storage(core).get(document.storage_key)])
+        except DocumentError:
+            raise
+        except Exception as exc:
+            log.exception("could not read document %s to place a signature", document.id)
+            raise DocumentError(
+                "storage", "The file could not be read to place the signature. Try again later."
+            ) from exc
+        wanted = {chosen.page - 1 for chosen in pick.boxes.values()}
+        try:
+            shapes = await placement.shapes_of(pdf, wanted)
+        except Exception:  # noqa: BLE001 - it passed pdf_check when added: a page we cannot read
+            raise DocumentError(
+                "box", f"{document.file_name}: its pages cannot be read to place a signature."
+            ) from None
+        for signer, chosen in pick.boxes.items():
+            try:
+                box = placement.resolve(chosen, shapes[chosen.page - 1], signer)
+            except placement.BoxProblem as exc:
+                raise DocumentError("box", f"{document.file_name}: {exc.message}") from None
+            boxes[(document.id, signer)] = box
+    return boxes
+
+
+def box_columns(box: PlacementBox | None) -> dict[str, float | int | None]:
+    """A chosen box as the signature request's columns (all None: the automatic place)."""
+    if box is None:
+        return dict.fromkeys(("box_page", "box_x", "box_y", "box_width", "box_height"))
+    return {
+        "box_page": box.page,
+        "box_x": box.x,
+        "box_y": box.y,
+        "box_width": box.width,
+        "box_height": box.height,
+    }
+
+
+def chosen_box(request: SignatureRequest) -> PlacementBox | None:
+    """The box the preparer chose for this request, or None (the automatic place)."""
+    values = (request.box_x, request.box_y, request.box_width, request.box_height)
+    if request.box_page is None or any(v is None for v in values):
+        return None
+    x, y, width, height = (float(v) for v in values)  # type: ignore[arg-type]
+    return PlacementBox(request.box_page, x, y, width, height)
 
 
 async def _supersede(

@@ -4,7 +4,9 @@ Each pass seals the document **as sent** with the marks of every request already
 plus the one being signed now, so the last pass's file holds them all. The earlier
 signers' marks come from what their signing stored (the exact image they drew, when,
 from where, how their identity was checked), never from what is on file today: a
-signature redrawn since applies only to documents signed afterwards.
+signature redrawn since applies only to documents signed afterwards. Each mark carries
+the place the preparer chose for that signer when sending (its own request's box; None
+for the automatic place), so every pass draws a signature where the earlier one did.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import hashlib
 from dataclasses import dataclass
 
 from taxportal.context import Core
-from taxportal.contracts import CertificateEntry, CertificateEvent, SignatureMark, SigningTask
+from taxportal.contracts import (
+    CertificateEntry,
+    CertificateEvent,
+    PlacementBox,
+    SignatureMark,
+    SigningTask,
+)
 from taxportal.models import (
     PreparerDocument,
     SignatureImage,
@@ -23,6 +31,7 @@ from taxportal.models import (
     TaxpayerAccount,
     TaxReturn,
 )
+from taxportal.services.documents.preparer import chosen_box
 from taxportal.services.returns.signing_facts import NoSuchSigner, facts_for
 from taxportal.services.signing import records, signer_codes
 from taxportal.services.signing.kinds import Kind
@@ -69,9 +78,10 @@ async def task_for(
     now: NowSigning,
 ) -> SigningTask:
     """The task of this pass: the document as sent, the signed requests' marks and this one."""
-    earlier = await SignatureRequest.filter(document_id=document.id, status="signed").order_by(
-        "signed_at", "id"
-    )
+    requests = await SignatureRequest.filter(document_id=document.id).order_by("signed_at", "id")
+    earlier = [r for r in requests if r.status == "signed"]
+    # where the preparer chose to put each signature (one request per signer and document)
+    boxes = {r.signer: chosen_box(r) for r in requests}
     images = {
         i.id: i
         for i in await SignatureImage.filter(id__in=[r.image_id for r in earlier if r.image_id])
@@ -91,9 +101,9 @@ async def task_for(
             request.user_agent,
             request.identity_method,
         )
-        marks.append(_mark(tax_return, signed))
+        marks.append(_mark(tax_return, signed, chosen_box(request)))
         entries.append(_entry(core, tax_return, account, document, signed))
-    marks.append(_mark(tax_return, now))
+    marks.append(_mark(tax_return, now, boxes.get(now.role)))
     entries.append(_entry(core, tax_return, account, document, now))
     return SigningTask(
         document_name=document.file_name,
@@ -106,12 +116,13 @@ async def task_for(
     )
 
 
-def _mark(tax_return: TaxReturn, signing: NowSigning) -> SignatureMark:
+def _mark(tax_return: TaxReturn, signing: NowSigning, box: PlacementBox | None) -> SignatureMark:
     return SignatureMark(
         role=signing.role,  # type: ignore[arg-type]
         name=signer_name(tax_return, signing.role),
         png=bytes(signing.image.png),
         signed_at=signing.signed_at,
+        box=box,
     )
 
 

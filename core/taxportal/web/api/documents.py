@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from taxportal.limits import MAX_ID
+from taxportal.services.documents import placement
 from taxportal.services.documents import preparer as documents
 from taxportal.services.documents.access import Denied
 from taxportal.services.returns.fields import field_errors
@@ -24,6 +25,7 @@ from taxportal.web.ids import path_id
 from taxportal.web.keys import CORE
 
 if TYPE_CHECKING:  # annotations only: handlers call services, never the models
+    from taxportal.contracts import PlacementBox
     from taxportal.models import SignatureRequest, SignedCopy
 
 CHUNK = 64 * 1024
@@ -47,10 +49,45 @@ def routes() -> list[web.RouteDef]:
     ]
 
 
+POINTS = 14400  # the largest page a PDF may have (PDF 1.7, Annex C), in points
+SIDE = (placement.HEIGHT[0], placement.WIDTH[1])  # a box's side, before the page's check
+Preset = Literal["bottom_left", "bottom_right", "top_left", "top_right"]
+
+
+class BoxInput(BaseModel):
+    """Where one signer's signature goes when the PDF has no field or printed line for
+    them: page (from 1) and a preset corner, or a box in PDF points; checked against the
+    real page by the service."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    page: int = Field(ge=1, le=MAX_ID)
+    preset: Preset | None = None
+    x: float | None = Field(default=None, ge=0, le=POINTS)
+    y: float | None = Field(default=None, ge=0, le=POINTS)
+    # either way round: a page turned a quarter shows the width as the height
+    width: float | None = Field(default=None, ge=SIDE[0], le=SIDE[1])
+    height: float | None = Field(default=None, ge=SIDE[0], le=SIDE[1])
+
+    @model_validator(mode="after")
+    def _one_way(self) -> BoxInput:
+        given = [v is not None for v in (self.x, self.y, self.width, self.height)]
+        if self.preset is None and not all(given):
+            raise ValueError("give a preset, or all of x, y, width and height")
+        if self.preset is not None and any(given):
+            raise ValueError("give a preset or a box, not both")
+        return self
+
+    def chosen(self) -> placement.Chosen:
+        return placement.Chosen(
+            self.page, self.preset or "", self.x, self.y, self.width, self.height
+        )
+
+
 class SendItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: int = Field(ge=1, le=MAX_ID)
     signers: list[Literal["taxpayer", "spouse"]] = Field(default_factory=list, max_length=2)
+    boxes: dict[Literal["taxpayer", "spouse"], BoxInput] = Field(default_factory=dict)
 
 
 class SendBody(BaseModel):
@@ -72,16 +109,31 @@ def copy_json(copy: SignedCopy) -> dict[str, Any]:
     }
 
 
-def request_json(status: str, request: SignatureRequest | None) -> dict[str, Any]:
+def box_json(box: PlacementBox | None) -> dict[str, Any] | None:
+    """A chosen box as the API shows it: the page counted from 1, as it was given."""
+    if box is None:
+        return None
+    return {"page": box.page + 1, "x": box.x, "y": box.y, "width": box.width, "height": box.height}
+
+
+def request_json(
+    status: str, request: SignatureRequest | None, box: PlacementBox | None = None
+) -> dict[str, Any]:
     return {
         "status": status,
         "signed_at": iso_time(request.signed_at) if request is not None else None,
         "voided_at": iso_time(request.voided_at) if request is not None else None,
+        "box": box_json(documents.chosen_box(request) if request is not None else box),
     }
 
 
-def document_json(row: documents.DocumentRow, kept_until: dt.date | None = None) -> dict[str, Any]:
+def document_json(
+    row: documents.DocumentRow,
+    kept_until: dt.date | None = None,
+    boxes: dict[tuple[int, str], PlacementBox] | None = None,
+) -> dict[str, Any]:
     d = row.document
+    boxes = boxes or {}
 
     return {
         "id": d.id,
@@ -97,7 +149,7 @@ def document_json(row: documents.DocumentRow, kept_until: dt.date | None = None)
         "viewed_at": iso_time(d.viewed_at),
         "signatures": row.signatures,
         "signature_requests": {
-            role: request_json(status, row.requests.get(role))
+            role: request_json(status, row.requests.get(role), boxes.get((d.id, role)))
             for role, status in row.signatures.items()
         },
         "complete": row.complete,
@@ -168,7 +220,14 @@ async def send_documents(request: web.Request) -> web.Response:
         wanted = SendBody.model_validate(await json_object(request))
     except ValidationError as exc:
         raise ApiError(422, "the request is not valid", field_errors(exc)) from None
-    picks = [documents.Pick(item.id, tuple(item.signers)) for item in wanted.documents]
+    picks = [
+        documents.Pick(
+            item.id,
+            tuple(item.signers),
+            {signer: box.chosen() for signer, box in item.boxes.items()},
+        )
+        for item in wanted.documents
+    ]
     try:
         result = await documents.send(request.app[CORE], api_principal(request), return_id, picks)
     except documents.NotFound as exc:
@@ -181,7 +240,8 @@ async def send_documents(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "sent": [
-                document_json(documents.DocumentRow(d, "sent", asked[d.id])) for d in result.sent
+                document_json(documents.DocumentRow(d, "sent", asked[d.id]), None, result.boxes)
+                for d in result.sent
             ],
             "superseded": result.superseded,
             "voided_signature_requests": result.voided,

@@ -9,10 +9,12 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 from yarl import URL
 
+from taxportal.services.documents import placement
 from taxportal.services.documents import preparer as documents
 from taxportal.services.documents import sent as sent_documents
 from taxportal.services.documents.access import Denied
 from taxportal.services.documents.preparer import is_joint
+from taxportal.text import whole_number
 from taxportal.web import file_download
 from taxportal.web.access import staff_principal
 from taxportal.web.auth import staff_required
@@ -23,6 +25,7 @@ from taxportal.web.request_text import file_parts, read_form
 FILE_FIELD = "file"
 CHUNK = 64 * 1024
 BASE = "/staff/returns/{return_id:\\d+}/documents"
+MAX_PAGE = 100_000  # a page number past any real document's: the service says which exist
 
 
 def routes() -> list[web.RouteDef]:
@@ -49,6 +52,7 @@ async def render(
         "rows": rows,
         "has_portal": await sent_documents.portal_id_of(return_id) is not None,
         "max_mb": documents.MAX_BYTES // documents.MB,
+        "places": placement.PRESETS,
         "added": [],
         "refused": [],
         "error": "",
@@ -108,7 +112,9 @@ async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
 
 
 def _picks(form: Any) -> list[documents.Pick]:
-    """The ticked "Send" boxes, each with its "Taxpayer signs" / "Spouse signs" boxes."""
+    """The ticked "Send" boxes, each with its "Taxpayer signs" / "Spouse signs" boxes and,
+    for a ticked signer, the place chosen for their signature (``<signer>_place_<id>``: a
+    preset, empty for the automatic place; ``<signer>_page_<id>``: the page, from 1)."""
     taxpayer = set(form.getall("taxpayer_signs", []))
     spouse = set(form.getall("spouse_signs", []))
     picks = []
@@ -121,8 +127,26 @@ def _picks(form: Any) -> list[documents.Pick]:
             for signer, ticked in (("taxpayer", taxpayer), ("spouse", spouse))
             if value in ticked
         )
-        picks.append(documents.Pick(document_id, signers))
+        picks.append(documents.Pick(document_id, signers, _places(form, document_id, signers)))
     return picks
+
+
+def _places(form: Any, document_id: int, signers: tuple[str, ...]) -> dict[str, placement.Chosen]:
+    """The places chosen for the ticked signers of one document (the service checks them
+    against the document's pages)."""
+    places = {}
+    for signer in signers:
+        preset = str(form.get(f"{signer}_place_{document_id}", ""))
+        if not preset:
+            continue  # automatic: the PDF's field, Form 8879's line, or a block
+        typed = str(form.get(f"{signer}_page_{document_id}", "")).strip()
+        page = whole_number(typed, 1, MAX_PAGE)
+        if page is None:
+            raise documents.DocumentError(
+                "box", f"Type the page for the {signer}'s signature as a number from 1."
+            )
+        places[signer] = placement.Chosen(page, preset)
+    return places
 
 
 @staff_required
