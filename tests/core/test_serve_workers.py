@@ -46,7 +46,7 @@ def connections_per_process(pids: list[int], port: int) -> dict[int, int]:
     return counts
 
 
-def wait_for(condition, seconds: float = 30):  # type: ignore[no-untyped-def]
+def wait_for(condition, seconds: float = 60):  # a busy machine: each worker warms a pool  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
