@@ -61,7 +61,7 @@ async def test_the_preparer_sends_a_return_pdf_and_the_taxpayer_views_it(
     await expect(desktop.get_by_role("status")).to_contain_text("1 document sent")
     await expect(desktop.get_by_role("status")).to_contain_text("told by email")
     row = desktop.get_by_role("row").filter(has_text=FILE_NAME)
-    await expect(row).to_contain_text("Sent on")
+    await expect(row).to_contain_text("Sent")
     await expect(row).to_contain_text("Taxpayer: waiting for signature")
     await desktop.screenshot(path=screenshots / "signed-document-manager.png", full_page=True)
     [notice] = [
