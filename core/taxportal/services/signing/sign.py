@@ -6,8 +6,9 @@ The steps, each decided by the database, never by what this process remembers:
    signer consented to electronic records, passed the identity check minutes ago, has a
    signature on file, and the document was opened with View.
 2. The claim: one conditional UPDATE gives the document to this signing (one at a time
-   per document: each pass seals every mark so far) with a lease and the storage key its
-   sealed copy will take. A second Sign meanwhile is told to wait (``busy``).
+   per document: each pass seals every mark so far) with a lease (``[signing]
+   lease_seconds``) and the storage key its sealed copy will take. A second Sign meanwhile
+   is told to wait (``busy``).
 3. The seal, in the signer's process pool: the document as sent, every mark so far.
 4. The copy is stored, then one transaction marks the request signed in one conditional
    UPDATE (pending, and still this signing's), adds the ``signed_copy`` row, releases the
@@ -15,11 +16,12 @@ The steps, each decided by the database, never by what this process remembers:
    A new version sent meanwhile voided the request: nothing is marked, the copy's bytes
    are removed, and the signer is told to sign the new version.
 
-A crash between 2 and 4 leaves a lease that runs out: the next Sign takes over, and the
-sweep job removes the orphan copy's bytes (``sweep.py``). A signing still running past its
-lease does not finish (the sweep may be removing its bytes). Nothing half-signed is ever
-visible: a copy is listed only through its row, written with the request's change, and
-no clean-up deletes bytes a copy's row names (``retention.held_by_copy``).
+A crash between 2 and 4 leaves a lease that runs out: the sweep job (``sweep.py``), or the
+next Sign before it claims the document, removes the orphan copy's bytes and the lease. A
+signing still running past its lease does not finish (the sweep may be removing its bytes).
+Nothing half-signed is ever visible: a copy is listed only through its row, written with
+the request's change, and no clean-up deletes bytes a copy's row names
+(``retention.held_by_copy``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-
-from tortoise.expressions import Q
 
 from taxportal.bus import atomic
 from taxportal.context import Core
@@ -49,14 +49,20 @@ from taxportal.models import (
 )
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
-from taxportal.services.signing import consent, identity, records, retention, signatures
+from taxportal.services.signing import (
+    consent,
+    identity,
+    records,
+    retention,
+    signatures,
+    sweep,
+)
 from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.signing.sign_task import NowSigning, signer_name, task_for
 from taxportal.services.uploads.stream import forget
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=3)  # longer than any seal with a slow time-stamp server
 SIGNING_METHOD = "drawn on screen"
 
 # why a Sign was refused: the msgid the taxpayer reads
@@ -118,7 +124,7 @@ async def sign(
         raise Refused("unavailable")
     key = f"s/{target.tax_return.id}/{secrets.token_hex(16)}"
     now = dt.datetime.now(dt.UTC)
-    await _claim(target, key, now)
+    await _claim(core, target, key, now)
     try:
         method = await _identity_method(target.portal_id, role)
         copy, complete = await _seal_and_finish(
@@ -240,14 +246,35 @@ async def readiness(core: Core, principal: Principal, document_id: int, role: st
     )
 
 
-async def _claim(target: _Target, key: str, now: dt.datetime) -> None:
-    """Give the document to this signing in one conditional UPDATE, or ``Refused``."""
-    free = Q(signing_until__isnull=True) | Q(signing_until__lt=now)
-    claimed = await PreparerDocument.filter(
-        free, id=target.document.id, superseded_at__isnull=True, deleted_at__isnull=True
-    ).update(signing_key=key, signing_until=now + LEASE)
-    if not claimed:
+async def _claim(core: Core, target: _Target, key: str, now: dt.datetime) -> None:
+    """Give the document to this signing in one conditional UPDATE, or ``Refused``. A lease
+    that lapsed (its process died) is first cleared as the sweep clears it: taking it over
+    in place would hide the lost signing's key, and its bytes, from the sweep for good."""
+    if await _take(core, target, key, now):
+        return
+    lapsed = await PreparerDocument.filter(
+        id=target.document.id, signing_until__lt=now, signing_key__isnull=False
+    ).values_list("signing_key", flat=True)
+    try:
+        for old in lapsed:
+            await sweep.clear(core, target.document.id, old, now)
+    except Exception:  # the storage is down: the sweep tries again later
+        log.exception("could not clear the lapsed signing of document %s", target.document.id)
+        raise Refused("unavailable") from None
+    if not lapsed or not await _take(core, target, key, now):
         raise Refused("busy")
+
+
+async def _take(core: Core, target: _Target, key: str, now: dt.datetime) -> bool:
+    lease = dt.timedelta(seconds=core.config.core.signing.lease_seconds)
+    return bool(
+        await PreparerDocument.filter(
+            id=target.document.id,
+            signing_key__isnull=True,
+            superseded_at__isnull=True,
+            deleted_at__isnull=True,
+        ).update(signing_key=key, signing_until=now + lease)
+    )
 
 
 async def _release(core: Core, document_id: int, key: str) -> None:
