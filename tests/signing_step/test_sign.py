@@ -9,7 +9,7 @@ import pytest
 
 from taxportal.models import PreparerDocument, SignatureRequest, SignedCopy, SigningEvent
 from taxportal.services.documents.access import Principal
-from taxportal.services.signing import records, sign, sweep
+from taxportal.services.signing import consent, records, sign, sweep
 from tests.signing_pdf.documents import form_8879, plain_document
 from tests.signing_step.conftest import (
     consent_to_sign,
@@ -206,3 +206,27 @@ async def test_signing_anothers_document_or_role_is_not_found(database, signing_
     ):
         with pytest.raises(sign.NotFound):
             await sign.sign(r.core, who, document_id, role, ip="", user_agent="")
+
+
+async def test_consent_withdrawn_mid_signing_leaves_the_acceptance_in_the_record(
+    database, signing_client
+):
+    r = await ready_portal(await signing_client())
+    document = await send(r, "Form 8879.pdf", form_8879(), "taxpayer")
+    await ready_to_sign(r, "taxpayer", document.id)
+    accepted = await consent.current(r.signers.portal_id, "taxpayer")
+    held = HeldSigner(r.core.plugins.signer)
+    r.core.plugins.signer = held
+    signing = asyncio.create_task(signs(r, document.id, "taxpayer"))
+    await asyncio.wait_for(held.entered.wait(), 10)
+    await consent.withdraw(r.core, r.principal, "taxpayer", "es", ip="127.0.0.1")
+    held.go.set()
+    assert (await signing).complete  # pressed while the consent stood
+    [agreed] = [e for e in await records.events_of(document.id) if e.kind == "consent_accepted"]
+    assert agreed.details == {
+        "consent_text_sha256": accepted.text_sha256,
+        "language": "en",  # the acceptance's, not the withdrawal's
+    }
+    with pytest.raises(sign.Refused) as refused:  # the next Sign asks for consent again
+        await signs(r, (await send(r, "Other.pdf", form_8879(), "taxpayer")).id, "taxpayer")
+    assert refused.value.reason == "consent"

@@ -31,7 +31,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from taxportal.bus import atomic
 from taxportal.context import Core
@@ -45,6 +45,7 @@ from taxportal.models import (
     SignatureImage,
     SignatureRequest,
     SignedCopy,
+    SigningConsent,
     TaxReturn,
 )
 from taxportal.services import activity
@@ -112,6 +113,7 @@ class _Target:
     tax_return: TaxReturn
     portal_id: int
     request: SignatureRequest
+    consent: SigningConsent | None = None  # the acceptance the Sign was pressed under
 
 
 async def sign(
@@ -120,6 +122,12 @@ async def sign(
     """Sign ``document_id`` as ``role`` (see the module's steps). ``NotFound`` or ``Refused``."""
     target = await _target(principal, document_id, role)
     image = await _gates(core, principal, target, role)
+    # the acceptance that stood when Sign was pressed goes in the record, not one read at
+    # the finish (a withdrawal meanwhile is no acceptance)
+    agreed = await consent.current(target.portal_id, role)
+    if agreed is None or agreed.decision != "accepted":
+        raise Refused("consent")
+    target = replace(target, consent=agreed)
     if core.plugins.signer is None or core.plugins.storage is None:
         raise Refused("unavailable")
     key = f"s/{target.tax_return.id}/{secrets.token_hex(16)}"
@@ -391,7 +399,7 @@ async def _record(
     """The document's chain: the consent, the identity check, the signature, the seal."""
     document_id, role = target.document.id, now.role
     who = {"role": role, "actor": principal.actor, "ip": now.ip, "user_agent": now.user_agent}
-    agreed = await consent.current(target.portal_id, role)
+    agreed = target.consent
     if agreed is not None:
         await records.append(
             document_id,
