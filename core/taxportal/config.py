@@ -74,6 +74,9 @@ class SigningSettings(_Section):
     # days a sent document waits for a signer before the automatic reminder (and between
     # reminders); 0 turns the automatic reminder off (the console's Remind still works)
     reminder_days: float = Field(3, ge=0, le=365)
+    # how long a Sign holds its document: longer than any seal with a slow time-stamp
+    # server; a signing process killed meanwhile blocks the next Sign this long at most
+    lease_seconds: float = Field(180, ge=1, le=3600)
 
 
 class InvitationSettings(_Section):

@@ -77,6 +77,9 @@ async def test_the_page_shows_the_text_whose_hash_is_recorded_and_agreeing_goes_
         "/staff/users",
         "javascript:alert(1)",
         "/portal/ files",
+        "/portal/../staff/users",  # a browser resolves the dot segments
+        "/portal/%2e%2e/staff/users",
+        "/portal/.%2E/staff/users",
     ],
 )
 async def test_a_next_outside_the_portal_is_refused(firm: Firm, forged: str) -> None:

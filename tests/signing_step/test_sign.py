@@ -15,7 +15,7 @@ from taxportal.models import (
     TaxpayerAccount,
 )
 from taxportal.services.documents.access import Principal
-from taxportal.services.signing import records, sign, sweep
+from taxportal.services.signing import consent, records, sign, sweep
 from tests.signing_pdf.documents import form_8879, plain_document
 from tests.signing_step.conftest import (
     consent_to_sign,
@@ -185,8 +185,12 @@ async def test_a_signing_lost_in_a_crash_leaves_nothing_and_is_swept(database, s
     with pytest.raises(sign.Refused) as busy:
         await signs(r, document.id, "taxpayer")
     assert busy.value.reason == "busy"
+    # a lapsed lease is taken over, its stray bytes removed first (the sweep never sees its
+    # key again once the new signing's replaces it)
+    await r.core.plugins.storage.put(key, _one(b"%PDF- half done"))
     await PreparerDocument.filter(id=document.id).update(signing_until=lapsed)
-    assert (await signs(r, document.id, "taxpayer")).complete  # a lapsed lease is taken over
+    assert (await signs(r, document.id, "taxpayer")).complete
+    assert not await r.core.plugins.storage.exists(key)
 
 
 async def _one(data: bytes):
@@ -237,3 +241,27 @@ async def test_the_record_holds_every_field_the_irs_lists_for_a_remote_8879(
     assert checked.details == {"identity_method": "code+kba", "identity_result": "passed"}
     assert events["consent_accepted"].details["consent_text_sha256"]
     assert events["sealed"].details["sha256_after"] == final.sha256_after
+
+
+async def test_consent_withdrawn_mid_signing_leaves_the_acceptance_in_the_record(
+    database, signing_client
+):
+    r = await ready_portal(await signing_client())
+    document = await send(r, "Form 8879.pdf", form_8879(), "taxpayer")
+    await ready_to_sign(r, "taxpayer", document.id)
+    accepted = await consent.current(r.signers.portal_id, "taxpayer")
+    held = HeldSigner(r.core.plugins.signer)
+    r.core.plugins.signer = held
+    signing = asyncio.create_task(signs(r, document.id, "taxpayer"))
+    await asyncio.wait_for(held.entered.wait(), 10)
+    await consent.withdraw(r.core, r.principal, "taxpayer", "es", ip="127.0.0.1")
+    held.go.set()
+    assert (await signing).complete  # pressed while the consent stood
+    [agreed] = [e for e in await records.events_of(document.id) if e.kind == "consent_accepted"]
+    assert agreed.details == {
+        "consent_text_sha256": accepted.text_sha256,
+        "language": "en",  # the acceptance's, not the withdrawal's
+    }
+    with pytest.raises(sign.Refused) as refused:  # the next Sign asks for consent again
+        await signs(r, (await send(r, "Other.pdf", form_8879(), "taxpayer")).id, "taxpayer")
+    assert refused.value.reason == "consent"

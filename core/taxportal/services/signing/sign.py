@@ -6,8 +6,9 @@ The steps, each decided by the database, never by what this process remembers:
    signer consented to electronic records, passed the identity check minutes ago, has a
    signature on file, and the document was opened with View.
 2. The claim: one conditional UPDATE gives the document to this signing (one at a time
-   per document: each pass seals every mark so far) with a lease and the storage key its
-   sealed copy will take. A second Sign meanwhile is told to wait (``busy``).
+   per document: each pass seals every mark so far) with a lease (``[signing]
+   lease_seconds``) and the storage key its sealed copy will take. A second Sign meanwhile
+   is told to wait (``busy``).
 3. The seal, in the signer's process pool: the document as sent, every mark so far.
 4. The copy is stored, then one transaction marks the request signed in one conditional
    UPDATE (pending, and still this signing's), adds the ``signed_copy`` row, releases the
@@ -15,11 +16,12 @@ The steps, each decided by the database, never by what this process remembers:
    A new version sent meanwhile voided the request: nothing is marked, the copy's bytes
    are removed, and the signer is told to sign the new version.
 
-A crash between 2 and 4 leaves a lease that runs out: the next Sign takes over, and the
-sweep job removes the orphan copy's bytes (``sweep.py``). A signing still running past its
-lease does not finish (the sweep may be removing its bytes). Nothing half-signed is ever
-visible: a copy is listed only through its row, written with the request's change, and
-no clean-up deletes bytes a copy's row names (``retention.held_by_copy``).
+A crash between 2 and 4 leaves a lease that runs out: the sweep job (``sweep.py``), or the
+next Sign before it claims the document, removes the orphan copy's bytes and the lease. A
+signing still running past its lease does not finish (the sweep may be removing its bytes).
+Nothing half-signed is ever visible: a copy is listed only through its row, written with
+the request's change, and no clean-up deletes bytes a copy's row names
+(``retention.held_by_copy``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-from tortoise.expressions import Q
+from dataclasses import dataclass, replace
 
 from taxportal.bus import atomic
 from taxportal.context import Core
@@ -45,19 +45,26 @@ from taxportal.models import (
     SignatureImage,
     SignatureRequest,
     SignedCopy,
+    SigningConsent,
     TaxpayerAccount,
     TaxReturn,
 )
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
-from taxportal.services.signing import consent, identity, records, retention, signatures
+from taxportal.services.signing import (
+    consent,
+    identity,
+    records,
+    retention,
+    signatures,
+    sweep,
+)
 from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.signing.sign_task import NowSigning, signer_name, task_for
 from taxportal.services.uploads.stream import forget
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=3)  # longer than any seal with a slow time-stamp server
 SIGNING_METHOD = "drawn on screen"
 
 # why a Sign was refused: the msgid the taxpayer reads
@@ -107,6 +114,7 @@ class _Target:
     tax_return: TaxReturn
     portal_id: int
     request: SignatureRequest
+    consent: SigningConsent | None = None  # the acceptance the Sign was pressed under
 
 
 async def sign(
@@ -115,11 +123,17 @@ async def sign(
     """Sign ``document_id`` as ``role`` (see the module's steps). ``NotFound`` or ``Refused``."""
     target = await _target(principal, document_id, role)
     image = await _gates(core, principal, target, role)
+    # the acceptance that stood when Sign was pressed goes in the record, not one read at
+    # the finish (a withdrawal meanwhile is no acceptance)
+    agreed = await consent.current(target.portal_id, role)
+    if agreed is None or agreed.decision != "accepted":
+        raise Refused("consent")
+    target = replace(target, consent=agreed)
     if core.plugins.signer is None or core.plugins.storage is None:
         raise Refused("unavailable")
     key = f"s/{target.tax_return.id}/{secrets.token_hex(16)}"
     now = dt.datetime.now(dt.UTC)
-    await _claim(target, key, now)
+    await _claim(core, target, key, now)
     try:
         method = await _identity_method(target.portal_id, role)
         copy, complete = await _seal_and_finish(
@@ -241,14 +255,35 @@ async def readiness(core: Core, principal: Principal, document_id: int, role: st
     )
 
 
-async def _claim(target: _Target, key: str, now: dt.datetime) -> None:
-    """Give the document to this signing in one conditional UPDATE, or ``Refused``."""
-    free = Q(signing_until__isnull=True) | Q(signing_until__lt=now)
-    claimed = await PreparerDocument.filter(
-        free, id=target.document.id, superseded_at__isnull=True, deleted_at__isnull=True
-    ).update(signing_key=key, signing_until=now + LEASE)
-    if not claimed:
+async def _claim(core: Core, target: _Target, key: str, now: dt.datetime) -> None:
+    """Give the document to this signing in one conditional UPDATE, or ``Refused``. A lease
+    that lapsed (its process died) is first cleared as the sweep clears it: taking it over
+    in place would hide the lost signing's key, and its bytes, from the sweep for good."""
+    if await _take(core, target, key, now):
+        return
+    lapsed = await PreparerDocument.filter(
+        id=target.document.id, signing_until__lt=now, signing_key__isnull=False
+    ).values_list("signing_key", flat=True)
+    try:
+        for old in lapsed:
+            await sweep.clear(core, target.document.id, old, now)
+    except Exception:  # the storage is down: the sweep tries again later
+        log.exception("could not clear the lapsed signing of document %s", target.document.id)
+        raise Refused("unavailable") from None
+    if not lapsed or not await _take(core, target, key, now):
         raise Refused("busy")
+
+
+async def _take(core: Core, target: _Target, key: str, now: dt.datetime) -> bool:
+    lease = dt.timedelta(seconds=core.config.core.signing.lease_seconds)
+    return bool(
+        await PreparerDocument.filter(
+            id=target.document.id,
+            signing_key__isnull=True,
+            superseded_at__isnull=True,
+            deleted_at__isnull=True,
+        ).update(signing_key=key, signing_until=now + lease)
+    )
 
 
 async def _release(core: Core, document_id: int, key: str) -> None:
@@ -368,7 +403,7 @@ async def _record(
     account = await TaxpayerAccount.get_or_none(id=principal.id).only("id", "username")
     actor = account.username if account is not None else principal.actor
     who = {"role": role, "actor": actor, "ip": now.ip, "user_agent": now.user_agent}
-    agreed = await consent.current(target.portal_id, role)
+    agreed = target.consent
     if agreed is not None:
         await records.append(
             document_id,

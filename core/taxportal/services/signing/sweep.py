@@ -1,7 +1,8 @@
 """Lost signings: a signing whose process died between the claim and the finish.
 
-Its lease (``preparer_document.signing_until``) runs out; the next Sign may then claim the
-document again. This periodic job (one row for the whole site, by its key) removes the
+Its lease (``preparer_document.signing_until``, ``[signing] lease_seconds``) runs out; the
+next Sign then clears it as this job would (``clear``) and claims the document. This
+periodic job (one row for the whole site, by its key) removes the
 bytes such a signing may have stored under its key and clears the lease, each document in
 one conditional UPDATE on the key it saw, so a signing that claimed the document since is
 never touched. Bytes a signed copy's row names are never removed (``retention``). No
@@ -38,16 +39,24 @@ async def sweep(core: Core) -> int:
     )
     cleared = 0
     for document_id, key in lapsed:
-        # a signing that finished keeps its copy under this key: never taken for a leftover
-        if core.plugins.storage is not None and not await retention.held_by_copy(key):
-            # before the lease goes: a failure raises, and the job runs again later
-            await core.plugins.storage.delete(key)
-        cleared += await PreparerDocument.filter(
-            id=document_id, signing_key=key, signing_until__lt=now
-        ).update(signing_key=None, signing_until=None)
+        cleared += await clear(core, document_id, key, now)
     if cleared:
         log.info("cleared %s lapsed signing(s)", cleared)
     return cleared
+
+
+async def clear(core: Core, document_id: int, key: str, now: dt.datetime) -> int:
+    """Remove the bytes of the signing ``key`` of ``document_id``, whose lease lapsed before
+    ``now``, then its lease, in one conditional UPDATE on that key: 1 when cleared here.
+    Also run by a Sign that finds the lease lapsed, before it claims the document: its own
+    key would replace this one, and the sweep would never see these bytes again."""
+    # a signing that finished keeps its copy under this key: never taken for a leftover
+    if core.plugins.storage is not None and not await retention.held_by_copy(key):
+        # before the lease goes: a failure raises, and the job runs again later
+        await core.plugins.storage.delete(key)
+    return await PreparerDocument.filter(
+        id=document_id, signing_key=key, signing_until__lt=now
+    ).update(signing_key=None, signing_until=None)
 
 
 async def _round(core: Core, payload: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 DEFAULT = "/portal/preparer-files"
 
@@ -11,7 +11,8 @@ def same_site_path(value: str | None, default: str = DEFAULT) -> str:
     """``value`` when it is a path of this site under /portal/, else ``default``.
 
     Refused: anything with a scheme or host (``https://x``, ``//x``), a backslash (browsers
-    read ``/\\x`` as ``//x``), control characters or spaces, and overlong values."""
+    read ``/\\x`` as ``//x``), control characters or spaces, overlong values, and a dot
+    segment, even percent-encoded (browsers read ``/portal/../staff`` as ``/staff``)."""
     text = value or ""
     if (
         not text.startswith("/portal/")
@@ -22,5 +23,7 @@ def same_site_path(value: str | None, default: str = DEFAULT) -> str:
         return default
     parts = urlsplit(text)
     if parts.scheme or parts.netloc or not parts.path.startswith("/portal/"):
+        return default
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
         return default
     return text
