@@ -354,7 +354,7 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--signers", type=int, default=10)
-    parser.add_argument("--documents", type=int, default=200, help="per taxpayer")
+    parser.add_argument("--documents", type=int, default=400, help="per taxpayer")
     parser.add_argument("--connections", type=int, default=10, help="wrk's, on the cheap page")
     parser.add_argument(
         "--delay", type=int, default=20, help="ms each wrk connection waits between requests"
