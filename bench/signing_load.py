@@ -22,10 +22,8 @@ Per database (SQLite, or PostgreSQL at 127.0.0.1:5432 in its own database
    (``/portal/preparer-files/{id}/sign/taxpayer`` with the session's CSRF token) for
    their next document, one after another, so ``--signers`` signings are in flight;
    then wrk on the cheap page (each pace) while the signings run.
-   This once with the pool at the server's CPU priority (``pool_nice`` 0), then again
-   with the default (``pool_nice`` 10), a new server each time.
 3. The same with ``taxportal serve --workers 2`` on the same database (signings alone,
-   then with the paced wrk; ``pool_nice`` 10).
+   then with the paced wrk).
 
 Prints the cheap page's req/s, p50 and p99, signings per second (the Sign POSTs answered
 with the 303 to the file list in the window) and each Sign's p50/p99. Targets (issue 11):
@@ -316,10 +314,9 @@ async def bench_database(kind: str, args: argparse.Namespace) -> None:
         f"-d{args.seconds}s on {CHEAP_PAGE}; pool_size {POOL_SIZE} per server process"
     )
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    for workers, nice in ((1, 0), (1, 10), (2, 10)):
+    for workers in (1, 2):
         port = free_port()
         env["TAXPORTAL_SERVER__PORT"] = str(port)
-        env["TAXPORTAL_SIGNING_PDF__POOL_NICE"] = str(nice)
         server = subprocess.Popen(  # type: ignore[call-overload]
             [*TAXPORTAL, "serve", "--workers", str(workers)], env=env, **quiet
         )
@@ -329,11 +326,10 @@ async def bench_database(kind: str, args: argparse.Namespace) -> None:
             signers = Signers(base, people)
             await run_wrk(base + CHEAP_PAGE, 2, args.connections)  # warm up
             await signers.run(2)  # warm up: the pools' first signings
-            print(f"# taxportal serve --workers {workers}, pool_nice {nice}")
+            print(f"# taxportal serve --workers {workers}")
             paces = [(f"paced ({args.delay} ms between)", args.delay)]
             if workers == 1:
                 paces.append(("as fast as it answers", 0))
-            if workers == 1 and nice == 0:
                 for pace, delay in paces:
                     page = await run_wrk(base + CHEAP_PAGE, args.seconds, args.connections, delay)
                     page_row(f"cheap page alone, {pace}", page)

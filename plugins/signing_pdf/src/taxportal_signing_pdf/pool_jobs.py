@@ -4,7 +4,6 @@ preload), so a server, and every one-off command, starts seconds sooner and smal
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 SEAL_MODULE = "taxportal_signing_pdf.seal"  # the forkserver's preload
@@ -26,9 +25,3 @@ def warm(*args: Any) -> None:
     from taxportal_signing_pdf import pool_signer
 
     pool_signer.warm(*args)
-
-
-def lower_priority(nice: int) -> None:
-    """Each pool process's initializer: yield the CPU to the server's event loop."""
-    if nice:
-        os.nice(nice)

@@ -17,9 +17,6 @@ class SigningPdfSettings(BaseModel):
 
     # processes that place, certify, seal and validate (each about 60 MB once warm)
     pool_size: int = Field(1, ge=1, le=32)
-    # their CPU priority below the server's (Unix nice, 0-19): with signings running on
-    # every core, pages still get the CPU first (0: the same priority as the server)
-    pool_nice: int = Field(10, ge=0, le=19)
     # an RFC 3161 time-stamp server: seals become PAdES B-T; empty: B-B
     timestamp_url: str = ""
     timestamp_timeout_seconds: float = Field(10, gt=0, le=120)

@@ -4,9 +4,7 @@ Every signing and validation runs in the pool (CPU work: a thread would hold the
 loop's GIL, and ten signings in threads pushed a cheap page's p99 past 100 ms). The pool's
 processes fork from a "forkserver" (a clean process that imported pyHanko once), never from
 the server itself, so none inherits its event loop, threads or connections, and a new pool
-starts in milliseconds instead of the 2 s of imports a spawned process pays. They run
-at a lower CPU priority (``pool_nice``): ten signings in flight keep every core busy, and
-a page's request would otherwise wait its turn behind them."""
+starts in milliseconds instead of the 2 s of imports a spawned process pays."""
 
 from __future__ import annotations
 
@@ -105,12 +103,7 @@ class PdfSealSigner:
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([pool_jobs.SEAL_MODULE])  # only read when the server starts
-        return ProcessPoolExecutor(
-            max_workers=self.settings.pool_size,
-            mp_context=context,
-            initializer=pool_jobs.lower_priority,
-            initargs=(self.settings.pool_nice,),
-        )
+        return ProcessPoolExecutor(max_workers=self.settings.pool_size, mp_context=context)
 
     async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
         if self._closed:
