@@ -6,8 +6,9 @@ makes that about 250 ms each. This one parses the key once per process.
 
 The dry run itself (a whole CMS built, signed and encoded to learn its length, then 50%
 added for a time-stamp server's answers) is nearly half of a bare seal of a 50-page
-return (bench/signing.py), and its padding is read back byte by byte by the validation. Without a time-stamp server the signature's size
-depends only on the key and certificates: ``reserved_for`` sizes it once per key."""
+return (bench/signing.py), and its padding is read back byte by byte by the validation.
+Without a time-stamp server the signature's size depends only on the key and
+certificates: ``reserved_for`` sizes it once per key."""
 
 from __future__ import annotations
 
