@@ -149,9 +149,11 @@ def _seal(writer: IncrementalPdfFileWriter, keys: KeyMaterial, options: SealOpti
         # an invisible field on the first page: pyHanko finds it without reading every page
         new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=0),
     )
+    # no time-stamp server: the signature's size is known, no dry run each time
+    reserved = None if timestamper else pool_signer.reserved_for(keys)
     out = io.BytesIO()
     try:
-        pdf_signer.sign_pdf(writer, output=out)
+        pdf_signer.sign_pdf(writer, output=out, bytes_reserved=reserved)
     except OSError:  # the time-stamp server is down or refused: say so
         raise SigningError("The time-stamp server did not answer; try again later.") from None
     return out.getvalue()
