@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 
+from taxportal import hookimpl
+from taxportal.events import DocumentSigned, listens_to
 from taxportal.models import (
     PreparerDocument,
     SignatureRequest,
@@ -265,3 +267,32 @@ async def test_consent_withdrawn_mid_signing_leaves_the_acceptance_in_the_record
     with pytest.raises(sign.Refused) as refused:  # the next Sign asks for consent again
         await signs(r, (await send(r, "Other.pdf", form_8879(), "taxpayer")).id, "taxpayer")
     assert refused.value.reason == "consent"
+
+
+class SignedListener:
+    """A plugin listening for ``document_signed``, as a third party's would."""
+
+    def __init__(self) -> None:
+        self.heard: list[DocumentSigned] = []
+
+    @hookimpl
+    @listens_to(DocumentSigned)
+    def taxportal_event(self, event: DocumentSigned) -> None:
+        self.heard.append(event)
+
+
+async def test_document_signed_fires_once_per_signer_after_the_commit(database, signing_client):
+    listener = SignedListener()
+    r = await ready_portal(await signing_client(listener))
+    form = await send(r, "Form 8879.pdf", form_8879(), "taxpayer", "spouse")
+    await ready_to_sign(r, "taxpayer", form.id)
+    await signs(r, form.id, "taxpayer")
+    with pytest.raises(sign.Refused):  # a refused replay fires nothing
+        await signs(r, form.id, "taxpayer")
+    await ready_to_sign(r, "spouse", form.id)
+    await signs(r, form.id, "spouse")
+    portal = r.signers.portal_id
+    assert listener.heard == [
+        DocumentSigned(portal, form.id, "taxpayer"),
+        DocumentSigned(portal, form.id, "spouse"),
+    ]
