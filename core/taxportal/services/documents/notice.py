@@ -28,6 +28,7 @@ from taxportal.services.messages import (
     notice_language,
     signing_reminder_message,
 )
+from taxportal.services.returns.fields import has_spouse
 
 CHANNELS = ("email", "sms")
 RETRY_KIND = "documents_notice"
@@ -122,7 +123,7 @@ def _message(
     count = int(payload.get("count", 1))
     if "reminder" in payload:
         roles = payload["reminder"]
-        joint = bool(tax_return.spouse_first_name.strip())
+        joint = has_spouse(tax_return.spouse_first_name, tax_return.spouse_last_name)
         names = [
             tax_return.first_name if role == "taxpayer" else tax_return.spouse_first_name
             for role in ("taxpayer", "spouse")

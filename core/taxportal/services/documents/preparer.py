@@ -32,6 +32,7 @@ from taxportal.services.documents import pdf_check, placement
 from taxportal.services.documents.access import Action, Denied, Principal, check, portal_id_of
 from taxportal.services.documents.notice import notify_taxpayer
 from taxportal.services.documents.spool import Spooled, read_back, spool
+from taxportal.services.returns.fields import has_spouse
 from taxportal.services.signing import records, retention
 from taxportal.services.signing.kinds import Kind, Role
 from taxportal.services.uploads.stream import MB, UploadError, clean_name, forget
@@ -137,7 +138,7 @@ class DocumentRow:
 
 
 def is_joint(tax_return: TaxReturn) -> bool:
-    return bool(tax_return.spouse_first_name.strip() or tax_return.spouse_last_name.strip())
+    return has_spouse(tax_return.spouse_first_name, tax_return.spouse_last_name)
 
 
 def _now() -> dt.datetime:

@@ -26,6 +26,7 @@ from taxportal.limits import MAX_ID
 from taxportal.models import SignatureImage, TaxReturn
 from taxportal.services import activity
 from taxportal.services.documents.access import Denied, Principal, check
+from taxportal.services.returns.fields import has_spouse
 from taxportal.services.signing.signature_png import CheckedImage, SignatureRefused, check_png
 from taxportal.sql import Sql, timestamp
 
@@ -78,7 +79,7 @@ class OnFile:
 def signer_roles(tax_return: TaxReturn) -> tuple[Role, ...]:
     """Who signs this return: the taxpayer, and the spouse on a joint return (one that
     names a spouse)."""
-    joint = bool(tax_return.spouse_first_name.strip() or tax_return.spouse_last_name.strip())
+    joint = has_spouse(tax_return.spouse_first_name, tax_return.spouse_last_name)
     return ROLES if joint else ROLES[:1]
 
 
