@@ -65,6 +65,9 @@ class PdfSealSigner:
             *(self._run(pool_jobs.warm, keys) for _ in range(self.settings.pool_size)),
             return_exceptions=True,  # a failed warm-up shows on the first signing instead
         )
+        # close() may cancel it: read the outcome so no "never retrieved" log fires at
+        # garbage collection (a finalizer logging inside ast.parse broke a test run)
+        self._warming.add_done_callback(_consume_outcome)
 
     async def warmed(self) -> None:
         """Wait for the warm-up begun by ``warm()`` (tests and benchmarks)."""
@@ -120,3 +123,8 @@ class PdfSealSigner:
                 self._pool = self._new_pool()
                 pool.shutdown(wait=False, cancel_futures=True)
             raise SigningError("Signing was interrupted; please try again.") from None
+
+
+def _consume_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
