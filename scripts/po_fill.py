@@ -1,6 +1,8 @@
 """Fill Spanish translations into the catalog from a JSON file of {msgid: msgstr}.
 
-python scripts/po_fill.py translations.json   # entries already translated are kept
+python scripts/po_fill.py translations.json [catalog.po]   # translated entries are kept
+
+Without a catalog it fills the core's; a plugin names its own es/LC_MESSAGES/messages.po.
 
 A plural entry is keyed by its singular msgid and takes a list of the catalog's plural
 forms (Spanish has three in CLDR: one, many, other). Obsolete (#~) entries are dropped.
@@ -68,4 +70,6 @@ def main(source: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        PO = Path(sys.argv[2])
     sys.exit(main(sys.argv[1]))

@@ -26,6 +26,7 @@ from tests import database_copies
 from tests.support import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    OPTIONAL_PLUGINS_OFF,
     fast_passwords,
     migrate,
     server_clock,
@@ -128,9 +129,10 @@ def make_config(tmp_path: Path) -> Callable[..., AppConfig]:
             values["TAXPORTAL_DATABASE__URL"] = database_url
         values.update(env)
         if "TAXPORTAL_PLUGINS__ENABLED" not in values:
-            # the signer makes firm keys and a process pool: only the tests that sign ask
+            # the signer (keys, a pool) and chat (its tables): only the tests that use them ask
             disabled = json.loads(values.get("TAXPORTAL_PLUGINS__DISABLED", "[]"))
-            values["TAXPORTAL_PLUGINS__DISABLED"] = json.dumps([*disabled, "signing_pdf"])
+            off = json.loads(OPTIONAL_PLUGINS_OFF)
+            values["TAXPORTAL_PLUGINS__DISABLED"] = json.dumps([*disabled, *off])
         return load_config(path=None, env=values)
 
     return make

@@ -24,6 +24,8 @@ from tests import database_copies
 
 ADMIN_EMAIL = "admin@firm.example.com"
 ADMIN_PASSWORD = "correct horse battery"
+# the default plugins the tests leave off unless they ask (keys, a pool, their own tables)
+OPTIONAL_PLUGINS_OFF = '["signing_pdf", "chat"]'
 SENTINEL_SSN = "123-45-6789"  # searched for in files, logs and pages: it must never appear
 
 

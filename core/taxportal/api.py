@@ -112,6 +112,7 @@ from taxportal.i18n import LANGUAGES, N_
 from taxportal.jobs.schedule import schedule
 from taxportal.private_files import make_private_dir
 from taxportal.services import activity, notices
+from taxportal.services.accounts import throttle
 from taxportal.services.documents.access import Denied, Principal
 from taxportal.services.documents.access import check as check_access
 from taxportal.services.notices import Compose, Notice
@@ -236,6 +237,7 @@ __all__ = [
     "staff_required",
     "taxpayer_principal",
     "taxpayer_required",
+    "within_rate",
 ]
 
 PORTAL_LAYOUT = "portal/layout.html"  # a portal page's template extends it
@@ -450,6 +452,15 @@ async def notify_staff(
     """Tell an active staff member something by email, in English (the console's
     language): ``compose("en", "email")``. Raises ``DeliveryError`` when it cannot."""
     return await notices.notify_staff(core, staff_id, compose, purpose=purpose)
+
+
+async def within_rate(key: str, limit: int, per_seconds: float) -> bool:
+    """Count one use of ``key`` (e.g. ``"chat_post:taxpayer:12"``) and say whether it is
+    within ``limit`` uses per window of ``per_seconds``: ``False`` once the window is full.
+
+    Counted in the database in one conditional statement, so requests in flight in every
+    process and host share one count. Windows are fixed (aligned on the epoch)."""
+    return await throttle.take(key, limit, per_seconds)
 
 
 # --- identity at signing ------------------------------------------------------------

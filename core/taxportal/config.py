@@ -15,7 +15,7 @@ from taxportal import file_types
 ENV_PREFIX = "TAXPORTAL_"
 DEFAULT_CONFIG_FILE = "taxportal.toml"
 # on unless [plugins] enabled says otherwise; one not installed is skipped (a core-only install)
-DEFAULT_PLUGINS = ["notify_email", "notify_sms", "storage_local", "signing_pdf"]
+DEFAULT_PLUGINS = ["notify_email", "notify_sms", "storage_local", "signing_pdf", "chat"]
 
 
 class ConfigError(Exception):

@@ -26,6 +26,7 @@ def test_no_file_gives_the_embedded_defaults(tmp_path, monkeypatch):
         "notify_sms",
         "storage_local",
         "signing_pdf",
+        "chat",
     ]
     assert config.base_url == "http://127.0.0.1:8080"
 

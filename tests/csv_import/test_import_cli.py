@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.csv_import.conftest import HEADER, csv_file, row
-from tests.support import migrate
+from tests.support import OPTIONAL_PLUGINS_OFF, migrate
 
 
 class Cli:
@@ -20,7 +20,7 @@ class Cli:
         self.env.update(
             TAXPORTAL_SERVER__DATA_DIR=str(tmp_path / "data"),
             TAXPORTAL_DATABASE__URL=database,
-            TAXPORTAL_PLUGINS__DISABLED='["signing_pdf"]',  # as the test migrated it
+            TAXPORTAL_PLUGINS__DISABLED=OPTIONAL_PLUGINS_OFF,  # as the test migrated it
         )
 
     def write(self, name: str, content: bytes) -> Path:

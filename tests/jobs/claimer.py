@@ -15,6 +15,7 @@ from taxportal.jobs import JobHandlers, Worker
 from taxportal.runtime import build_core, started
 from taxportal.services import activity
 from tests.jobs.helpers import KIND
+from tests.support import OPTIONAL_PLUGINS_OFF
 
 
 async def record(payload: dict[str, Any]) -> None:
@@ -28,7 +29,7 @@ async def main(data_dir: str, url: str) -> None:
         env={
             "TAXPORTAL_SERVER__DATA_DIR": data_dir,
             "TAXPORTAL_DATABASE__URL": url,
-            "TAXPORTAL_PLUGINS__DISABLED": '["signing_pdf"]',  # as the test migrated it
+            "TAXPORTAL_PLUGINS__DISABLED": OPTIONAL_PLUGINS_OFF,  # as the test migrated it
         },
     )
     async with started(build_core(config)):

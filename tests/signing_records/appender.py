@@ -12,6 +12,7 @@ import sys
 from taxportal.config import load_config
 from taxportal.runtime import build_core, started
 from taxportal.services.signing import records
+from tests.support import OPTIONAL_PLUGINS_OFF
 
 
 async def main(data_dir: str, url: str, document_id: int, count: int) -> None:
@@ -20,7 +21,7 @@ async def main(data_dir: str, url: str, document_id: int, count: int) -> None:
         env={
             "TAXPORTAL_SERVER__DATA_DIR": data_dir,
             "TAXPORTAL_DATABASE__URL": url,
-            "TAXPORTAL_PLUGINS__DISABLED": '["signing_pdf"]',  # as the test migrated it
+            "TAXPORTAL_PLUGINS__DISABLED": OPTIONAL_PLUGINS_OFF,  # as the test migrated it
         },
     )
     async with started(build_core(config)):

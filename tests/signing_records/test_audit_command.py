@@ -10,6 +10,7 @@ from typing import Any
 from taxportal.services.signing import records
 from tests.core.test_cli import run
 from tests.signing_records.helpers import forge, signed_document
+from tests.support import OPTIONAL_PLUGINS_OFF
 
 
 async def audit(core: Any, database: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -24,7 +25,7 @@ async def audit(core: Any, database: str, *args: str) -> subprocess.CompletedPro
         *args,
         env={
             "TAXPORTAL_DATABASE__URL": database,
-            "TAXPORTAL_PLUGINS__DISABLED": '["signing_pdf"]',  # as the test migrated it
+            "TAXPORTAL_PLUGINS__DISABLED": OPTIONAL_PLUGINS_OFF,  # as the test migrated it
         },
     )
 

@@ -39,3 +39,24 @@ async def hit(core: Core, action: str, address: str, now: float | None = None) -
         raise Throttled(action)
     if rows[0]["hits"] == 1:  # the first attempt of a new window: earlier windows are over
         await sql.rows(f"DELETE FROM throttle_window WHERE window_start < {sql.param(start)}")  # noqa: S608
+
+
+async def take(key: str, limit: int, per_seconds: float, now: float | None = None) -> bool:
+    """Count one use of ``key`` in its current window of ``per_seconds``: ``False`` once
+    ``limit`` uses are already counted there (one conditional upsert, as ``hit``)."""
+    window_ms = max(1, int(per_seconds * 1000))
+    start = int((time.time() if now is None else now) * 1000) // window_ms * window_ms
+    key = key[:128]
+    sql = Sql()
+    rows = await sql.rows(
+        'INSERT INTO throttle_window ("key", window_start, hits) '  # noqa: S608
+        f"VALUES ({sql.param(key)}, {sql.param(start)}, 1) "
+        'ON CONFLICT ("key", window_start) DO UPDATE SET hits = throttle_window.hits + 1 '
+        f"WHERE throttle_window.hits < {sql.param(limit)} RETURNING hits"
+    )
+    if rows and rows[0]["hits"] == 1:  # only this key's older windows: others' are longer
+        await sql.rows(
+            'DELETE FROM throttle_window WHERE "key" = '  # noqa: S608
+            f"{sql.param(key)} AND window_start < {sql.param(start)}"
+        )
+    return bool(rows)

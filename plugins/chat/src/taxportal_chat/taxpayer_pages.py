@@ -1,0 +1,115 @@
+"""The taxpayer's Messages page: the conversation, and Send (works without JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from taxportal.api import (
+    N_,
+    core_of,
+    current_taxpayer,
+    plugin_settings,
+    portal_of,
+    record_activity,
+    render_in_portal_frame,
+    taxpayer_required,
+)
+from taxportal_chat import conversation
+from taxportal_chat.conversation import Author, RateLimited
+from taxportal_chat.i18n import catalog, refusal_text
+from taxportal_chat.settings import SECTION, ChatSettings
+from taxportal_chat.text import MessageRefused
+from taxportal_chat.views import message_view
+
+PAGE = "/portal/messages"
+SIDE = "taxpayer"
+TOO_FAST = N_("You are sending messages too fast. Wait a minute and send again.")
+
+
+def _settings(request: web.Request) -> ChatSettings:
+    return plugin_settings(core_of(request).config, SECTION, ChatSettings)
+
+
+@taxpayer_required
+async def messages_page(request: web.Request) -> web.Response:
+    return await _render(request)
+
+
+@taxpayer_required
+async def send(request: web.Request) -> web.Response:
+    taxpayer = current_taxpayer(request)
+    assert taxpayer is not None  # the guard let the request in
+    form = await request.post()
+    text = form.get("body")
+    text = text if isinstance(text, str) else ""
+    portal = await portal_of(request)
+    name = f"{portal.first_name} {portal.last_name}".strip()
+    author = Author(SIDE, taxpayer.account_id, name)
+    try:
+        message = await conversation.post(
+            core_of(request), _settings(request), taxpayer.portal_id, author, text
+        )
+    except MessageRefused as refused:
+        return await _render(request, draft=text, error=refusal_text(taxpayer.language, refused))
+    except RateLimited:
+        error = catalog.gettext(
+            taxpayer.language, "You are sending messages too fast. Wait a minute and send again."
+        )
+        return await _render(request, draft=text, error=error, status=429)
+    await record_activity(
+        "chat_message_posted",
+        principal=taxpayer.principal,
+        subject=f"portal:{taxpayer.portal_id}",
+        message_id=message.id,
+    )
+    raise web.HTTPSeeOther(f"{PAGE}#m-{message.id}")
+
+
+async def _render(
+    request: web.Request, *, draft: str = "", error: str = "", status: int = 200
+) -> web.Response:
+    taxpayer = current_taxpayer(request)
+    assert taxpayer is not None
+    settings = _settings(request)
+    before = _before(request)
+    messages = await conversation.latest(taxpayer.portal_id, settings.page_size, before)
+    if messages and before is None:  # the newest is on screen: read up to it
+        moved = await conversation.mark_read(
+            core_of(request), taxpayer.portal_id, SIDE, messages[-1].id
+        )
+        if moved:
+            await record_activity(
+                "chat_read", principal=taxpayer.principal, subject=f"portal:{taxpayer.portal_id}"
+            )
+    read = await conversation.positions(taxpayer.portal_id)
+    context: dict[str, Any] = {
+        "chat": {
+            "side": SIDE,
+            "messages": [message_view(m, SIDE, read, taxpayer.language) for m in messages],
+            "earlier": messages[0].id if len(messages) == settings.page_size else None,
+            "page": PAGE,
+            "post_url": PAGE,
+            "draft": draft,
+            "error": error,
+            "max_length": settings.max_length,
+            "last_id": read.last_message_id,
+            "poll_seconds": settings.poll_seconds,
+        }
+    }
+    return await render_in_portal_frame(
+        request,
+        "chat/portal.html",
+        context,
+        status=400 if error and status == 200 else status,
+        catalog=catalog,
+    )
+
+
+def _before(request: web.Request) -> int | None:
+    """``?before=<id>``: an earlier page; anything but a sane id is the newest page."""
+    raw = request.query.get("before", "")
+    if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18:
+        return int(raw)
+    return None
