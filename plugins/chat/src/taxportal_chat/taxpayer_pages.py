@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from taxportal.api import (
@@ -19,11 +17,18 @@ from taxportal.api import (
 from taxportal_chat import conversation
 from taxportal_chat.conversation import Author, RateLimited
 from taxportal_chat.i18n import catalog, refusal_text
+from taxportal_chat.page_context import ChatUrls, before_of, conversation_context
 from taxportal_chat.settings import SECTION, ChatSettings
 from taxportal_chat.text import MessageRefused
-from taxportal_chat.views import message_view
 
 PAGE = "/portal/messages"
+URLS = ChatUrls(
+    page=PAGE,
+    post=PAGE,
+    feed=f"{PAGE}/feed",
+    socket=f"{PAGE}/socket",
+    read=f"{PAGE}/read",
+)
 SIDE = "taxpayer"
 TOO_FAST = N_("You are sending messages too fast. Wait a minute and send again.")
 
@@ -72,44 +77,23 @@ async def _render(
 ) -> web.Response:
     taxpayer = current_taxpayer(request)
     assert taxpayer is not None
-    settings = _settings(request)
-    before = _before(request)
-    messages = await conversation.latest(taxpayer.portal_id, settings.page_size, before)
-    if messages and before is None:  # the newest is on screen: read up to it
-        moved = await conversation.mark_read(
-            core_of(request), taxpayer.portal_id, SIDE, messages[-1].id
-        )
-        if moved:
-            await record_activity(
-                "chat_read", principal=taxpayer.principal, subject=f"portal:{taxpayer.portal_id}"
-            )
-    read = await conversation.positions(taxpayer.portal_id)
-    context: dict[str, Any] = {
-        "chat": {
-            "side": SIDE,
-            "messages": [message_view(m, SIDE, read, taxpayer.language) for m in messages],
-            "earlier": messages[0].id if len(messages) == settings.page_size else None,
-            "page": PAGE,
-            "post_url": PAGE,
-            "draft": draft,
-            "error": error,
-            "max_length": settings.max_length,
-            "last_id": read.last_message_id,
-            "poll_seconds": settings.poll_seconds,
-        }
-    }
-    return await render_in_portal_frame(
-        request,
-        "chat/portal.html",
-        context,
-        status=400 if error and status == 200 else status,
-        catalog=catalog,
+    shown = await conversation_context(
+        core_of(request),
+        _settings(request),
+        taxpayer.portal_id,
+        SIDE,
+        taxpayer.language,
+        URLS,
+        before=before_of(request.query.get("before", "")),
+        draft=draft,
+        error=error,
     )
-
-
-def _before(request: web.Request) -> int | None:
-    """``?before=<id>``: an earlier page; anything but a sane id is the newest page."""
-    raw = request.query.get("before", "")
-    if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18:
-        return int(raw)
-    return None
+    if shown.read_moved:
+        await record_activity(
+            "chat_read", principal=taxpayer.principal, subject=f"portal:{taxpayer.portal_id}"
+        )
+    if error and status == 200:
+        status = 400
+    return await render_in_portal_frame(
+        request, "chat/portal.html", {"chat": shown.context}, status=status, catalog=catalog
+    )
