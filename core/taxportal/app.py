@@ -18,7 +18,7 @@ from taxportal.web.api.errors import api_errors
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.ids import check_path_ids
-from taxportal.web.keys import CORE
+from taxportal.web.keys import CORE, RUNNING, Running
 from taxportal.web.language import choose_language
 from taxportal.web.rendering import STATIC, setup_templates
 from taxportal.web.request_text import refuse_control_text
@@ -49,6 +49,7 @@ def create_app(
     )
     app.on_response_prepare.append(security_headers)
     app[CORE] = core
+    app[RUNNING] = Running()
     setup_templates(app, core.plugins.template_dirs())
     app.router.add_routes(core_routes())
     for route in core.plugins.routes():
@@ -65,8 +66,10 @@ def create_app(
             await upload_digest.ensure_scheduled()
             await signing_sweep.ensure_scheduled()
             await signing_reminders.ensure_scheduled()
-            async with jobs_running(core):
+            async with jobs_running(core) as worker:
+                app[RUNNING].worker = worker  # for /readyz
                 yield
+                app[RUNNING].worker = None
 
     app.cleanup_ctx.append(lifecycle)
     return app

@@ -58,6 +58,14 @@ class Startable(Protocol):
 
 
 @runtime_checkable
+class ReportsConnection(Protocol):
+    """A chosen backend that holds a connection of its own (the bus's LISTEN, a Redis
+    subscription) and can say, without any I/O, whether it is up now (``/readyz``)."""
+
+    def connected(self) -> bool: ...
+
+
+@runtime_checkable
 class Warmable(Protocol):
     """A chosen backend with work worth doing before the first request of a server (start
     worker processes, fill a cache), skipped by one-off commands (``taxportal staff add``).

@@ -96,6 +96,10 @@ class PostgresBus:
             delay = 0.1
             reconnected()  # NOTIFY has no replay: read the rows published meanwhile
 
+    def connected(self) -> bool:
+        connection = self.connection
+        return connection is not None and not connection.is_closed() and not self._lost.is_set()
+
     async def announce(self, payloads: list[str]) -> None:
         if not payloads:
             return

@@ -123,6 +123,11 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
 
+    @property
+    def alive(self) -> bool:
+        """Started and its loop still running (a crash of the loop would end it)."""
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"jobs:{self.name}")
 

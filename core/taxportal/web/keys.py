@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from taxportal.context import Core
+from taxportal.jobs.worker import Worker
 
 if TYPE_CHECKING:  # annotations only: the web side never queries the models itself
     from taxportal.models import StaffUser, TaxpayerAccount, WebSession
 
 CORE = web.AppKey("core", Core)
+
+
+@dataclass
+class Running:
+    """What the app started (set while it serves: the app itself is frozen by then)."""
+
+    worker: Worker | None = None
+
+
+RUNNING = web.AppKey("running", Running)
 STAFF: web.RequestKey[StaffUser] = web.RequestKey("staff")  # the signed-in console user
 STAFF_SESSION: web.RequestKey[WebSession] = web.RequestKey("staff_session")
 TAXPAYER_SESSION: web.RequestKey[WebSession] = web.RequestKey("taxpayer_session")

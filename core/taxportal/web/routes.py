@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.web import portal_routes
+from taxportal.web import health, portal_routes
 from taxportal.web.api import returns as api
 from taxportal.web.api import uploads as api_uploads
 from taxportal.web.console import jobs as jobs_page
@@ -45,4 +45,5 @@ def core_routes() -> list[web.RouteDef]:
         *signed_documents.routes(),
         *api.routes(),
         *api_uploads.routes(),
+        *health.routes(),
     ]

@@ -28,6 +28,10 @@ class RedisBus:
         self.channel = channel
         self.client: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._up = False  # subscribed, and the last read did not fail
+
+    def connected(self) -> bool:
+        return self._up
 
     async def start(self, received: Callable[[str], None], reconnected: Callable[[], None]) -> None:
         # named, so an operator (or a test) can tell this process' subscription in CLIENT LIST
@@ -43,6 +47,7 @@ class RedisBus:
     async def _subscribe(self) -> Any:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(self.channel)
+        self._up = True
         return pubsub
 
     async def _listen(
@@ -56,6 +61,7 @@ class RedisBus:
                     received(message["data"])
                 delay = 0.1
             except (RedisError, OSError) as exc:
+                self._up = False
                 log.warning("bus connection to Redis lost (%s); reconnecting", type(exc).__name__)
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
