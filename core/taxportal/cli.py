@@ -183,10 +183,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(command="signing:export_root")
 
+    p = sub.add_parser(
+        "backup", parents=[common], help="copy the database, the stored files and the sealed key"
+    )
+    p.add_argument("dest", help="a new folder for the backup")
+    _key_options(p, "seals the data key into the backup")
+    p.set_defaults(command="backup:backup")
+    p = sub.add_parser(
+        "restore", parents=[common], help="restore a backup into an empty data directory"
+    )
+    p.add_argument("source", help="the backup's folder")
+    _key_options(p, "opens the backup's sealed data key")
+    p.set_defaults(command="backup:restore")
+
     config = sub.add_parser("config", help="configuration").add_subparsers(title="config commands")
     p = config.add_parser("check", parents=[common], help="validate the configuration and plugins")
     p.set_defaults(command="inspect:check_config")
     return parser
+
+
+def _key_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--passphrase-env",
+        default="TAXPORTAL_BACKUP_PASSPHRASE",
+        metavar="NAME",
+        help=f"environment variable whose passphrase {what} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--without-key", action="store_true", help="go on without the data key (see the docs)"
+    )
 
 
 def read_password(args: argparse.Namespace) -> str:
