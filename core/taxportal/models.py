@@ -544,3 +544,17 @@ class IdentityCheck(Model):
     class Meta:
         table = "identity_check"
         unique_together = (("portal", "role"),)
+
+
+class DataKeyFingerprint(Model):
+    """Which data-encryption key the database's secrets are sealed with: a keyed digest of
+    the key, never the key. Every process compares its own at start (hosts must share one
+    key: a second key would seal SSNs nobody else can read)."""
+
+    id = fields.IntField(primary_key=True)
+    slot = fields.CharField(max_length=16, unique=True)  # one row: "data_key"
+    fingerprint = fields.CharField(max_length=64)
+    recorded_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "data_key_fingerprint"

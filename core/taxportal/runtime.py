@@ -12,6 +12,7 @@ from taxportal.crypto import FieldCipher, load_or_create_key
 from taxportal.db import close_database, open_database, tortoise_config
 from taxportal.jobs.registry import JobHandlers
 from taxportal.plugins import Plugins, build_plugin_manager
+from taxportal.services import key_check
 from taxportal.services.accounts.passwords import PasswordHasher
 
 
@@ -39,6 +40,7 @@ async def started(core: Core) -> AsyncIterator[Core]:
     core.jobs = JobHandlers([*core_job_handlers(core), *core.plugins.job_handlers(core)])
     await open_database(database_config(core))
     try:
+        await key_check.check_same_key(core.cipher)  # before anything seals a secret
         await core.plugins.start_backends()
         if core.plugins.bus_backend is not None:
             await core.plugins.bus.start(core.plugins.bus_backend)

@@ -14,6 +14,7 @@ from taxportal.context import Core
 from taxportal.contracts import Closable, Startable
 from taxportal.db import apply_migrations, close_database, open_database
 from taxportal.runtime import build_core, database_config
+from taxportal.services import key_check
 from taxportal.services.backup import run
 from taxportal.services.backup.database_copy import DatabaseCopyError
 from taxportal.services.backup.manifest import BadBackup
@@ -66,6 +67,8 @@ async def restore(args: argparse.Namespace, config: AppConfig) -> int:
         async with _database_and_storage(core):
             count = await run.restore_files(core, source, manifest)
             lost = await run.lost_without_key() if key == "absent" else []
+            if key == "absent":  # the operator accepted the loss: the new key takes over
+                await key_check.forget()
     except FAILURES as exc:
         print(f"taxportal: restore failed: {exc}", file=sys.stderr)
         return 1

@@ -31,4 +31,48 @@ async def check_config(args: argparse.Namespace, config: AppConfig) -> int:
     print(f"  data directory: {config.data_dir}")
     print(f"  database: {config.database_url.split('://')[0]}")
     print(f"  notifications: {channels or 'none'}")
+    for warning in [*several_hosts_warnings(config, plugins), *await _key_warnings(config)]:
+        print(f"WARNING: {warning}")
     return 0
+
+
+def several_hosts_warnings(config: AppConfig, plugins: Plugins) -> list[str]:
+    """Settings that work on one host but not on several (PostgreSQL is what hosts share)."""
+    if config.database_url.startswith("sqlite"):
+        return []
+    found = []
+    storage = plugins.storage
+    if storage is not None and getattr(storage, "name", "") == "storage_local":
+        found.append(
+            "[storage] backend = local keeps files on this host's disk: with several hosts "
+            "each sees only its own files; use storage_s3 (or one shared file system)"
+        )
+    if plugins.bus_backend is not None and plugins.bus_backend.name == "local":
+        found.append(
+            "[bus] backend = local keeps events in one process: other processes and hosts "
+            "would not hear them (live messages, notices); use postgres or redis"
+        )
+    return found
+
+
+async def _key_warnings(config: AppConfig) -> list[str]:
+    """Compare this host's data key with the one the database records (read only)."""
+    from taxportal.db import close_database, open_database, tortoise_config
+    from taxportal.runtime import build_core
+    from taxportal.services import key_check
+
+    core = build_core(config)
+    try:
+        await open_database(tortoise_config(config, core.plugins.model_modules()))
+    except Exception as exc:  # noqa: BLE001 - unreachable or unmigrated: say so, go on
+        return [f"the database could not be checked ({type(exc).__name__})"]
+    try:
+        recorded = await key_check.recorded()
+    finally:
+        await close_database()
+    if recorded is not None and recorded != key_check.fingerprint(core.cipher):
+        return [
+            "this host's data-encryption key differs from the one the database records: "
+            "the server will refuse to start; give every host the same key"
+        ]
+    return []
