@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,10 @@ SQLITE_NEEDED = (3, 35)  # RETURNING
 
 class UnmigratedDatabase(ConfigError):
     """The database schema is behind the code."""
+
+
+class NewerDatabase(ConfigError):
+    """The database was migrated by a newer version than this one."""
 
 
 def tortoise_config(config: AppConfig, extra: list[ModelModule]) -> dict[str, Any]:
@@ -84,9 +90,35 @@ async def pending_migrations(tconfig: dict[str, Any]) -> list[str]:
     ]
 
 
+async def unknown_migrations(tconfig: dict[str, Any]) -> list[str]:
+    """Migrations applied to the database that this version does not have (a newer
+    version migrated it), for the apps this version runs."""
+    rows = await get_connection("default").execute_query_dict(
+        "SELECT app, name FROM tortoise_migrations ORDER BY id"
+    )
+    known = {label: _migration_names(app["migrations"]) for label, app in tconfig["apps"].items()}
+    return [
+        f"{r['app']}.{r['name']}"
+        for r in rows
+        if r["app"] in known and r["name"] not in known[r["app"]]
+    ]
+
+
+def _migration_names(package: str) -> set[str]:
+    module = importlib.import_module(package)
+    return {info.name for info in pkgutil.iter_modules(module.__path__) if info.name[:4].isdigit()}
+
+
 async def open_database(tconfig: dict[str, Any]) -> None:
-    """Connect, and refuse to go on when migrations are pending."""
+    """Connect, and refuse to go on when migrations are pending or unknown."""
     await Tortoise.init(config=tconfig, _enable_global_fallback=True)
+    newer = await unknown_migrations(tconfig)
+    if newer:
+        await Tortoise.close_connections()
+        raise NewerDatabase(
+            f"the database was migrated by a newer taxportal ({newer[-1]}); "
+            "upgrade this host to the version the others run"
+        )
     pending = await pending_migrations(tconfig)
     if pending:
         await Tortoise.close_connections()

@@ -4,6 +4,8 @@ answer, and "not ready" with the failing part named when storage or the schema f
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,45 @@ async def test_a_process_told_to_run_no_jobs_is_still_ready(
     client = await client_for(await build_app(TAXPORTAL_JOBS__WORKER="false"))
     ready = await client.get("/readyz")
     assert ready.status == 200 and (await ready.json())["checks"]["jobs"] == "off"
+
+
+async def test_a_newer_schema_keeps_a_running_server_ready_but_stops_a_new_start(
+    build_app: Any, client_for: Any
+) -> None:
+    """Upgrades (docs/operations.md): a newer version migrates additively while this one
+    still serves; this one stays ready, but a fresh start of it is refused with one line."""
+    from tests.accounts import journey
+    from tests.uploads.helpers import process_env
+
+    client = await client_for(await build_app())
+    health._storage_probe.at = -health.STORAGE_EVERY
+    conn = connections.get("default")
+    columns = await conn.execute_query_dict("SELECT * FROM tortoise_migrations LIMIT 1")
+    row = {**columns[0], "name": "0999_from_the_future"}
+    row.pop("id")
+    marks = ", ".join(
+        f"${i + 1}" if conn.capabilities.dialect == "postgres" else "?" for i in range(len(row))
+    )
+    await conn.execute_query(
+        f"INSERT INTO tortoise_migrations ({', '.join(row)}) VALUES ({marks})",  # noqa: S608
+        list(row.values()),
+    )
+    try:
+        ready = await client.get("/readyz")
+        assert ready.status == 200, await ready.text()
+        # a fresh process of this version (tortoise is one per process: not this one's)
+        fresh = subprocess.run(
+            [sys.executable, "-m", "taxportal.cli", "audit", "verify"],
+            env=process_env(journey.core(client).config),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert fresh.returncode == 2
+        assert "migrated by a newer taxportal (taxportal.0999_from_the_future)" in fresh.stderr
+        assert "upgrade this host" in fresh.stderr
+    finally:
+        await conn.execute_query(
+            "DELETE FROM tortoise_migrations WHERE name = '0999_from_the_future'"
+        )
