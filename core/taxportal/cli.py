@@ -37,18 +37,19 @@ def main(argv: list[str] | None = None) -> int:
     import asyncio
     import logging
 
-    from taxportal.commands.serving import LOG_FORMAT
+    from taxportal import log_setup
     from taxportal.config import ConfigError, load_config
     from taxportal.crypto import EncryptionKeyError
     from taxportal.private_files import restrict_umask
 
     restrict_umask()  # the database, key, outbox and files are the owner's only
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    log_setup.configure()
     # Tortoise logs "Tortoise-ORM shutdown" at every close of its connections (several per
     # command): only its warnings and errors are worth a line
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         config = load_config(args.config, overrides=_overrides(args))
+        log_setup.configure(config.core.server.log_format)
         if getattr(args, "demo", False):
             config = _with_demo_firm(args, config)
         result = command_of(args.command)(args, config)

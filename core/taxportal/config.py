@@ -32,6 +32,7 @@ class ServerSettings(_Section):
     data_dir: Path = Path("taxportal-data")
     base_url: str = ""  # public URL used in links; defaults to http://host:port
     behind_tls_proxy: bool = False
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for collectors
 
 
 class FirmSettings(_Section):

@@ -11,8 +11,6 @@ from taxportal.app import create_app
 from taxportal.config import AppConfig
 from taxportal.services.accounts import staff as staff_service
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
 
 def served_app(config: AppConfig, greet: bool) -> web.Application:
     """The app of one server process; ``greet``: this one prints the URL once started."""

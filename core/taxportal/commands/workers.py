@@ -41,7 +41,8 @@ from typing import Any
 
 from aiohttp import web
 
-from taxportal.commands.serving import LOG_FORMAT, use_uvloop
+from taxportal import log_setup
+from taxportal.commands.serving import use_uvloop
 from taxportal.config import AppConfig, ConfigError
 from taxportal.crypto import EncryptionKeyError
 
@@ -255,7 +256,7 @@ def _stop_all(workers: list[Worker]) -> None:
 
 def run_worker(config: AppConfig, make_app: MakeApp, greet: bool, channel: socket.socket) -> None:
     """A worker process: serves the connections the parent sends over ``channel``."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    log_setup.configure(config.core.server.log_format)
     use_uvloop()
     try:
         asyncio.run(_serve_handed(make_app(config, greet), channel))

@@ -9,6 +9,7 @@ import secrets
 import aiohttp_jinja2
 from aiohttp import web
 
+from taxportal.log_setup import REQUEST_ID
 from taxportal.web.rendering import page_context
 from taxportal.web.security import Handler
 
@@ -17,6 +18,8 @@ log = logging.getLogger("taxportal.web")
 
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # every log line of this request (the access log's too) carries it; a 500 shows it
+    REQUEST_ID.set(secrets.token_hex(4))
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -24,7 +27,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         return await _page(request, exc.status, exc.reason, exc.text if exc.status != 404 else "")
     except Exception:  # anything else is a bug: log it, show a reference
-        reference = secrets.token_hex(4)
+        reference = REQUEST_ID.get()
         log.exception("unhandled error ref=%s on %s %s", reference, request.method, request.path)
         return await _page(request, 500, "Something went wrong", "", reference)
 
