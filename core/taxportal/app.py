@@ -20,6 +20,7 @@ from taxportal.web.errors import error_pages
 from taxportal.web.ids import check_path_ids
 from taxportal.web.keys import CORE, RUNNING, Running
 from taxportal.web.language import choose_language
+from taxportal.web.metrics_page import count_requests
 from taxportal.web.rendering import STATIC, setup_templates
 from taxportal.web.request_text import refuse_control_text
 from taxportal.web.routes import core_routes
@@ -37,6 +38,7 @@ def create_app(
     log_redaction.install()
     app = web.Application(
         middlewares=[
+            count_requests,  # outermost: the status the client saw, the whole time
             error_pages,
             api_errors,  # inside error_pages: /api/ refusals are answered in JSON first
             check_path_ids,

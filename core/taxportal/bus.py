@@ -19,7 +19,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from taxportal import events
+from taxportal import events, metrics
 from taxportal.contracts import BusBackend
 from taxportal.events import Event
 
@@ -124,7 +124,13 @@ class EventBus:
 
     def _payload(self, item: _Held) -> str:
         full = json.dumps(
-            {"i": item.row_id, "o": self.origin, "t": events.topic_of(item.event), "d": item.data},
+            {
+                "i": item.row_id,
+                "o": self.origin,
+                "t": events.topic_of(item.event),
+                "d": item.data,
+                "at": round(time.time(), 4),  # for the receivers' lag metric
+            },
             separators=(",", ":"),
         )
         if len(full.encode()) <= MAX_NOTIFY:
@@ -204,6 +210,9 @@ class EventBus:
             await self.catch_up()
             return
         self._mark(row_id)
+        sent = message.get("at")
+        if isinstance(sent, int | float):  # hosts' clocks differ a little: never below 0
+            metrics.BUS_LAG_SECONDS.observe(max(0.0, time.time() - sent))
         await self.deliver(events.decode(message["t"], message["d"]))
 
     async def catch_up(self) -> None:

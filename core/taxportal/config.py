@@ -88,6 +88,13 @@ class SecuritySettings(_Section):
     encryption_key: SecretStr | None = None  # base64, 32 bytes; env only
 
 
+class MetricsSettings(_Section):
+    """``/metrics`` for Prometheus: off until a token is set (env only), then it answers
+    only a request bearing it."""
+
+    token: SecretStr | None = None  # TAXPORTAL_METRICS__TOKEN; env only
+
+
 class SessionSettings(_Section):
     idle_minutes: float = Field(30, gt=0, le=24 * 60)
     absolute_hours: float = Field(12, gt=0, le=24 * 30)
@@ -160,6 +167,7 @@ class CoreSettings(_Section):
     bus: BusSettings = Field(default_factory=BusSettings)
     invitations: InvitationSettings = Field(default_factory=InvitationSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
@@ -248,6 +256,7 @@ def load_config(
         raw.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
 
     _refuse_secrets_in_file(SecuritySettings, file_raw.get("security", {}), source, "security")
+    _refuse_secrets_in_file(MetricsSettings, file_raw.get("metrics", {}), source, "metrics")
     core = _validate(CoreSettings, raw, source, None)
     return AppConfig(core, raw, file_raw, env, source)
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from taxportal import hookspecs
+from taxportal import hookspecs, metrics
 from taxportal.bus import EventBus
 from taxportal.config import DEFAULT_PLUGINS, AppConfig, ConfigError
 from taxportal.contracts import (
@@ -258,9 +258,13 @@ class Plugins:
 
     async def notify(self, message: OutgoingMessage) -> DeliveryReceipt:
         notifier = self.notifiers.get(message.channel)
-        if notifier is None:
-            raise DeliveryError(f"no plugin delivers {message.channel} messages")
-        return await notifier.send(message)
+        try:
+            if notifier is None:
+                raise DeliveryError(f"no plugin delivers {message.channel} messages")
+            return await notifier.send(message)
+        except DeliveryError:
+            metrics.NOTIFICATIONS_FAILED.labels(message.channel).inc()
+            raise
 
     # identity ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
+from tortoise.functions import Count
 
 from taxportal.jobs import store
 from taxportal.models import Job
@@ -60,3 +61,12 @@ async def retry(job_id: int, actor: str, address: str) -> bool:
     if done:
         await activity.record("job_retried", actor=actor, subject=f"job:{job_id}", address=address)
     return done
+
+
+async def counts_by_state() -> dict[str, int]:
+    """How many jobs are queued, running and failed, and how many queued ones are being
+    retried (``/metrics``): two counting statements."""
+    rows = await Job.annotate(n=Count("id")).group_by("state").values("state", "n")
+    counts = {row["state"]: int(row["n"]) for row in rows}
+    counts["retrying"] = await Job.filter(state=store.QUEUED, attempts__gt=0).count()
+    return counts

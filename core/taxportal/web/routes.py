@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from taxportal.web import health, portal_routes
+from taxportal.web import health, metrics_page, portal_routes
 from taxportal.web.api import returns as api
 from taxportal.web.api import uploads as api_uploads
 from taxportal.web.console import jobs as jobs_page
@@ -46,4 +46,5 @@ def core_routes() -> list[web.RouteDef]:
         *api.routes(),
         *api_uploads.routes(),
         *health.routes(),
+        *metrics_page.routes(),
     ]

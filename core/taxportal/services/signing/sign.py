@@ -33,6 +33,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
+from taxportal import metrics
 from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import SigningError, SigningResult
@@ -121,6 +122,19 @@ async def sign(
     core: Core, principal: Principal, document_id: int, role: str, *, ip: str, user_agent: str
 ) -> Signed:
     """Sign ``document_id`` as ``role`` (see the module's steps). ``NotFound`` or ``Refused``."""
+    with metrics.timed(metrics.SIGNING_SECONDS) as outcome:
+        try:
+            signed = await _sign(core, principal, document_id, role, ip=ip, user_agent=user_agent)
+        except (NotFound, Refused):
+            outcome["outcome"] = "refused"
+            raise
+        outcome["outcome"] = "signed"
+        return signed
+
+
+async def _sign(
+    core: Core, principal: Principal, document_id: int, role: str, *, ip: str, user_agent: str
+) -> Signed:
     target = await _target(principal, document_id, role)
     image = await _gates(core, principal, target, role)
     # the acceptance that stood when Sign was pressed goes in the record, not one read at

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import F
 
+from taxportal import metrics
 from taxportal.bus import atomic
 from taxportal.context import Core
 from taxportal.contracts import StorageBackend
@@ -126,6 +127,23 @@ async def upload(
     chunks: AsyncIterator[bytes],
 ) -> UploadResult:
     """Stream one file into storage and record it, or raise UploadError leaving nothing."""
+    with metrics.timed(metrics.UPLOAD_SECONDS) as outcome:
+        try:
+            result = await _upload(core, principal, portal_id, file_name, chunks)
+        except UploadError:
+            outcome["outcome"] = "refused"
+            raise
+        outcome["outcome"] = "stored"
+        return result
+
+
+async def _upload(
+    core: Core,
+    principal: Principal,
+    portal_id: int,
+    file_name: str,
+    chunks: AsyncIterator[bytes],
+) -> UploadResult:
     await _check(principal, "upload", portal_id)
     name = clean_name(file_name)
     storage = _storage(core)
