@@ -34,7 +34,7 @@ through the plugin's catalog, then the core's.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -116,22 +116,28 @@ from taxportal.services import activity, notices
 from taxportal.services.accounts import throttle
 from taxportal.services.documents.access import Denied, Principal
 from taxportal.services.documents.access import check as check_access
+from taxportal.services.documents.access import portal_id_of as _portal_id_of
 from taxportal.services.notices import Compose, Notice
+from taxportal.services.returns import records as _returns
 from taxportal.services.returns.fact_values import answer_matches
 from taxportal.services.signing import signer_codes
+from taxportal.services.uploads import intake as _uploads
 from taxportal.signature_image import SignatureImage, SignatureImageError, check_signature_png
 from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
-from taxportal.web.access import staff_principal, taxpayer_principal
+from taxportal.web.access import api_principal, staff_principal, taxpayer_principal
+from taxportal.web.api.body import json_object as _json_object
+from taxportal.web.api.handling import ApiError
 from taxportal.web.auth import (
     admin_required,
     api_token_required,
     client_address,
     staff_required,
 )
-from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF, TAXPAYER_SESSION
+from taxportal.web.keys import ACCOUNT, API_STAFF, CORE, LANG, STAFF, TAXPAYER_SESSION
 from taxportal.web.rendering import render_portal_page
 from taxportal.web.taxpayer import portal_of as _portal_of
 from taxportal.web.taxpayer import taxpayer_required
+from taxportal.web.uploads import my_files_view as _my_files_view
 
 __all__ = [
     "CONSOLE_LAYOUT",
@@ -140,6 +146,7 @@ __all__ = [
     "PORTAL_LAYOUT",
     "AccountRegistered",
     "AccountVerified",
+    "ApiError",
     "AppConfig",
     "BackendOffer",
     "BusBackend",
@@ -169,6 +176,7 @@ __all__ = [
     "MessagePosted",
     "ModelModule",
     "NavItem",
+    "NoSuchReturn",
     "Notice",
     "Notifier",
     "OutgoingMessage",
@@ -201,13 +209,17 @@ __all__ = [
     "Staff",
     "Startable",
     "StorageBackend",
+    "StoredUpload",
     "Taxpayer",
     "TaxpayerPortal",
     "Translations",
+    "UploadRefused",
     "VerificationResult",
     "Warmable",
     "admin_required",
     "answer_matches",
+    "api_principal",
+    "api_staff",
     "api_token_required",
     "atomic",
     "check_access",
@@ -229,14 +241,18 @@ __all__ = [
     "page_language",
     "plugin_settings",
     "portal_of",
+    "portal_of_return",
+    "read_json_object",
     "record_activity",
     "render_in_console_frame",
     "render_in_portal_frame",
     "schedule",
     "secret_cipher",
     "send_signer_code",
+    "staff_of_portal",
     "staff_principal",
     "staff_required",
+    "store_upload",
     "taxpayer_principal",
     "taxpayer_required",
     "within_rate",
@@ -328,6 +344,13 @@ def current_staff(request: web.Request) -> Staff | None:
     return Staff(user.id, user.email, user.name, user.role, client_address(request))
 
 
+def api_staff(request: web.Request) -> Staff:
+    """The owner of the API token of a request behind ``api_token_required`` (the actor in
+    the activity log is ``api_principal(request)``)."""
+    user = request[API_STAFF]
+    return Staff(user.id, user.email, user.name, user.role, client_address(request))
+
+
 def page_language(request: web.Request) -> str:
     """The language the page is shown in (``"en"`` or ``"es"``; the console is English)."""
     return request.get(LANG, i18n.DEFAULT_LANGUAGE)
@@ -405,6 +428,34 @@ def render_in_console_frame(
     return aiohttp_jinja2.render_template(template, request, values, status=status)
 
 
+# --- the REST API ------------------------------------------------------------------
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """An API request's body as a JSON object, checked as the core's API checks it: JSON
+    content type, at most 1 MB, nested at most 16 deep, UTF-8, no control character in
+    any string; else raises :class:`ApiError` (415, 413, 400 or 422) saying why.
+
+    Raise ``ApiError(status, "what went wrong", {"field": "why"})`` in a view under
+    ``/api/`` (behind ``api_token_required``): the caller gets the API's JSON error shape.
+    A route's ``{..._id}`` that no row can have is a JSON 404 before the view runs."""
+    return await _json_object(request)
+
+
+class NoSuchReturn(LookupError):
+    """No return has this id."""
+
+
+async def portal_of_return(return_id: int) -> int | None:
+    """The portal of a return (the API keys clients by return id); ``None`` while the
+    return has none. Raises :class:`NoSuchReturn`."""
+    try:
+        await _returns.get(return_id)
+    except _returns.ReturnNotFound:
+        raise NoSuchReturn(return_id) from None
+    return await _portal_id_of(return_id)
+
+
 # --- events --------------------------------------------------------------------------
 
 
@@ -456,6 +507,12 @@ async def notify_staff(
     return await notices.notify_staff(core, staff_id, compose, purpose=purpose)
 
 
+async def staff_of_portal(portal_id: int) -> list[int]:
+    """The staff to tell about a client's portal (for ``notify_staff``): the one who
+    created it while their account is active, else every active admin."""
+    return await notices.staff_of_portal(portal_id)
+
+
 async def within_rate(key: str, limit: int, per_seconds: float) -> bool:
     """Count one use of ``key`` (e.g. ``"chat_post:taxpayer:12"``) and say whether it is
     within ``limit`` uses per window of ``per_seconds``: ``False`` once the window is full.
@@ -463,6 +520,52 @@ async def within_rate(key: str, limit: int, per_seconds: float) -> bool:
     Counted in the database in one conditional statement, so requests in flight in every
     process and host share one count. Windows are fixed (aligned on the epoch)."""
     return await throttle.take(key, limit, per_seconds)
+
+
+# --- My Files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """A file in My Files: the new upload, or (``duplicate``) the earlier upload of the
+    same bytes, whose id and name these are."""
+
+    id: int
+    file_name: str
+    duplicate: bool
+
+
+class UploadRefused(Exception):
+    """The upload was refused; ``kind`` is the core's (``type``, ``too_large``, ``quota``,
+    ``empty``, ``name``, ``storage``, ``no_storage``), ``reason`` the sentence to show."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.reason = reason
+
+
+async def store_upload(
+    core: Core,
+    principal: Principal,
+    portal_id: int,
+    file_name: str,
+    chunks: AsyncIterator[bytes],
+    *,
+    language: str = "en",
+) -> StoredUpload:
+    """Put a file in the portal's My Files exactly as the My Files page does: streamed to
+    the storage backend, its type judged by its bytes, the size and per-portal caps, the
+    same bytes uploaded earlier kept once, the activity log and ``FileUploaded``.
+
+    Raises :class:`UploadRefused` with the reason in ``language`` (nothing is kept), or
+    ``LookupError`` when ``principal`` may not upload to that portal."""
+    try:
+        result = await _uploads.upload(core, principal, portal_id, file_name, chunks)
+    except _uploads.UploadError as refusal:
+        reason = _my_files_view.message(core.config, language, refusal.kind)
+        raise UploadRefused(refusal.kind, reason) from None
+    return StoredUpload(result.file.id, result.file.file_name, result.status == "duplicate")
 
 
 # --- identity at signing ------------------------------------------------------------

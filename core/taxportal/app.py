@@ -14,11 +14,12 @@ from taxportal.services.signing import reminders as signing_reminders
 from taxportal.services.signing import sweep as signing_sweep
 from taxportal.services.uploads import digest as upload_digest
 from taxportal.web import log_redaction
+from taxportal.web.api import document as api_document
 from taxportal.web.api.errors import api_errors
 from taxportal.web.auth import load_sessions
 from taxportal.web.errors import error_pages
 from taxportal.web.ids import check_path_ids
-from taxportal.web.keys import CORE, RUNNING, Running
+from taxportal.web.keys import API_DOCUMENT, CORE, RUNNING, Running
 from taxportal.web.language import choose_language
 from taxportal.web.metrics_page import count_requests
 from taxportal.web.rendering import STATIC, setup_templates
@@ -52,6 +53,7 @@ def create_app(
     app.on_response_prepare.append(security_headers)
     app[CORE] = core
     app[RUNNING] = Running()
+    app[API_DOCUMENT] = api_document.merged(core.plugins.api_documents())
     setup_templates(app, core.plugins.template_dirs())
     app.router.add_routes(core_routes())
     for route in core.plugins.routes():

@@ -290,6 +290,19 @@ def taxportal_routes(config: AppConfig) -> list[RouteSpec] | None:
 
 
 @hookspec
+def taxportal_api_document(config: AppConfig) -> dict[str, Any] | None:
+    """Describe the plugin's REST routes in the served ``/api/openapi.json``.
+
+    Return ``{"paths": {...}, "components": {"schemas": {...}}}`` in OpenAPI 3.1: every
+    path under ``/api/v1/``, none the core or another plugin already describes, schema
+    names of the plugin's own (a ``$ref`` may name the core's, e.g. ``Error``). The core
+    merges them into its document when the app is built; a collision stops the start.
+
+    Since 0.1.
+    """
+
+
+@hookspec
 def taxportal_template_dirs() -> list[str] | None:
     """Contribute Jinja2 template directories (searched after the core's).
 

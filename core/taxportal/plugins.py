@@ -295,6 +295,10 @@ class Plugins:
             r for result in self.pm.hook.taxportal_routes(config=self.config) for r in result or []
         ]
 
+    def api_documents(self) -> list[dict[str, Any]]:
+        """The plugins' parts of the OpenAPI document (``taxportal_api_document``)."""
+        return [d for d in self.pm.hook.taxportal_api_document(config=self.config) if d]
+
     def template_dirs(self) -> list[str]:
         return [d for result in self.pm.hook.taxportal_template_dirs() for d in result or []]
 

@@ -61,6 +61,15 @@ async def notify_staff(
     return await core.plugins.notify(_message(core, "email", staff.email, "en", notice, purpose))
 
 
+async def staff_of_portal(portal_id: int) -> list[int]:
+    """Whom to tell of a client's portal: the staff member who created it while active
+    (the client's preparer), else every active admin (someone must hear)."""
+    creator = await Portal.filter(id=portal_id).values_list("created_by_id", flat=True)
+    if creator and creator[0] and await StaffUser.filter(id=creator[0], is_active=True).exists():
+        return [int(creator[0])]
+    return list(await StaffUser.filter(role="admin", is_active=True).values_list("id", flat=True))
+
+
 def _message(
     core: Core, channel: str, to: str, language: str, notice: Notice, purpose: str
 ) -> OutgoingMessage:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: the web side never queries the models its
     from taxportal.models import StaffUser, TaxpayerAccount, WebSession
 
 CORE = web.AppKey("core", Core)
+API_DOCUMENT = web.AppKey("api_document", dict)  # the served /api/openapi.json
 
 
 @dataclass

@@ -17,9 +17,9 @@ import jinja2
 from taxportal.context import Core
 from taxportal.contracts import DeliveryError, JobHandler
 from taxportal.jobs import schedule
-from taxportal.models import Portal, SigningConsent, StaffUser
+from taxportal.models import Portal, SigningConsent
 from taxportal.services import activity
-from taxportal.services.notices import Notice, notify_staff
+from taxportal.services.notices import Notice, notify_staff, staff_of_portal
 
 KIND = "consent_notice"
 _env = jinja2.Environment(  # plain text only: nothing is escaped for HTML
@@ -83,10 +83,7 @@ async def _send(core: Core, consent_id: int) -> None:
 
 
 async def _recipients(portal: Portal) -> list[int]:
-    creator = portal.created_by_id  # type: ignore[attr-defined]
-    if creator and await StaffUser.filter(id=creator, is_active=True).exists():
-        return [creator]
-    return list(await StaffUser.filter(role="admin", is_active=True).values_list("id", flat=True))
+    return await staff_of_portal(portal.id)
 
 
 async def _retry(core: Core, payload: dict[str, Any]) -> None:

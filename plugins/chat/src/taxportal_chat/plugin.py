@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taxportal.api import ModelModule, NavItem, PluginSettings, RouteSpec, hookimpl
-from taxportal_chat import taxpayer_pages
+from taxportal_chat import api_routes, taxpayer_pages
 from taxportal_chat.i18n import catalog
 from taxportal_chat.settings import SECTION, ChatSettings
 
@@ -32,7 +32,13 @@ def taxportal_routes(config: AppConfig) -> list[RouteSpec]:
     return [
         RouteSpec("GET", page, taxpayer_pages.messages_page, name="chat-portal"),
         RouteSpec("POST", page, taxpayer_pages.send, name="chat-portal-send"),
+        *api_routes.routes(),
     ]
+
+
+@hookimpl
+def taxportal_api_document(config: AppConfig) -> dict[str, Any]:
+    return api_routes.document()
 
 
 @hookimpl
