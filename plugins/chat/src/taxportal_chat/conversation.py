@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from taxportal.api import BusMessage, Core, MessagePosted, atomic, emit, within_rate
 from taxportal_chat.models import ChatConversation, ChatMessage
+from taxportal_chat.notices import schedule_notice
 from taxportal_chat.settings import ChatSettings
 from taxportal_chat.text import clean
 
@@ -74,13 +75,13 @@ async def post(
     if author.kind == "system":
         body = text  # a portal event's code, written by this plugin, not by a person
     else:
-        body = clean(text, settings.max_length)
+        body = clean(text, settings.max_length, allow_empty=file_id is not None)
         key = f"chat_post:{author.kind}:{author.id}"
         if not await within_rate(key, settings.posts_per_minute, 60):
             raise RateLimited(key)
     for attempt in (1, 2):
         try:
-            return await _insert(core, portal_id, author, body, file_id, file_name[:255])
+            return await _insert(core, settings, portal_id, author, body, file_id, file_name[:255])
         except IntegrityError:  # two first messages at once: the conversation now exists
             if attempt == 2:
                 raise
@@ -88,7 +89,13 @@ async def post(
 
 
 async def _insert(
-    core: Core, portal_id: int, author: Author, body: str, file_id: int | None, file_name: str
+    core: Core,
+    settings: ChatSettings,
+    portal_id: int,
+    author: Author,
+    body: str,
+    file_id: int | None,
+    file_name: str,
 ) -> ChatMessage:
     now = _now()
     async with atomic() as conn:
@@ -114,6 +121,8 @@ async def _insert(
         if author.kind in SIDES:  # one's own message is read by oneself
             moves[f"{author.kind}_read_id"] = message.id
         await ChatConversation.filter(portal_id=portal_id).using_db(conn).update(**moves)
+        if author.kind in SIDES:  # the other side is told if it is still unread later
+            await schedule_notice(settings, portal_id, message.id, other_side(author.kind))
         await emit(core, MessagePosted(portal_id, message.id, author.kind))
     return message
 

@@ -15,13 +15,17 @@ from taxportal_chat.views import message_view
 @dataclass(frozen=True)
 class ChatUrls:
     """A side's addresses for one conversation: its page (``?before=`` pages back) and
-    Send; the live script's feed (``?after=``), socket and read mark."""
+    Send; the live script's feed (``?after=``), socket and read mark; ``file``: where the
+    viewer opens an attachment (``{id}``: the upload's id; empty: no link); ``attach``:
+    Send takes a file (the taxpayer's, into My Files)."""
 
     page: str
     post: str
     feed: str
     socket: str
     read: str
+    file: str = ""
+    attach: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ async def conversation_context(
     read = await conversation.positions(portal_id)
     context = {
         "side": side,
-        "messages": [message_view(m, side, read, language) for m in messages],
+        "messages": [message_view(m, side, read, language, urls.file) for m in messages],
         "earlier": messages[0].id if len(messages) == settings.page_size else None,
         "urls": asdict(urls),
         "draft": draft,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from taxportal.api import ModelModule, NavItem, PluginSettings, RouteSpec, hookimpl
-from taxportal_chat import api_routes, taxpayer_pages
+from taxportal.api import JobHandler, ModelModule, NavItem, PluginSettings, RouteSpec, hookimpl
+from taxportal_chat import api_routes, notices, taxpayer_pages
 from taxportal_chat.i18n import catalog
 from taxportal_chat.settings import SECTION, ChatSettings
 
 if TYPE_CHECKING:
-    from taxportal.api import AppConfig
+    from taxportal.api import AppConfig, Core
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,6 +24,11 @@ def taxportal_settings_model() -> PluginSettings:
 @hookimpl
 def taxportal_model_modules() -> list[ModelModule]:
     return [ModelModule("chat", ("taxportal_chat.models",), "taxportal_chat.migrations")]
+
+
+@hookimpl
+def taxportal_job_handlers(config: AppConfig, core: Core) -> list[JobHandler]:
+    return [notices.handler(core)]
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from taxportal.api import (
     render_in_portal_frame,
     taxpayer_required,
 )
-from taxportal_chat import conversation
+from taxportal_chat import attach_form, conversation
 from taxportal_chat.conversation import Author, RateLimited
 from taxportal_chat.i18n import catalog, refusal_text
 from taxportal_chat.page_context import ChatUrls, before_of, conversation_context
@@ -28,6 +28,8 @@ URLS = ChatUrls(
     feed=f"{PAGE}/feed",
     socket=f"{PAGE}/socket",
     read=f"{PAGE}/read",
+    file="/portal/files/{id}",  # My Files' download
+    attach=True,
 )
 SIDE = "taxpayer"
 TOO_FAST = N_("You are sending messages too fast. Wait a minute and send again.")
@@ -46,28 +48,48 @@ async def messages_page(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.Response:
     taxpayer = current_taxpayer(request)
     assert taxpayer is not None  # the guard let the request in
-    form = await request.post()
-    text = form.get("body")
-    text = text if isinstance(text, str) else ""
+    core, settings = core_of(request), _settings(request)
+    if request.content_type == "multipart/form-data":  # the form with its file input
+        try:
+            sent = await attach_form.read(
+                request, core, taxpayer.principal, settings.max_length, taxpayer.language
+            )
+        except attach_form.BadForm:
+            raise web.HTTPBadRequest() from None
+        if sent.refusal:  # nothing is posted; the text stays in the box
+            return await _render(request, draft=sent.text, error=sent.refusal)
+    else:
+        form = await request.post()
+        text = form.get("body")
+        sent = attach_form.Sent(text if isinstance(text, str) else "")
     portal = await portal_of(request)
     name = f"{portal.first_name} {portal.last_name}".strip()
     author = Author(SIDE, taxpayer.account_id, name)
+    upload = sent.upload
     try:
         message = await conversation.post(
-            core_of(request), _settings(request), taxpayer.portal_id, author, text
+            core,
+            settings,
+            taxpayer.portal_id,
+            author,
+            sent.text,
+            file_id=upload.id if upload else None,
+            file_name=upload.file_name if upload else "",
         )
     except MessageRefused as refused:
-        return await _render(request, draft=text, error=refusal_text(taxpayer.language, refused))
+        error = refusal_text(taxpayer.language, refused)
+        return await _render(request, draft=sent.text, error=error)
     except RateLimited:
         error = catalog.gettext(
             taxpayer.language, "You are sending messages too fast. Wait a minute and send again."
         )
-        return await _render(request, draft=text, error=error, status=429)
+        return await _render(request, draft=sent.text, error=error, status=429)
     await record_activity(
         "chat_message_posted",
         principal=taxpayer.principal,
         subject=f"portal:{taxpayer.portal_id}",
         message_id=message.id,
+        **({"file_id": upload.id} if upload else {}),
     )
     raise web.HTTPSeeOther(f"{PAGE}#m-{message.id}")
 

@@ -23,11 +23,12 @@ class MessageRefused(ValueError):
         self.limit = limit
 
 
-def clean(text: str, max_length: int) -> str:
+def clean(text: str, max_length: int, *, allow_empty: bool = False) -> str:
     """The text as kept: line ends made ``\\n``, outer blank space trimmed; refused when
-    empty, longer than ``max_length`` characters, or holding a control character."""
+    empty (unless ``allow_empty``: a file alone), longer than ``max_length`` characters,
+    or holding a control character."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
+    if not text and not allow_empty:
         raise MessageRefused("empty")
     if len(text) > max_length:
         raise MessageRefused("too_long", max_length)

@@ -11,10 +11,11 @@ from taxportal_chat.text import as_html
 
 
 def message_view(
-    message: ChatMessage, side: str, read: ReadPositions, language: str
+    message: ChatMessage, side: str, read: ReadPositions, language: str, file_url: str = ""
 ) -> dict[str, Any]:
     """One message for ``side``'s page: ``mine`` when ``side`` wrote it, ``seen`` once the
-    other side's read position reached it."""
+    other side's read position reached it; ``file_url`` (``{id}``: the upload) links an
+    attachment where this viewer may open it."""
     mine = message.author == side
     return {
         "id": message.id,
@@ -25,6 +26,7 @@ def message_view(
         "system": system_text(language, message.body) if message.author == "system" else "",
         "file_id": message.file_id,
         "file_name": message.file_name,
+        "file_url": file_url.format(id=message.file_id) if file_url and message.file_id else "",
         "at": message.created_at.isoformat(timespec="seconds"),
         "seen": mine and read.read_by(other_side(side)) >= message.id,
     }
