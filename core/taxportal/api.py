@@ -34,7 +34,7 @@ through the plugin's catalog, then the core's.
 from __future__ import annotations
 
 import gettext
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -431,15 +431,18 @@ def render_in_console_frame(
 # --- the REST API ------------------------------------------------------------------
 
 
-async def read_json_object(request: web.Request) -> dict[str, Any]:
+async def read_json_object(
+    request: web.Request, *, multiline: Collection[str] = ()
+) -> dict[str, Any]:
     """An API request's body as a JSON object, checked as the core's API checks it: JSON
     content type, at most 1 MB, nested at most 16 deep, UTF-8, no control character in
-    any string; else raises :class:`ApiError` (415, 413, 400 or 422) saying why.
+    any string (but line feeds, returns and tabs in the top-level text fields named in
+    ``multiline``, e.g. a message); else raises :class:`ApiError` (415, 413, 400 or 422).
 
     Raise ``ApiError(status, "what went wrong", {"field": "why"})`` in a view under
     ``/api/`` (behind ``api_token_required``): the caller gets the API's JSON error shape.
     A route's ``{..._id}`` that no row can have is a JSON 404 before the view runs."""
-    return await _json_object(request)
+    return await _json_object(request, multiline)
 
 
 class NoSuchReturn(LookupError):

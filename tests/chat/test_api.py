@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from taxportal.api import MessagePosted
 from taxportal.models import ActivityEntry, StaffUser, TaxReturn
 from taxportal.services.accounts import staff as staff_service
 from taxportal.web.keys import API_DOCUMENT
@@ -16,7 +17,8 @@ from taxportal_chat.conversation import Author
 from taxportal_chat.settings import ChatSettings
 from tests.accounts import journey
 from tests.api.schema_check import problems
-from tests.chat.conftest import taxpayer_on
+from tests.chat.conftest import PLUGINS, taxpayer_on
+from tests.chat.test_conversation import Heard
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -92,6 +94,22 @@ async def test_list_post_and_page_by_id(chat_app: Any) -> None:
     } in logged
     everything = str(await ActivityEntry.all().values("detail"))
     assert "Answer from the tax program" not in everything
+
+
+async def test_a_multi_line_answer_and_its_event(build_app: Any, client_for: Any) -> None:
+    heard = Heard()
+    client = await client_for(await build_app(heard, TAXPORTAL_PLUGINS__ENABLED=PLUGINS))
+    sherry = await taxpayer_on(client)
+    api = await api_for(client)
+    path = f"/api/v1/returns/{await return_of(sherry.portal_id)}/messages"
+    status, posted = await api.call("POST", path, {"text": "Line one\r\nLine two\tend"})
+    assert status == 201, posted
+    assert posted["message"]["text"] == "Line one\nLine two\tend"
+    assert heard.events == [MessagePosted(sherry.portal_id, posted["message"]["id"], "staff")]
+    status, refused = await api.call("POST", path, {"text": "bell \x07"})
+    assert status == 422 and refused["fields"] == {
+        "text": "must not contain control characters (such as NUL, tabs or line breaks)"
+    }
 
 
 async def test_refusals_are_clear_4xx_in_the_error_shape(chat_app: Any) -> None:

@@ -148,3 +148,26 @@ async def test_the_preparer_who_made_the_portal_is_told_by_email(chat_app: Any) 
     await ChatConversation.filter(portal_id=sherry.portal_id).update(staff_told_at=None)
     await jobs_finished(core, KIND)
     assert [m["To"] for m in emails(client)[mails:]] == ["ana@example.com", admin.email]
+
+
+async def test_a_notice_that_cannot_go_is_retried_and_visible(chat_app: Any) -> None:
+    client = await chat_app(TAXPORTAL_CHAT__NOTIFY_AFTER_MINUTES="0")
+    sherry = await taxpayer_on(client)
+    core = journey.core(client)
+    me = Author("taxpayer", sherry.account_id, "Sherry Nunez")
+    await conversation.post(core, settings(core), sherry.portal_id, me, "Anyone there?")
+    await jobs_finished(core, KIND)  # nobody on staff yet: nobody to tell
+    [job] = await Job.filter(kind=KIND).values("state", "attempts", "last_error")
+    assert (job["state"], job["attempts"]) == ("queued", 1)
+    assert job["last_error"] == "DeliveryError: no active staff member to tell"
+    # the failed attempt gave the window back: the retry may still send
+    conv = await ChatConversation.get(portal_id=sherry.portal_id)
+    assert conv.staff_told_at is None
+
+    admin = await staff_service.add_staff(core, "boss@example.com", "Correct-Horse-9", "admin")
+    mails = len(emails(client))
+    await make_due()
+    await jobs_finished(core, KIND)
+    assert [m["To"] for m in emails(client)[mails:]] == [admin.email]
+    assert await Job.filter(kind=KIND).count() == 0
+    assert (await ChatConversation.get(portal_id=sherry.portal_id)).staff_told_at is not None

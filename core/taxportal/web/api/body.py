@@ -4,6 +4,7 @@ anything deeper reads the body, so no body can exhaust the parser or reach the d
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ MAX_DEPTH = 16  # the deepest body the API takes is 4 ({"documents": [{"signers"
 _AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 TOO_DEEP = f"the body is not valid JSON or nests deeper than {MAX_DEPTH} levels"
+_LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\t"))  # dropped before a multiline field's check
 CONTROL_REASON = "must not contain control characters (such as NUL, tabs or line breaks)"
 
 
@@ -81,8 +83,19 @@ def control_character_fields(value: Any, at: str = "") -> list[str]:
     return found
 
 
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object whose strings are plain text, or an ApiError saying why not."""
+def _multiline_ok(body: dict[str, Any], field: str, multiline: Collection[str]) -> bool:
+    """A top-level text field allowed line breaks and tabs (a message), and no other."""
+    value = body.get(field)
+    return (
+        field in multiline
+        and isinstance(value, str)
+        and not CONTROL_CHARACTERS.search(value.translate(_LINE_BREAKS))
+    )
+
+
+async def json_object(request: web.Request, multiline: Collection[str] = ()) -> dict[str, Any]:
+    """The body as a JSON object whose strings are plain text, or an ApiError saying why not;
+    the top-level fields named in ``multiline`` may also hold line feeds, returns and tabs."""
     if request.content_type != "application/json":
         raise ApiError(415, "send the body as JSON (Content-Type: application/json)")
     if (request.content_length or 0) > MAX_BYTES:
@@ -90,7 +103,7 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     body = parse_json(await request.read())
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    bad = control_character_fields(body)
+    bad = [f for f in control_character_fields(body) if not _multiline_ok(body, f, multiline)]
     if bad:
         fields = dict.fromkeys(bad, CONTROL_REASON)
         raise ApiError(422, "a field contains control characters", fields)

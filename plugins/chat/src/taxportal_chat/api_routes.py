@@ -108,7 +108,7 @@ async def list_messages(request: web.Request) -> web.Response:
 
 @api_token_required
 async def post_message(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
+    body = await read_json_object(request, multiline=("text",))
     extra = sorted(set(body) - {"text"})
     if extra:
         raise ApiError(422, "the message is not valid", dict.fromkeys(extra, "unknown field"))
