@@ -83,6 +83,9 @@ async def test_list_post_and_page_by_id(chat_app: Any) -> None:
     assert [m["text"] for m in earlier["items"]] == ["question 1", "question 2"]
     status, later = await api.call("GET", f"{path}?after={earlier['items'][0]['id']}&limit=2")
     assert [m["text"] for m in later["items"]] == ["question 2", "question 3"]
+    first, fourth = earlier["items"][0]["id"] - 1, later["items"][1]["id"] + 1
+    status, window = await api.call("GET", f"{path}?after={first}&before={fourth}&limit=9")
+    assert [m["text"] for m in window["items"]] == ["question 1", "question 2", "question 3"]
 
     # the taxpayer sees the answer on their page; the event and the log name no text
     page = await (await client.get("/portal/messages")).text()
@@ -126,7 +129,6 @@ async def test_refusals_are_clear_4xx_in_the_error_shape(chat_app: Any) -> None:
         ("GET", path + "?after=abc", None, {}, 400),
         ("GET", path + "?before=0", None, {}, 400),
         ("GET", path + "?limit=201", None, {}, 400),
-        ("GET", path + "?after=1&before=5", None, {}, 400),
         ("GET", path + "?after=" + "9" * 400, None, {}, 400),
         ("POST", path, {"text": "nul \x00 here"}, {}, 422),
         ("POST", path, {"text": "x" * 5001}, {}, 422),

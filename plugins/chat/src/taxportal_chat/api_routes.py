@@ -84,12 +84,12 @@ async def list_messages(request: web.Request) -> web.Response:
     after = _query_id(request, "after", 0, conversation.MAX_ID)
     before = _query_id(request, "before", 1, conversation.MAX_ID)
     limit = _query_id(request, "limit", 1, MAX_LIMIT) or settings.page_size
-    if after is not None and before is not None:
-        raise ApiError(400, "invalid query parameter", {"before": "give after or before, not both"})
     _, portal_id = await _portal(request)
     if portal_id is None:  # no portal yet: no conversation either
         return web.json_response({"items": [], "taxpayer_read_id": 0, "staff_read_id": 0})
-    if after is not None:
+    if after is not None and before is not None:
+        messages = await conversation.between(portal_id, after, before, limit)
+    elif after is not None:
         messages = await conversation.after(portal_id, after, limit)
     else:
         messages = await conversation.latest(portal_id, limit, before)

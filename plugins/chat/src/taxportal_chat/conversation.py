@@ -143,6 +143,15 @@ async def after(portal_id: int, after_id: int, limit: int) -> list[ChatMessage]:
     )
 
 
+async def between(portal_id: int, after_id: int, before_id: int, limit: int) -> list[ChatMessage]:
+    """Messages with ids strictly between the two, oldest first, at most ``limit``."""
+    return (
+        await ChatMessage.filter(portal_id=portal_id, id__gt=after_id, id__lt=before_id)
+        .order_by("id")
+        .limit(limit)
+    )
+
+
 async def one(portal_id: int, message_id: int) -> ChatMessage | None:
     return await ChatMessage.get_or_none(portal_id=portal_id, id=message_id)
 
