@@ -5,6 +5,7 @@ conversation and side per ``[chat] notify_every_minutes``, never with the messag
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -171,3 +172,33 @@ async def test_a_notice_that_cannot_go_is_retried_and_visible(chat_app: Any) -> 
     assert [m["To"] for m in emails(client)[mails:]] == [admin.email]
     assert await Job.filter(kind=KIND).count() == 0
     assert (await ChatConversation.get(portal_id=sherry.portal_id)).staff_told_at is not None
+
+
+async def test_a_message_unread_past_the_window_is_told_when_it_ends(chat_app: Any) -> None:
+    client = await chat_app(**LATER)
+    sherry = await taxpayer_on(client)
+    core = journey.core(client)
+    mails = len(emails(client))
+    await conversation.post(core, settings(core), sherry.portal_id, staff_author(), "first")
+    await make_due()
+    await jobs_finished(core, KIND)
+    assert len(emails(client)) == mails + 1
+    await client.get("/portal/messages")  # she read it
+
+    # a second message, still unread when its notice is due, inside the hour: not now...
+    await conversation.post(core, settings(core), sherry.portal_id, staff_author(), "second")
+    await make_due()
+    await jobs_finished(core, KIND)
+    assert len(emails(client)) == mails + 1
+    [later] = await Job.filter(kind=KIND).values("run_after", "payload")
+    told = (await ChatConversation.get(portal_id=sherry.portal_id)).taxpayer_told_at
+    assert told is not None
+    assert later["run_after"] == int((told.timestamp() + 3600) * 1000)
+    # ...but once the hour is over
+    await ChatConversation.filter(portal_id=sherry.portal_id).update(
+        taxpayer_told_at=told - dt.timedelta(hours=1)
+    )
+    await make_due()
+    await jobs_finished(core, KIND)
+    assert len(emails(client)) == mails + 2
+    assert await Job.filter(kind=KIND).count() == 0

@@ -7,7 +7,9 @@ the posting transaction, so it exists exactly when the message does). When it ru
 conditional UPDATE of ``chat_conversation`` decides, all at once, that the message is still
 unread and that the side was not told within the window, and takes the window; many due
 jobs at once send one notice. A notice that cannot be delivered gives the window back and
-the job retries (failed after its attempts, on the console's Jobs page).
+the job retries (failed after its attempts, on the console's Jobs page). A message still
+unread while the window is taken schedules one more check for when it ends (one per
+window), which looks at the other side's newest message then.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from taxportal.api import (
     staff_of_portal,
 )
 from taxportal_chat.i18n import catalog
-from taxportal_chat.models import ChatConversation
+from taxportal_chat.models import ChatConversation, ChatMessage
 from taxportal_chat.settings import SECTION, ChatSettings
 
 KIND = "chat_unread_notice"
@@ -79,14 +81,43 @@ async def _give_back(portal_id: int, side: str, stamp: dt.datetime) -> None:
     await ChatConversation.filter(portal_id=portal_id, **{told: stamp}).update(**{told: None})
 
 
+async def _newest_for(portal_id: int, side: str) -> int:
+    writer = "staff" if side == "taxpayer" else "taxpayer"
+    ids = (
+        await ChatMessage.filter(portal_id=portal_id, author=writer)
+        .order_by("-id")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return int(ids[0]) if ids else 0
+
+
+async def _check_again(portal_id: int, message_id: int, side: str, every: dt.timedelta) -> None:
+    """Still unread but told lately (of an earlier message, maybe read since): check the
+    conversation again when that window ends, once per window (the key)."""
+    told = f"{side}_told_at"
+    rows = await ChatConversation.filter(
+        portal_id=portal_id, **{f"{side}_read_id__lt": message_id, f"{told}__isnull": False}
+    ).values_list(told, flat=True)
+    if not rows:
+        return
+    ends = rows[0] + every
+    payload = {"portal_id": portal_id, "message_id": 0, "side": side}
+    key = f"{KIND}:{portal_id}:{side}:{int(ends.timestamp())}"
+    await schedule(KIND, payload, ends, key=key)
+
+
 async def tell(core: Core, portal_id: int, message_id: int, side: str) -> None:
     """Run one job: tell ``side`` of the unread message, unless read or told lately."""
     settings = plugin_settings(core.config, SECTION, ChatSettings)
     every = dt.timedelta(minutes=settings.notify_every_minutes)
+    if not message_id:  # a later check: the newest message of the other side
+        message_id = await _newest_for(portal_id, side)
     try:
         stamp = await _claim(portal_id, message_id, side, every)
-    except LookupError:
-        return  # read by now, or told within the window: nothing to send
+    except LookupError:  # read by now (nothing to do), or told within the window
+        await _check_again(portal_id, message_id, side, every)
+        return
     try:
         receipts = await _send(core, portal_id, side)
     except BaseException:
