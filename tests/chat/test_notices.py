@@ -82,7 +82,7 @@ async def test_the_taxpayer_is_told_in_spanish_by_text_without_the_message(chat_
     )
     told = await ActivityEntry.filter(action="chat_unread_told").values("subject", "detail")
     assert told[0]["subject"] == f"portal:{sherry.portal_id}"
-    assert told[0]["detail"]["side"] == "taxpayer"
+    assert told[0]["detail"]["side"] == "taxpayer" and told[0]["detail"]["channel"] == "sms"
     assert SECRET not in str(await ActivityEntry.all().values("detail"))
 
 

@@ -129,6 +129,7 @@ async def tell(core: Core, portal_id: int, message_id: int, side: str) -> None:
             subject=f"portal:{portal_id}",
             side=side,
             message_id=message_id,
+            channel=receipt.channel,
             notifier=receipt.notifier,
             **({"staff_id": staff_id} if staff_id else {}),
         )
