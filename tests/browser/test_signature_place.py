@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.harness import Account, Client, PortalServer
+from tests.browser.test_signing_flow import LEAN_PLUGINS
 from tests.browser.test_taxpayer_journey import invite_by_email
 from tests.browser.ui import horizontal_overflow
 from tests.signing_pdf import documents
@@ -27,7 +28,7 @@ OTHER = "Form 1040 Lugar.pdf"
 
 
 def seed_joint(server: PortalServer) -> None:
-    lean = {k: v for k, v in server.env().items() if k != "TAXPORTAL_PLUGINS__ENABLED"}
+    lean = {**server.env(), "TAXPORTAL_PLUGINS__ENABLED": LEAN_PLUGINS}
     script = HERE / "seed_returns.py"
     server._run([sys.executable, str(script)], lean, json.dumps([{**CLIENT.fields(), **SPOUSE}]))
 
