@@ -11,6 +11,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
+from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -93,9 +94,12 @@ async def pending_migrations(tconfig: dict[str, Any]) -> list[str]:
 async def unknown_migrations(tconfig: dict[str, Any]) -> list[str]:
     """Migrations applied to the database that this version does not have (a newer
     version migrated it), for the apps this version runs."""
-    rows = await get_connection("default").execute_query_dict(
-        "SELECT app, name FROM tortoise_migrations ORDER BY id"
-    )
+    try:
+        rows = await get_connection("default").execute_query_dict(
+            "SELECT app, name FROM tortoise_migrations ORDER BY id"
+        )
+    except OperationalError:  # never migrated: the pending check says so
+        return []
     known = {label: _migration_names(app["migrations"]) for label, app in tconfig["apps"].items()}
     return [
         f"{r['app']}.{r['name']}"
