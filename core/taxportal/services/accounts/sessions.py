@@ -57,6 +57,23 @@ async def lookup(core: Core, token: str, kind: str) -> WebSession | None:
     return session
 
 
+async def still_live(core: Core, token: str, kind: str) -> bool:
+    """Whether the ``kind`` session of a cookie value is live with both factors passed, as
+    ``lookup`` would find it, without extending it (a long-lived socket is no activity)."""
+    limits = core.config.core.sessions
+    now = dt.datetime.now(dt.UTC)
+    query = WebSession.filter(
+        token_hash=token_digest(token),
+        kind=kind,
+        second_factor_at__isnull=False,
+        last_seen_at__gt=now - dt.timedelta(minutes=limits.idle_minutes),
+        created_at__gt=now - dt.timedelta(hours=limits.absolute_hours),
+    )
+    if kind == "staff":
+        query = query.filter(staff__is_active=True)
+    return await query.exists()
+
+
 @functools.cache
 def _select(kind: str) -> str:
     """Written once per process: building the column list is a loop over every model field.

@@ -14,7 +14,7 @@ from taxportal.api import (
     render_in_portal_frame,
     taxpayer_required,
 )
-from taxportal_chat import conversation
+from taxportal_chat import answers, conversation
 from taxportal_chat.conversation import Author, RateLimited
 from taxportal_chat.i18n import catalog, refusal_text
 from taxportal_chat.page_context import ChatUrls, before_of, conversation_context
@@ -57,11 +57,16 @@ async def send(request: web.Request) -> web.Response:
             core_of(request), _settings(request), taxpayer.portal_id, author, text
         )
     except MessageRefused as refused:
-        return await _render(request, draft=text, error=refusal_text(taxpayer.language, refused))
+        error = refusal_text(taxpayer.language, refused)
+        if answers.wants_json(request):
+            return answers.refused(error)
+        return await _render(request, draft=text, error=error)
     except RateLimited:
         error = catalog.gettext(
             taxpayer.language, "You are sending messages too fast. Wait a minute and send again."
         )
+        if answers.wants_json(request):
+            return answers.refused(error, 429)
         return await _render(request, draft=text, error=error, status=429)
     await record_activity(
         "chat_message_posted",
@@ -69,6 +74,8 @@ async def send(request: web.Request) -> web.Response:
         subject=f"portal:{taxpayer.portal_id}",
         message_id=message.id,
     )
+    if answers.wants_json(request):
+        return await answers.sent(message, SIDE, taxpayer.language)
     raise web.HTTPSeeOther(f"{PAGE}#m-{message.id}")
 
 
