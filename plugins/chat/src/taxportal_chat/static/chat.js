@@ -78,6 +78,7 @@ function start(chat) {
     list.insertBefore(item(m), later || null);
     chat.querySelector(".chat-empty")?.remove();
     lastId = Math.max(lastId, m.id);
+    if (m.author === other) seenUpTo(m.id); // whoever answers has read what came before
     if (!m.mine) {
       const who = m.author === "system" ? "" : m.author_name;
       announcer.textContent = `${data.textNew} ${who}: ${m.system || textOf(m.html)}`;
@@ -135,6 +136,7 @@ function start(chat) {
 
   function poll() {
     if (pollTimer || stopped) return;
+    chat.dataset.live = "polling";
     pollTimer = window.setInterval(() => safely(catchUp), pollMs);
   }
 
@@ -145,6 +147,7 @@ function start(chat) {
 
   function stop() {
     stopped = true;
+    chat.dataset.live = "off";
     stopPolling();
     if (socket) socket.close();
   }
@@ -168,6 +171,7 @@ function start(chat) {
       opened = true;
       attempts = 0;
       stopPolling();
+      chat.dataset.live = "socket"; // how news arrives, for whoever looks (and the tests)
       safely(catchUp); // whatever came while it was down
     });
     socket.addEventListener("message", (event) => {
