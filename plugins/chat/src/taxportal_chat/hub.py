@@ -56,6 +56,7 @@ class Hub:
 
 
 HUB = Hub()
+_SENDING: set[asyncio.Task[None]] = set()  # held so they are not collected mid-send
 
 
 async def _send(listener: Listener, frame: str) -> None:
@@ -64,6 +65,19 @@ async def _send(listener: Listener, frame: str) -> None:
     except (ConnectionError, RuntimeError, TimeoutError):
         HUB.remove(listener)  # gone or stuck: its page reconnects and catches up by id
         await listener.socket.close()
+
+
+def _send_apart(sends: list[tuple[Listener, str]]) -> None:
+    """Send without holding the caller: the bus delivers events one after another, and a
+    stuck client must not hold up the others (nor the request that posted)."""
+    if sends:
+        task = asyncio.create_task(_send_all(sends))
+        _SENDING.add(task)
+        task.add_done_callback(_SENDING.discard)
+
+
+async def _send_all(sends: list[tuple[Listener, str]]) -> None:
+    await asyncio.gather(*(_send(listener, frame) for listener, frame in sends))
 
 
 async def push_message(portal_id: int, message_id: int) -> None:
@@ -82,7 +96,7 @@ async def push_message(portal_id: int, message_id: int) -> None:
         if key not in frames:
             view = message_view(message, listener.side, read, listener.language)
             frames[key] = json.dumps({"type": "message", "message": view})
-    await asyncio.gather(*(_send(x, frames[(x.side, x.language)]) for x in listeners))
+    _send_apart([(x, frames[(x.side, x.language)]) for x in listeners])
 
 
 async def push_read(values: dict[str, Any]) -> None:
@@ -92,9 +106,8 @@ async def push_read(values: dict[str, Any]) -> None:
         return
     if not isinstance(read_id, int):
         return
-    listeners = HUB.of(portal_id)
     frame = json.dumps({"type": "read", "side": side, "read_id": read_id})
-    await asyncio.gather(*(_send(x, frame) for x in listeners))
+    _send_apart([(x, frame) for x in HUB.of(portal_id)])
 
 
 async def hear(event: Event) -> None:

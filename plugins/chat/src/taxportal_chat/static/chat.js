@@ -3,7 +3,8 @@
 // brings news; after a drop it reconnects with backoff and catches up by id through the
 // feed, which it also polls while no socket is open. Without this script the form posts.
 const chat = document.getElementById("chat");
-if (chat) start(chat);
+// an earlier page (?before=) stays as it is: its Send posts and shows the newest page
+if (chat && !new URLSearchParams(window.location.search).has("before")) start(chat);
 
 function start(chat) {
   const data = chat.dataset;
