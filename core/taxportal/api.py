@@ -422,7 +422,11 @@ async def session_still_live(request: web.Request, side: str) -> bool:
     """Whether the ``side`` (``"taxpayer"`` or ``"staff"``) session this request came with
     is still live: not signed out, not idle or too old, the second factor passed, a staff
     member still active. One read; it does not extend the session (an open socket is not
-    activity). A long-lived request re-checks with it as it runs."""
+    activity). A long-lived request re-checks with it as it runs.
+
+    A page's script that polls should send ``X-Taxportal-Passive: 1`` with each poll: the
+    core then does not count the request as activity, so an open page left alone still
+    lets the session go idle."""
     return await _sockets.session_live(request, side)
 
 

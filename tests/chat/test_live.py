@@ -5,6 +5,7 @@ closes)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
+from taxportal.models import WebSession
 from taxportal.services.accounts import staff as staff_service
 from taxportal.web.keys import CORE
 from taxportal_chat import conversation
@@ -224,3 +226,23 @@ async def test_shutdown_closes_open_sockets_as_going_away(chat_app: Any) -> None
     assert closed.type == WSMsgType.CLOSE and closed.data == aiohttp.WSCloseCode.GOING_AWAY
     await socket.close()
     await asyncio.wait_for(closing, 10)  # nothing held the exit
+
+
+async def test_polling_is_no_activity_the_idle_clock_keeps_running(chat_app: Any) -> None:
+    client = await chat_app()
+    await taxpayer_on(client)
+    earlier = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=29)
+    await WebSession.filter(kind="taxpayer").update(last_seen_at=earlier)
+    passive = {"X-Taxportal-Passive": "1"}
+    for _ in range(3):  # a page left open, polling
+        assert (await client.get(f"{PAGE}/feed?after=0", headers=passive)).status == 200
+    session = await WebSession.get(kind="taxpayer")
+    assert abs(session.last_seen_at - earlier) < dt.timedelta(seconds=1)
+    assert (await client.get(f"{PAGE}/feed?after=0")).status == 200  # a person's request
+    session = await WebSession.get(kind="taxpayer")
+    assert session.last_seen_at > earlier + dt.timedelta(minutes=28)  # counts as activity
+    gone = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31)
+    await WebSession.filter(kind="taxpayer").update(last_seen_at=gone)  # idle past 30 min
+    response = await client.get(f"{PAGE}/feed?after=0", headers=passive, allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/portal/login"
+    assert not await WebSession.filter(kind="taxpayer").exists()  # ended, as any idle one

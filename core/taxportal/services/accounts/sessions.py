@@ -37,9 +37,10 @@ async def start(
     return token, session
 
 
-async def lookup(core: Core, token: str, kind: str) -> WebSession | None:
+async def lookup(core: Core, token: str, kind: str, *, touch: bool = True) -> WebSession | None:
     """The live ``kind`` ("staff" or "taxpayer") session of a cookie value; idle or too old
-    sessions are ended here."""
+    sessions are ended here. ``touch`` False: a page's own background request (polling),
+    which is no sign of a person, leaves the idle clock running."""
     session = await _fetch(token_digest(token), kind)
     if session is None:
         return None
@@ -52,7 +53,7 @@ async def lookup(core: Core, token: str, kind: str) -> WebSession | None:
     if idle or too_old:
         await WebSession.filter(id=session.id).delete()
         return None
-    if now - session.last_seen_at > TOUCH_EVERY:
+    if touch and now - session.last_seen_at > TOUCH_EVERY:
         await WebSession.filter(id=session.id).update(last_seen_at=now)
     return session
 

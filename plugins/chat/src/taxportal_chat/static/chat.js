@@ -118,7 +118,7 @@ function start(chat) {
   async function catchUp() {
     for (let more = true; more && !stopped; ) {
       const response = await fetch(`${data.feedUrl}?after=${lastId}`, {
-        headers: { Accept: "application/json" },
+        headers: { Accept: "application/json", "X-Taxportal-Passive": "1" }, // no activity
       });
       if (response.redirected || response.status === 401 || response.status === 403) {
         stop(); // the session ended: the next click shows the sign-in
