@@ -46,7 +46,7 @@ async def messages_page(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.Response:
     taxpayer = current_taxpayer(request)
     assert taxpayer is not None  # the guard let the request in
-    form = await request.post()
+    form = await answers.posted_form(request)
     text = form.get("body")
     text = text if isinstance(text, str) else ""
     portal = await portal_of(request)
