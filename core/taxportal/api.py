@@ -124,6 +124,7 @@ from taxportal.services.signing import signer_codes
 from taxportal.services.uploads import intake as _uploads
 from taxportal.signature_image import SignatureImage, SignatureImageError, check_signature_png
 from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
+from taxportal.web import sockets as _sockets
 from taxportal.web.access import api_principal, staff_principal, taxpayer_principal
 from taxportal.web.api.body import json_object as _json_object
 from taxportal.web.api.handling import ApiError
@@ -226,6 +227,7 @@ __all__ = [
     "check_signature_png",
     "check_signer_code",
     "check_storage_key",
+    "close_at_shutdown",
     "core_of",
     "current_staff",
     "current_taxpayer",
@@ -246,9 +248,11 @@ __all__ = [
     "record_activity",
     "render_in_console_frame",
     "render_in_portal_frame",
+    "same_origin",
     "schedule",
     "secret_cipher",
     "send_signer_code",
+    "session_still_live",
     "staff_of_portal",
     "staff_principal",
     "staff_required",
@@ -457,6 +461,35 @@ async def portal_of_return(return_id: int) -> int | None:
     except _returns.ReturnNotFound:
         raise NoSuchReturn(return_id) from None
     return await _portal_id_of(return_id)
+
+
+# --- long-lived requests (WebSockets) ---------------------------------------------
+
+
+def same_origin(request: web.Request) -> bool:
+    """Whether the request's ``Origin`` header is this site (the configured base URL's
+    origin, or the request's own scheme and host). Check it before a WebSocket upgrade:
+    the upgrade is a GET, which the CSRF check does not cover, and browsers send cookies
+    with a cross-site socket."""
+    return _sockets.same_origin(request)
+
+
+async def session_still_live(request: web.Request, side: str) -> bool:
+    """Whether the ``side`` (``"taxpayer"`` or ``"staff"``) session this request came with
+    is still live: not signed out, not idle or too old, the second factor passed, a staff
+    member still active. One read; it does not extend the session (an open socket is not
+    activity). A long-lived request re-checks with it as it runs.
+
+    A page's script that polls should send ``X-Taxportal-Passive: 1`` with each poll: the
+    core then does not count the request as activity, so an open page left alone still
+    lets the session go idle."""
+    return await _sockets.session_live(request, side)
+
+
+def close_at_shutdown(request: web.Request, socket: web.WebSocketResponse) -> None:
+    """Have the server close ``socket`` with 1001 (going away) when it shuts down, before it
+    waits for handlers to finish. Held weakly: a closed socket is simply forgotten."""
+    _sockets.keep_until_shutdown(request.app, socket)
 
 
 # --- events --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from taxportal.web.rendering import STATIC, setup_templates
 from taxportal.web.request_text import refuse_control_text
 from taxportal.web.routes import core_routes
 from taxportal.web.security import csrf_protect, security_headers
+from taxportal.web.sockets import OPEN_SOCKETS, close_open_sockets
 
 
 def create_app(
@@ -54,6 +56,8 @@ def create_app(
     app[CORE] = core
     app[RUNNING] = Running()
     app[API_DOCUMENT] = api_document.merged(core.plugins.api_documents())
+    app[OPEN_SOCKETS] = weakref.WeakSet()  # a plugin's WebSockets, closed at shutdown
+    app.on_shutdown.append(close_open_sockets)
     setup_templates(app, core.plugins.template_dirs())
     app.router.add_routes(core_routes())
     for route in core.plugins.routes():

@@ -216,7 +216,11 @@ async def _reaches_handler(run: Run, who: Identity, method: str, path: str) -> b
 async def test_no_route_answers_a_5xx_to_hostile_input(
     build_app: Any, client_for: Any, aiohttp_client: Any
 ) -> None:
-    app = await build_app(TAXPORTAL_THROTTLE__PER_ADDRESS="10000")
+    # chat on too (the tests leave it off unless asked): a firm runs it by default
+    plugins = '["notify_email", "notify_sms", "storage_local", "chat"]'
+    app = await build_app(
+        TAXPORTAL_THROTTLE__PER_ADDRESS="10000", TAXPORTAL_PLUGINS__ENABLED=plugins
+    )
     client = await aiohttp_client(app, cookie_jar=DummyCookieJar())
     people = await identities(client, aiohttp_client)
     names = read_names()

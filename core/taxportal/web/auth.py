@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # annotations only: handlers call services, never the models
     from taxportal.models import StaffUser
 
 SESSION_COOKIE = "tp_staff"
+# a page's script marks its background requests (polling) so they never count as activity
+PASSIVE_HEADER = "X-Taxportal-Passive"
 TAXPAYER_COOKIE = "tp_taxpayer"
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -27,9 +29,10 @@ ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def load_sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the staff and taxpayer sessions named by their cookies, when still live."""
     core = request.app[CORE]
+    touch = request.headers.get(PASSIVE_HEADER) != "1"
     token = token_cookie(request, SESSION_COOKIE)
     if token:
-        session = await sessions.lookup(core, token, "staff")
+        session = await sessions.lookup(core, token, "staff", touch=touch)
         if session is not None and session.staff is not None:
             request[STAFF_SESSION] = session
             # Signed in means both factors: a password-only session is not "the staff".
@@ -37,7 +40,7 @@ async def load_sessions(request: web.Request, handler: Handler) -> web.StreamRes
                 request[STAFF] = session.staff
     token = token_cookie(request, TAXPAYER_COOKIE)
     if token:
-        session = await sessions.lookup(core, token, "taxpayer")
+        session = await sessions.lookup(core, token, "taxpayer", touch=touch)
         if session is not None and session.account is not None:
             request[TAXPAYER_SESSION] = session
             request[ACCOUNT] = session.account

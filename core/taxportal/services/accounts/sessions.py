@@ -37,9 +37,10 @@ async def start(
     return token, session
 
 
-async def lookup(core: Core, token: str, kind: str) -> WebSession | None:
+async def lookup(core: Core, token: str, kind: str, *, touch: bool = True) -> WebSession | None:
     """The live ``kind`` ("staff" or "taxpayer") session of a cookie value; idle or too old
-    sessions are ended here."""
+    sessions are ended here. ``touch`` False: a page's own background request (polling),
+    which is no sign of a person, leaves the idle clock running."""
     session = await _fetch(token_digest(token), kind)
     if session is None:
         return None
@@ -52,9 +53,26 @@ async def lookup(core: Core, token: str, kind: str) -> WebSession | None:
     if idle or too_old:
         await WebSession.filter(id=session.id).delete()
         return None
-    if now - session.last_seen_at > TOUCH_EVERY:
+    if touch and now - session.last_seen_at > TOUCH_EVERY:
         await WebSession.filter(id=session.id).update(last_seen_at=now)
     return session
+
+
+async def still_live(core: Core, token: str, kind: str) -> bool:
+    """Whether the ``kind`` session of a cookie value is live with both factors passed, as
+    ``lookup`` would find it, without extending it (a long-lived socket is no activity)."""
+    limits = core.config.core.sessions
+    now = dt.datetime.now(dt.UTC)
+    query = WebSession.filter(
+        token_hash=token_digest(token),
+        kind=kind,
+        second_factor_at__isnull=False,
+        last_seen_at__gt=now - dt.timedelta(minutes=limits.idle_minutes),
+        created_at__gt=now - dt.timedelta(hours=limits.absolute_hours),
+    )
+    if kind == "staff":
+        query = query.filter(staff__is_active=True)
+    return await query.exists()
 
 
 @functools.cache

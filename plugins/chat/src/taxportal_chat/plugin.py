@@ -5,10 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from taxportal.api import JobHandler, ModelModule, NavItem, PluginSettings, RouteSpec, hookimpl
-from taxportal_chat import api_routes, notices, taxpayer_pages
+from taxportal.api import (
+    BusMessage,
+    Event,
+    JobHandler,
+    MessagePosted,
+    ModelModule,
+    NavItem,
+    PluginSettings,
+    RouteSpec,
+    hookimpl,
+    listens_to,
+)
+from taxportal_chat import api_routes, hub, live_routes, notices, socket, taxpayer_pages
 from taxportal_chat.i18n import catalog
 from taxportal_chat.settings import SECTION, ChatSettings
+from taxportal_chat.sides import STAFF_PAGE
 
 if TYPE_CHECKING:
     from taxportal.api import AppConfig, Core
@@ -38,6 +50,22 @@ def taxportal_routes(config: AppConfig) -> list[RouteSpec]:
         RouteSpec("GET", page, taxpayer_pages.messages_page, name="chat-portal"),
         RouteSpec("POST", page, taxpayer_pages.send, name="chat-portal-send"),
         *api_routes.routes(),
+        *_live_routes(),
+    ]
+
+
+def _live_routes() -> list[RouteSpec]:
+    """The live script's feed, read mark and socket, for both sides (the firm's page
+    itself is the console's)."""
+    mine, firm = taxpayer_pages.URLS, STAFF_PAGE
+    for_taxpayer, for_staff = live_routes.for_taxpayer, live_routes.for_staff
+    return [
+        RouteSpec("GET", mine.feed, for_taxpayer(live_routes.feed), name="chat-portal-feed"),
+        RouteSpec("POST", mine.read, for_taxpayer(live_routes.read), name="chat-portal-read"),
+        RouteSpec("GET", mine.socket, socket.taxpayer_socket, name="chat-portal-socket"),
+        RouteSpec("GET", f"{firm}/feed", for_staff(live_routes.feed), name="chat-staff-feed"),
+        RouteSpec("POST", f"{firm}/read", for_staff(live_routes.read), name="chat-staff-read"),
+        RouteSpec("GET", f"{firm}/socket", socket.staff_socket, name="chat-staff-socket"),
     ]
 
 
@@ -61,3 +89,9 @@ def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem]:
     if audience == "taxpayer":
         return [NavItem("Messages", taxpayer_pages.PAGE, "taxpayer", 40, catalog=catalog)]
     return []
+
+
+@hookimpl
+@listens_to(MessagePosted, BusMessage)
+async def taxportal_event(event: Event) -> None:
+    await hub.hear(event)  # this process' open pages of the conversation

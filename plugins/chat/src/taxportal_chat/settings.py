@@ -16,3 +16,4 @@ class ChatSettings(BaseModel):
     notify_after_minutes: float = Field(5, ge=0, le=1440)  # still unread this long: tell them
     notify_every_minutes: float = Field(60, ge=1, le=10080)  # at most once per conversation
     poll_seconds: float = Field(3, ge=0.5, le=60)  # the page's polling where sockets fail
+    recheck_seconds: float = Field(30, ge=0.2, le=600)  # an open socket re-checks its session

@@ -14,7 +14,7 @@ from taxportal.api import (
     render_in_portal_frame,
     taxpayer_required,
 )
-from taxportal_chat import attach_form, conversation
+from taxportal_chat import answers, attach_form, conversation
 from taxportal_chat.conversation import Author, RateLimited
 from taxportal_chat.i18n import catalog, refusal_text
 from taxportal_chat.page_context import ChatUrls, before_of, conversation_context
@@ -57,9 +57,11 @@ async def send(request: web.Request) -> web.Response:
         except attach_form.BadForm:
             raise web.HTTPBadRequest() from None
         if sent.refusal:  # nothing is posted; the text stays in the box
+            if answers.wants_json(request):
+                return answers.refused(sent.refusal)
             return await _render(request, draft=sent.text, error=sent.refusal)
     else:
-        form = await request.post()
+        form = await answers.posted_form(request)
         text = form.get("body")
         sent = attach_form.Sent(text if isinstance(text, str) else "")
     portal = await portal_of(request)
@@ -78,11 +80,15 @@ async def send(request: web.Request) -> web.Response:
         )
     except MessageRefused as refused:
         error = refusal_text(taxpayer.language, refused)
+        if answers.wants_json(request):
+            return answers.refused(error)
         return await _render(request, draft=sent.text, error=error)
     except RateLimited:
         error = catalog.gettext(
             taxpayer.language, "You are sending messages too fast. Wait a minute and send again."
         )
+        if answers.wants_json(request):
+            return answers.refused(error, 429)
         return await _render(request, draft=sent.text, error=error, status=429)
     await record_activity(
         "chat_message_posted",
@@ -91,6 +97,8 @@ async def send(request: web.Request) -> web.Response:
         message_id=message.id,
         **({"file_id": upload.id} if upload else {}),
     )
+    if answers.wants_json(request):
+        return await answers.sent(message, SIDE, taxpayer.language)
     raise web.HTTPSeeOther(f"{PAGE}#m-{message.id}")
 
 
