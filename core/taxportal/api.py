@@ -55,6 +55,7 @@ from taxportal.contracts import (
     CertificateEvent,
     Challenge,
     CheckResult,
+    ClientMark,
     Closable,
     DeliveryError,
     DeliveryReceipt,
@@ -116,7 +117,10 @@ from taxportal.services.accounts import throttle
 from taxportal.services.documents.access import Denied, Principal
 from taxportal.services.documents.access import check as check_access
 from taxportal.services.notices import Compose, Notice
+from taxportal.services.returns import portal_clients
+from taxportal.services.returns import records as returns_records
 from taxportal.services.returns.fact_values import answer_matches
+from taxportal.services.returns.portal_clients import PortalClient, PortalDocuments
 from taxportal.services.signing import signer_codes
 from taxportal.signature_image import SignatureImage, SignatureImageError, check_signature_png
 from taxportal.text import InvalidValue, fold_name, mask_phone, normalize_phone
@@ -148,6 +152,7 @@ __all__ = [
     "CertificateEvent",
     "Challenge",
     "CheckResult",
+    "ClientMark",
     "Closable",
     "Compose",
     "ConfigError",
@@ -174,7 +179,9 @@ __all__ = [
     "Placement",
     "PlacementBox",
     "PluginSettings",
+    "PortalClient",
     "PortalCreated",
+    "PortalDocuments",
     "Principal",
     "Question",
     "RegistrationAttempt",
@@ -212,10 +219,13 @@ __all__ = [
     "check_signature_png",
     "check_signer_code",
     "check_storage_key",
+    "client_documents",
+    "clients_of_portals",
     "core_of",
     "current_staff",
     "current_taxpayer",
     "emit",
+    "find_client_portals",
     "fold_name",
     "hookimpl",
     "listens_to",
@@ -362,6 +372,30 @@ async def portal_of(request: web.Request) -> TaxpayerPortal:
         tax_return.spouse_last_name,
         tax_return.language,
     )
+
+
+# --- the firm's clients, for console pages --------------------------------------------
+
+
+async def clients_of_portals(portal_ids: list[int]) -> dict[int, PortalClient]:
+    """The clients of these portals by portal id (name, return id and tax year, portal
+    state), unknown ids left out: one statement. For console pages (an inbox)."""
+    return await portal_clients.of_portals(list(portal_ids))
+
+
+async def client_documents(portal_id: int) -> PortalDocuments:
+    """The portal's documents in numbers (current sent documents, signatures given and
+    asked, uploads and new uploads): one statement; zeros for an unknown portal. The
+    console's pages for them: ``/staff/returns/{return_id}/documents`` and ``/uploads``."""
+    return await portal_clients.documents(portal_id)
+
+
+async def find_client_portals(core: Core, search: str, limit: int = 1000) -> list[int]:
+    """The portals whose client a console search finds, by the File Viewer's rules
+    (every word in the names, emails or phone numbers, case-folded; a last four or a full
+    SSN), at most ``limit``, newest portal first."""
+    digest = returns_records.ssn_digester(core)
+    return await portal_clients.matching(search, digest, max(0, limit))
 
 
 # --- pages -------------------------------------------------------------------------

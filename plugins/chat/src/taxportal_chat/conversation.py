@@ -50,6 +50,9 @@ class ReadPositions:
         return self.taxpayer_read_id if side == "taxpayer" else self.staff_read_id
 
 
+SYSTEM = Author("system", None, "")
+
+
 def other_side(side: str) -> str:
     return "staff" if side == "taxpayer" else "taxpayer"
 
@@ -87,8 +90,28 @@ async def post(
     raise AssertionError("unreachable")
 
 
+async def post_system(core: Core, portal_id: int, code: str, event_key: str) -> ChatMessage | None:
+    """Add a system line (``code``: see ``i18n.system_text``) for the portal event named by
+    ``event_key``, once: every process hears the event, the key is unique, so the others'
+    inserts roll back. Not the taxpayer's nor the firm's: no rate limit, never unread.
+    ``None`` when the line was already written."""
+    for _attempt in (1, 2, 3):
+        try:
+            return await _insert(core, portal_id, SYSTEM, code, None, "", event_key[:100])
+        except IntegrityError:  # the line exists, or two first messages at once: look
+            if await ChatMessage.exists(event_key=event_key[:100]):
+                return None
+    raise AssertionError("a system line could not be written nor found")
+
+
 async def _insert(
-    core: Core, portal_id: int, author: Author, body: str, file_id: int | None, file_name: str
+    core: Core,
+    portal_id: int,
+    author: Author,
+    body: str,
+    file_id: int | None,
+    file_name: str,
+    event_key: str | None = None,
 ) -> ChatMessage:
     now = _now()
     async with atomic() as conn:
@@ -108,6 +131,7 @@ async def _insert(
             body=body,
             file_id=file_id,
             file_name=file_name,
+            event_key=event_key,
             using_db=conn,
         )
         moves: dict[str, Any] = {"last_message_id": message.id, "last_author": author.kind}

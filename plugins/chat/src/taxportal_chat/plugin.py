@@ -1,17 +1,31 @@
-"""The chat plugin's hooks: its settings, tables, pages, static files and menu item."""
+"""The chat plugin's hooks: its settings, tables, pages, static files, menu items, system
+lines from portal events, and the unread marks of the console's client list."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taxportal.api import ModelModule, NavItem, PluginSettings, RouteSpec, hookimpl
-from taxportal_chat import taxpayer_pages
+from taxportal.api import (
+    ClientMark,
+    DocumentSigned,
+    DocumentsSent,
+    Event,
+    FileUploaded,
+    JobHandler,
+    ModelModule,
+    NavItem,
+    PluginSettings,
+    RouteSpec,
+    hookimpl,
+    listens_to,
+)
+from taxportal_chat import conversation, staff_pages, system_lines, taxpayer_pages
 from taxportal_chat.i18n import catalog
 from taxportal_chat.settings import SECTION, ChatSettings
 
 if TYPE_CHECKING:
-    from taxportal.api import AppConfig
+    from taxportal.api import AppConfig, Core
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,6 +46,9 @@ def taxportal_routes(config: AppConfig) -> list[RouteSpec]:
     return [
         RouteSpec("GET", page, taxpayer_pages.messages_page, name="chat-portal"),
         RouteSpec("POST", page, taxpayer_pages.send, name="chat-portal-send"),
+        RouteSpec("GET", staff_pages.INBOX, staff_pages.inbox_page, name="chat-inbox"),
+        RouteSpec("GET", staff_pages.PAGE, staff_pages.conversation_page, name="chat-staff"),
+        RouteSpec("POST", staff_pages.PAGE, staff_pages.send, name="chat-staff-send"),
     ]
 
 
@@ -49,4 +66,31 @@ def taxportal_static_dirs() -> list[tuple[str, str]]:
 def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem]:
     if audience == "taxpayer":
         return [NavItem("Messages", taxpayer_pages.PAGE, "taxpayer", 40, catalog=catalog)]
+    if audience == "staff":  # after Manage Portals; its conversations are under it too
+        return [NavItem("Messages", staff_pages.INBOX, "staff", 25, match="prefix")]
     return []
+
+
+@hookimpl
+@listens_to(DocumentsSent, DocumentSigned, FileUploaded)
+async def taxportal_event(event: Event) -> None:
+    await system_lines.heard(event)
+
+
+@hookimpl
+def taxportal_job_handlers(config: AppConfig, core: Core) -> list[JobHandler]:
+    return [system_lines.job_handler(core)]
+
+
+@hookimpl
+async def taxportal_client_marks(portal_ids: list[int]) -> dict[int, ClientMark]:
+    """The taxpayer's unread messages beside their name in the File Viewer (one statement)."""
+    counts = await conversation.unread_for_staff(portal_ids)
+    return {
+        portal_id: ClientMark(
+            f"{n} unread",
+            f"{staff_pages.INBOX}/{portal_id}",
+            f"{n} unread message{'' if n == 1 else 's'}",
+        )
+        for portal_id, n in counts.items()
+    }
