@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from taxportal.models import ActivityEntry
 from taxportal_chat import conversation
 from taxportal_chat.conversation import Author
 from taxportal_chat.settings import ChatSettings
@@ -128,6 +129,14 @@ async def test_answer_from_the_conversation_page_and_see_what_was_read(chat_app:
     assert "Ana Ruiz" in taxpayer_html and "got it" in taxpayer_html
     html = await (await ana.get(page)).text()
     assert states(html) == ["seen"]
+
+    # the activity log says who read and wrote, never what
+    entries = await ActivityEntry.filter(subject=f"portal:{sherry.portal_id}").values(
+        "actor", "action", "detail"
+    )
+    staff_entries = [e for e in entries if e["actor"].startswith("staff:")]
+    assert {e["action"] for e in staff_entries} == {"chat_read", "chat_message_posted"}
+    assert "got it" not in repr(entries) and "W-2" not in repr(entries)
 
     # another staff member sees the same conversation, and the firm's answer as seen
     bob = await staff_on(client, "bob@firm.example.com", "Bob Lee")

@@ -194,17 +194,19 @@ async def unread(portal_id: int, side: str) -> int:
 
 
 async def unread_for_staff(portal_ids: list[int]) -> dict[int, int]:
-    """The taxpayers' unread messages per portal, for the firm (one statement)."""
+    """The taxpayers' unread messages per portal, for the firm (one statement: the
+    conversations by their unique portal id, those read to the end skipped, then each
+    one's unread range of its (portal_id, id) index); portals with none are left out."""
     if not portal_ids:
         return {}
     conn = connections.get("default")
     numbered = conn.capabilities.dialect == "postgres"
     marks = [f"${i + 1}" if numbered else "?" for i in range(len(portal_ids))]
     rows = await conn.execute_query_dict(
-        "SELECT m.portal_id AS portal_id, COUNT(*) AS n FROM chat_message m "  # noqa: S608
-        "JOIN chat_conversation c ON c.portal_id = m.portal_id "
-        f"WHERE m.portal_id IN ({', '.join(marks)}) AND m.author = 'taxpayer' "
-        "AND m.id > c.staff_read_id GROUP BY m.portal_id",
+        "SELECT c.portal_id AS portal_id, (SELECT COUNT(*) FROM chat_message m "  # noqa: S608
+        "WHERE m.portal_id = c.portal_id AND m.id > c.staff_read_id "
+        "AND m.author = 'taxpayer') AS n FROM chat_conversation c "
+        f"WHERE c.portal_id IN ({', '.join(marks)}) AND c.staff_read_id < c.last_message_id",
         list(portal_ids),
     )
-    return {int(r["portal_id"]): int(r["n"]) for r in rows}
+    return {int(r["portal_id"]): int(r["n"]) for r in rows if r["n"]}
