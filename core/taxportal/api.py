@@ -133,6 +133,7 @@ from taxportal.web.auth import (
 )
 from taxportal.web.keys import ACCOUNT, CORE, LANG, STAFF, TAXPAYER_SESSION
 from taxportal.web.rendering import render_portal_page
+from taxportal.web.request_text import read_form as _read_form
 from taxportal.web.taxpayer import portal_of as _portal_of
 from taxportal.web.taxpayer import taxpayer_required
 
@@ -237,6 +238,7 @@ __all__ = [
     "page_language",
     "plugin_settings",
     "portal_of",
+    "read_form",
     "record_activity",
     "render_in_console_frame",
     "render_in_portal_frame",
@@ -396,6 +398,14 @@ async def find_client_portals(core: Core, search: str, limit: int = 1000) -> lis
     SSN), at most ``limit``, newest portal first."""
     digest = returns_records.ssn_digester(core)
     return await portal_clients.matching(search, digest, max(0, limit))
+
+
+async def read_form(request: web.Request) -> Any:
+    """The posted form (url-encoded or multipart) as the core's handlers read theirs: a
+    control character in any field (tab and line breaks allowed), a body that does not
+    decode or a broken multipart body is refused with the core's 400 page, never a 500.
+    Returns a multidict of ``str`` values (``web.FileField`` for files)."""
+    return await _read_form(request)
 
 
 # --- pages -------------------------------------------------------------------------

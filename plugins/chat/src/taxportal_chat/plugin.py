@@ -66,7 +66,7 @@ def taxportal_static_dirs() -> list[tuple[str, str]]:
 def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem]:
     if audience == "taxpayer":
         return [NavItem("Messages", taxpayer_pages.PAGE, "taxpayer", 40, catalog=catalog)]
-    if audience == "staff":  # after Manage Portals; its conversations are under it too
+    if audience == "staff":  # after Manage Portals; "prefix": current on a conversation too
         return [NavItem("Messages", staff_pages.INBOX, "staff", 25, match="prefix")]
     return []
 

@@ -13,6 +13,7 @@ from taxportal.api import (
     core_of,
     current_staff,
     plugin_settings,
+    read_form,
     record_activity,
     render_in_console_frame,
     staff_required,
@@ -79,7 +80,7 @@ async def send(request: web.Request) -> web.Response:
     staff = current_staff(request)
     assert staff is not None  # the guard let the request in
     client = await _client(request)
-    form = await request.post()
+    form = await read_form(request)
     text = form.get("body")
     if not isinstance(text, str):
         text = ""

@@ -10,6 +10,7 @@ from taxportal.api import (
     current_taxpayer,
     plugin_settings,
     portal_of,
+    read_form,
     record_activity,
     render_in_portal_frame,
     taxpayer_required,
@@ -46,7 +47,7 @@ async def messages_page(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.Response:
     taxpayer = current_taxpayer(request)
     assert taxpayer is not None  # the guard let the request in
-    form = await request.post()
+    form = await read_form(request)
     text = form.get("body")
     text = text if isinstance(text, str) else ""
     portal = await portal_of(request)
