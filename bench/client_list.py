@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/client_list.py [--databases sqlite,postgres] [--requests 600]
     .venv/bin/python bench/client_list.py --load wrk --seconds 10   # Debian's wrk as the load
+    .venv/bin/python bench/client_list.py --chat 2   # every return a portal, every 2nd a chat
+
+With ``--chat N`` every return gets a verified portal and every N-th portal a conversation
+of 4 unread messages from the taxpayer (written in SQL after the import), so the File
+Viewer's page asks the chat plugin for its unread marks (``taxportal_client_marks``).
 
 Starts the real server (`taxportal serve`) in a subprocess on 127.0.0.1, signs in as an
 admin, and requests the File Viewer's first page, searches (a name, digits, an SSN's last
@@ -224,8 +229,53 @@ def load_with_wrk(
     }
 
 
+SEED_PORTALS = (
+    "INSERT INTO portal (tax_return_id, status, created_at, failed_registrations,"
+    " link_requested) SELECT id, 'verified', CURRENT_TIMESTAMP, 0, FALSE FROM tax_return"
+)
+SEED_MESSAGES = (
+    "INSERT INTO chat_message (portal_id, author, author_name, body, file_name, created_at)"
+    " SELECT id, 'taxpayer', 'Bench', 'a question', '', CURRENT_TIMESTAMP FROM portal"
+    " WHERE id % {every} = 0"
+)
+SEED_CONVERSATIONS = (
+    "INSERT INTO chat_conversation (portal_id, last_message_id, last_posted_at, last_author,"
+    " taxpayer_read_id, staff_read_id) SELECT portal_id, MAX(id), CURRENT_TIMESTAMP,"
+    " 'taxpayer', MAX(id), 0 FROM chat_message GROUP BY portal_id"
+)
+
+
+async def seed_chat(kind: str, work: Path, every: int) -> None:
+    """Portals for every return, and every ``every``-th one a conversation of 4 unread
+    messages (SQL: the pages are measured, not the writing)."""
+    statements = [SEED_PORTALS, *[SEED_MESSAGES.format(every=every)] * 4, SEED_CONVERSATIONS]
+    if kind == "postgres":
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+        return
+    import sqlite3
+
+    db = sqlite3.connect(work / "data" / "taxportal.sqlite3")
+    with db:
+        for statement in statements:
+            db.execute(statement)
+    db.execute("ANALYZE")
+    db.close()
+
+
 async def bench_database(
-    kind: str, rows: int, requests: int, concurrency: int, workers: int, use_wrk: int = 0
+    kind: str,
+    rows: int,
+    requests: int,
+    concurrency: int,
+    workers: int,
+    use_wrk: int = 0,
+    chat_every: int = 0,
 ) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
@@ -248,7 +298,10 @@ async def bench_database(
     again = time.perf_counter()
     cli(env, "returns", "import", str(csv_path))
     reimport_seconds = time.perf_counter() - again
-    print(f"\n## {kind}: {rows} returns, {workers} server process(es)")
+    if chat_every:
+        await seed_chat(kind, work, chat_every)
+    chat = f", a conversation every {chat_every} portal(s)" if chat_every else ""
+    print(f"\n## {kind}: {rows} returns{chat}, {workers} server process(es)")
     print(
         f"import: {import_seconds:.2f} s (whole command, incl. start-up); "
         f"same file again: {reimport_seconds:.2f} s"
@@ -260,12 +313,12 @@ async def bench_database(
         [*TAXPORTAL, "serve", "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(work / "server.log").open("wb"),  # read when it does not come up
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-            for _ in range(100):
+            for _ in range(600):  # a loaded 2-core machine starts it slowly
                 try:
                     await session.get(f"{base}/staff/login")
                     break
@@ -303,6 +356,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="taxportal serve --workers")
     parser.add_argument("--load", choices=["python", "wrk"], default="python")
     parser.add_argument("--seconds", type=int, default=10, help="per page, with --load wrk")
+    parser.add_argument("--chat", type=int, default=0, help="a conversation every N portals")
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores; {args.concurrency} concurrent clients, "
@@ -315,7 +369,15 @@ def main() -> None:
     for kind in args.databases.split(","):
         seconds = args.seconds if args.load == "wrk" else 0
         asyncio.run(
-            bench_database(kind, args.rows, args.requests, args.concurrency, args.workers, seconds)
+            bench_database(
+                kind,
+                args.rows,
+                args.requests,
+                args.concurrency,
+                args.workers,
+                seconds,
+                args.chat,
+            )
         )
 
 

@@ -55,6 +55,7 @@ from taxportal.contracts import (
     CertificateEvent,
     Challenge,
     CheckResult,
+    ClientMark,
     Closable,
     DeliveryError,
     DeliveryReceipt,
@@ -118,8 +119,11 @@ from taxportal.services.documents.access import Denied, Principal
 from taxportal.services.documents.access import check as check_access
 from taxportal.services.documents.access import portal_id_of as _portal_id_of
 from taxportal.services.notices import Compose, Notice
+from taxportal.services.returns import portal_clients
 from taxportal.services.returns import records as _returns
+from taxportal.services.returns import records as returns_records
 from taxportal.services.returns.fact_values import answer_matches
+from taxportal.services.returns.portal_clients import PortalClient, PortalDocuments
 from taxportal.services.signing import signer_codes
 from taxportal.services.uploads import intake as _uploads
 from taxportal.signature_image import SignatureImage, SignatureImageError, check_signature_png
@@ -136,6 +140,7 @@ from taxportal.web.auth import (
 )
 from taxportal.web.keys import ACCOUNT, API_STAFF, CORE, LANG, STAFF, TAXPAYER_SESSION
 from taxportal.web.rendering import render_portal_page
+from taxportal.web.request_text import read_form as _read_form
 from taxportal.web.taxpayer import portal_of as _portal_of
 from taxportal.web.taxpayer import taxpayer_required
 from taxportal.web.uploads import my_files_view as _my_files_view
@@ -157,6 +162,7 @@ __all__ = [
     "CertificateEvent",
     "Challenge",
     "CheckResult",
+    "ClientMark",
     "Closable",
     "Compose",
     "ConfigError",
@@ -184,7 +190,9 @@ __all__ = [
     "Placement",
     "PlacementBox",
     "PluginSettings",
+    "PortalClient",
     "PortalCreated",
+    "PortalDocuments",
     "Principal",
     "Question",
     "RegistrationAttempt",
@@ -227,11 +235,14 @@ __all__ = [
     "check_signature_png",
     "check_signer_code",
     "check_storage_key",
+    "client_documents",
+    "clients_of_portals",
     "close_at_shutdown",
     "core_of",
     "current_staff",
     "current_taxpayer",
     "emit",
+    "find_client_portals",
     "fold_name",
     "hookimpl",
     "listens_to",
@@ -244,6 +255,7 @@ __all__ = [
     "plugin_settings",
     "portal_of",
     "portal_of_return",
+    "read_form",
     "read_json_object",
     "record_activity",
     "render_in_console_frame",
@@ -391,6 +403,38 @@ async def portal_of(request: web.Request) -> TaxpayerPortal:
         tax_return.spouse_last_name,
         tax_return.language,
     )
+
+
+# --- the firm's clients, for console pages --------------------------------------------
+
+
+async def clients_of_portals(portal_ids: list[int]) -> dict[int, PortalClient]:
+    """The clients of these portals by portal id (name, return id and tax year, portal
+    state), unknown ids left out: one statement. For console pages (an inbox)."""
+    return await portal_clients.of_portals(list(portal_ids))
+
+
+async def client_documents(portal_id: int) -> PortalDocuments:
+    """The portal's documents in numbers (current sent documents, signatures given and
+    asked, uploads and new uploads): one statement; zeros for an unknown portal. The
+    console's pages for them: ``/staff/returns/{return_id}/documents`` and ``/uploads``."""
+    return await portal_clients.documents(portal_id)
+
+
+async def find_client_portals(core: Core, search: str, limit: int = 1000) -> list[int]:
+    """The portals whose client a console search finds, by the File Viewer's rules
+    (every word in the names, emails or phone numbers, case-folded; a last four or a full
+    SSN), at most ``limit``, newest portal first."""
+    digest = returns_records.ssn_digester(core)
+    return await portal_clients.matching(search, digest, max(0, limit))
+
+
+async def read_form(request: web.Request) -> Any:
+    """The posted form (url-encoded or multipart) as the core's handlers read theirs: a
+    control character in any field (tab and line breaks allowed), a body that does not
+    decode or a broken multipart body is refused with the core's 400 page, never a 500.
+    Returns a multidict of ``str`` values (``web.FileField`` for files)."""
+    return await _read_form(request)
 
 
 # --- pages -------------------------------------------------------------------------

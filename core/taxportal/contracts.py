@@ -419,6 +419,19 @@ class NavItem:
 
 
 @dataclass(frozen=True)
+class ClientMark:
+    """A plugin's mark beside a client in the console's client list (chat: "2 unread").
+
+    ``text`` is shown as a badge linking to ``href`` (a console page); ``label`` is what a
+    screen reader says instead (``text`` when empty). All three are escaped: plain text.
+    """
+
+    text: str
+    href: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     """An HTTP route a plugin contributes."""
 

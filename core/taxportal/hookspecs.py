@@ -15,6 +15,7 @@ import pluggy
 from taxportal.contracts import (
     BackendOffer,
     BusBackend,
+    ClientMark,
     JobHandler,
     ModelModule,
     NavItem,
@@ -334,6 +335,23 @@ def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem] | Non
     admin-only items.
 
     Since 0.1.
+    """
+
+
+@hookspec
+def taxportal_client_marks(portal_ids: list[int]) -> dict[int, ClientMark] | None:
+    """Marks beside clients in the console's client list (the File Viewer).
+
+    Awaited once per page with the portal ids of the page's clients (at most 50; clients
+    without a portal are left out): return a :class:`~taxportal.contracts.ClientMark` for
+    each portal that needs one (chat: its unread count). The page waits for every plugin,
+    so answer in one indexed statement (the client list's latency target is in
+    docs/benchmarks.md). A plugin that raises is logged and the page shows no mark of it.
+
+    :param portal_ids: the page's portals.
+    :return: marks by portal id, or ``None``.
+
+    Since 0.4.
     """
 
 

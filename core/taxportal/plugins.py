@@ -18,6 +18,7 @@ from taxportal.config import DEFAULT_PLUGINS, AppConfig, ConfigError
 from taxportal.contracts import (
     BackendOffer,
     BusBackend,
+    ClientMark,
     Closable,
     DeliveryError,
     DeliveryReceipt,
@@ -319,6 +320,24 @@ class Plugins:
             ]
             cached = self._nav_items[audience] = sorted(items, key=lambda item: item.order)
         return list(cached)
+
+    async def client_marks(self, portal_ids: list[int]) -> dict[int, list[ClientMark]]:
+        """Every plugin's marks for these portals, in call order; a plugin that fails is
+        logged and left out (a mark must never break the client list)."""
+        marks: dict[int, list[ClientMark]] = {}
+        if not portal_ids:
+            return marks
+        for impl in reversed(self.pm.hook.taxportal_client_marks.get_hookimpls()):
+            try:
+                asked = {name: list(portal_ids) for name in impl.argnames}  # may leave it out
+                found = await await_me_maybe(impl.function(**asked))
+            except Exception:
+                log.exception("client marks of %s failed", _label(impl))
+                continue
+            for portal_id, mark in (found or {}).items():
+                if isinstance(mark, ClientMark):
+                    marks.setdefault(portal_id, []).append(mark)
+        return marks
 
     # events --------------------------------------------------------------------
 

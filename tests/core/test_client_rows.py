@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from taxportal.contracts import ClientMark
 from taxportal.services.returns.records import ClientRow
 from taxportal.web.returns.client_rows import client_rows, escape_each
 
@@ -97,6 +98,21 @@ def test_uploads_cell_shows_new_files_or_the_portal_documents_link_or_nothing():
     assert 'aria-label="View Documents: 2 new">2 new</a>' in new
     assert '<a href="/staff/returns/7/uploads">View Documents</a>' in seen
     assert cells(none)[2] == ""
+
+
+def test_plugin_marks_follow_the_name_escaped_and_only_on_their_portal():
+    hostile = ClientMark('<b>2 "unread"</b>', '/x"><script>', "")
+    marks = {3: [ClientMark("1 unread", "/staff/messages/3", "1 unread message"), hostile]}
+    marked, other, none = client_rows(
+        [a_row(portal=SimpleNamespace(id=3)), a_row(portal=SimpleNamespace(id=4)), a_row()],
+        marks,
+    ).split("</tr>")[:3]
+    assert cells(marked)[5] == (
+        'Ana García <a class="badge-new" href="/staff/messages/3" aria-label="1 unread message">'
+        '1 unread</a> <a class="badge-new" href="/x&#34;&gt;&lt;script&gt;" aria-label='
+        '"&lt;b&gt;2 &#34;unread&#34;&lt;/b&gt;">&lt;b&gt;2 &#34;unread&#34;&lt;/b&gt;</a>'
+    )
+    assert "badge-new" not in cells(other)[5] and "badge-new" not in cells(none)[5]
 
 
 def test_email_sent_says_how_the_link_went_and_a_missing_ssn_shows_nothing():

@@ -87,7 +87,7 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(sql: Sql, terms: list[SearchTerm], tax_year: int | None) -> str:
+def filters(sql: Sql, terms: list[SearchTerm], tax_year: int | None) -> str:
     """The filters: year, and every search term (services/returns/client_search.py)."""
     clauses = []
     if tax_year:
@@ -133,7 +133,7 @@ async def page(
     order = ", ".join(f"{name}{' DESC' if reverse else ''}" for name in names)
     # without a search, the sort's index hands out the page: a short walk (see sql.Sql)
     sql = Sql(bounded=not terms and offset <= SHORT_WALK)
-    where = _where(sql, terms, tax_year)
+    where = filters(sql, terms, tax_year)
     # only placeholders and names from COLUMNS/SORTABLE are formatted into the SQL
     returns = await sql.rows(
         f"SELECT {', '.join(COLUMNS)} FROM tax_return{where} ORDER BY {order} "  # noqa: S608
@@ -181,7 +181,7 @@ async def _count(terms: list[SearchTerm], tax_year: int | None) -> int:
     known = _counts.get(key) if remember else None
     sql.bounded = known is not None  # most likely the counter has not moved: no COUNT
     seen = sql.param(known[0] if known else -1)
-    where = _where(sql, terms, tax_year)
+    where = filters(sql, terms, tax_year)
     row = (
         await sql.rows(
             f"SELECT {VERSION} AS version, CASE WHEN {VERSION} = {seen} THEN NULL "  # noqa: S608

@@ -10,11 +10,12 @@ tests/core/test_client_rows.py holds the escaping to account.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from taxportal.contracts import ClientMark
 from taxportal.web.rendering import format_phone
 
 # Eleven cells, each %s escaped text (or markup made here of escaped text): the cells up to
@@ -38,10 +39,14 @@ NEW_UPLOADS = (
 )
 VIEW_UPLOADS = '<a href="/staff/returns/{id}/uploads">View Documents</a>'
 PER_ROW = 13  # texts each row gives escape_each()
+MARK = ' <a class="badge-new" href="%s" aria-label="%s">%s</a>'
 
 
-def client_rows(rows: Sequence[Any]) -> Markup:
-    """The ``<tr>`` of each ``ClientRow`` (``services.returns``), escaped, as one Markup."""
+def client_rows(
+    rows: Sequence[Any], marks: Mapping[int, Sequence[ClientMark]] | None = None
+) -> Markup:
+    """The ``<tr>`` of each ``ClientRow`` (``services.returns``), escaped, as one Markup;
+    ``marks`` (by portal id, from the ``taxportal_client_marks`` hook) follow the name."""
     texts: list[str] = []
     for row in rows:
         r = row.tax_return
@@ -64,9 +69,18 @@ def client_rows(rows: Sequence[Any]) -> Markup:
         html.append(ROW_START % (sent, efile))
         html.append(_uploads_cell(row, int(row.tax_return.id)))
         signing = _signing_cell(row)
+        if marks and row.portal is not None and row.portal.id in marks:
+            name += _marks(marks[row.portal.id])
         html.append(ROW_END % (kind, year, name, emails, phone, address, ssn, id1, id2, signing))
     # every value above went through escape_each(); the rest is this module's own markup
     return Markup("".join(html))  # noqa: S704
+
+
+def _marks(marks: Sequence[ClientMark]) -> str:
+    """Plugins' marks, every text escaped (few rows have one: escaped one by one)."""
+    return "".join(
+        MARK % (escape(m.href), escape(m.label or m.text), escape(m.text)) for m in marks
+    )
 
 
 def _breakable(address: str) -> str:

@@ -40,12 +40,16 @@ async def client_list(request: web.Request) -> web.Response:
         per_page=PER_PAGE,
         ssn_digest=returns_service.ssn_digester(request.app[CORE]),
     )
+    # plugins' marks beside the names (chat's unread count): one hook call per page
+    portal_ids = [row.portal.id for row in result.rows if row.portal is not None]
+    marks = await request.app[CORE].plugins.client_marks(portal_ids)
     return aiohttp_jinja2.render_template(
         "staff/clients.html",
         request,
         {
             "result": result,
             "client_rows": client_rows,
+            "client_marks": marks,
             "search": client_search.masked(search),  # never an SSN on the page
             "year": year,
             "sort": sort,

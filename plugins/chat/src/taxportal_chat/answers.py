@@ -4,21 +4,10 @@ application/json``), so the message shows at once; a plain form post still gets 
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-from multidict import MultiDictProxy
 
 from taxportal_chat import conversation
 from taxportal_chat.models import ChatMessage
 from taxportal_chat.views import message_view
-
-
-async def posted_form(request: web.Request) -> MultiDictProxy[str | web.FileField]:
-    """Send's form; a body that does not parse (a multipart without a boundary, a charset
-    nobody knows) is a 400, not an error page."""
-    try:
-        return await request.post()
-    except (ValueError, LookupError, HttpProcessingError):
-        raise web.HTTPBadRequest(text="The form could not be read.") from None
 
 
 def wants_json(request: web.Request) -> bool:

@@ -51,6 +51,9 @@ class ReadPositions:
         return self.taxpayer_read_id if side == "taxpayer" else self.staff_read_id
 
 
+SYSTEM = Author("system", None, "")
+
+
 def other_side(side: str) -> str:
     return "staff" if side == "taxpayer" else "taxpayer"
 
@@ -88,14 +91,29 @@ async def post(
     raise AssertionError("unreachable")
 
 
+async def post_system(core: Core, portal_id: int, code: str, event_key: str) -> ChatMessage | None:
+    """Add a system line (``code``: see ``i18n.system_text``) for the portal event named by
+    ``event_key``, once: every process hears the event, the key is unique, so the others'
+    inserts roll back. Not the taxpayer's nor the firm's: no rate limit, never unread.
+    ``None`` when the line was already written."""
+    for _attempt in (1, 2, 3):
+        try:
+            return await _insert(core, None, portal_id, SYSTEM, code, None, "", event_key[:100])
+        except IntegrityError:  # the line exists, or two first messages at once: look
+            if await ChatMessage.exists(event_key=event_key[:100]):
+                return None
+    raise AssertionError("a system line could not be written nor found")
+
+
 async def _insert(
     core: Core,
-    settings: ChatSettings,
+    settings: ChatSettings | None,  # None for a system line: nobody is told of it
     portal_id: int,
     author: Author,
     body: str,
     file_id: int | None,
     file_name: str,
+    event_key: str | None = None,
 ) -> ChatMessage:
     now = _now()
     async with atomic() as conn:
@@ -115,13 +133,14 @@ async def _insert(
             body=body,
             file_id=file_id,
             file_name=file_name,
+            event_key=event_key,
             using_db=conn,
         )
         moves: dict[str, Any] = {"last_message_id": message.id, "last_author": author.kind}
         if author.kind in SIDES:  # one's own message is read by oneself
             moves[f"{author.kind}_read_id"] = message.id
         await ChatConversation.filter(portal_id=portal_id).using_db(conn).update(**moves)
-        if author.kind in SIDES:  # the other side is told if it is still unread later
+        if author.kind in SIDES and settings is not None:  # told if still unread later
             await schedule_notice(settings, portal_id, message.id, other_side(author.kind))
         await emit(core, MessagePosted(portal_id, message.id, author.kind))
     return message
@@ -188,17 +207,19 @@ async def unread(portal_id: int, side: str) -> int:
 
 
 async def unread_for_staff(portal_ids: list[int]) -> dict[int, int]:
-    """The taxpayers' unread messages per portal, for the firm (one statement)."""
+    """The taxpayers' unread messages per portal, for the firm (one statement: the
+    conversations by their unique portal id, those read to the end skipped, then each
+    one's unread range of its (portal_id, id) index); portals with none are left out."""
     if not portal_ids:
         return {}
     conn = connections.get("default")
     numbered = conn.capabilities.dialect == "postgres"
     marks = [f"${i + 1}" if numbered else "?" for i in range(len(portal_ids))]
     rows = await conn.execute_query_dict(
-        "SELECT m.portal_id AS portal_id, COUNT(*) AS n FROM chat_message m "  # noqa: S608
-        "JOIN chat_conversation c ON c.portal_id = m.portal_id "
-        f"WHERE m.portal_id IN ({', '.join(marks)}) AND m.author = 'taxpayer' "
-        "AND m.id > c.staff_read_id GROUP BY m.portal_id",
+        "SELECT c.portal_id AS portal_id, (SELECT COUNT(*) FROM chat_message m "  # noqa: S608
+        "WHERE m.portal_id = c.portal_id AND m.id > c.staff_read_id "
+        "AND m.author = 'taxpayer') AS n FROM chat_conversation c "
+        f"WHERE c.portal_id IN ({', '.join(marks)}) AND c.staff_read_id < c.last_message_id",
         list(portal_ids),
     )
-    return {int(r["portal_id"]): int(r["n"]) for r in rows}
+    return {int(r["portal_id"]): int(r["n"]) for r in rows if r["n"]}

@@ -23,6 +23,7 @@ class ChatConversation(Model):
     class Meta:
         table = "chat_conversation"
         table_description = "A portal's conversation with the firm and each side's read position."
+        indexes = (("last_posted_at", "id"),)  # the firm's inbox, newest first
 
 
 class ChatMessage(Model):
@@ -38,6 +39,8 @@ class ChatMessage(Model):
     file_id = fields.IntField(null=True)  # an attachment: the upload in My Files
     file_name = fields.CharField(max_length=255, db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # a system line's event ("file_uploaded:12"): every process hears the event, one writes
+    event_key = fields.CharField(max_length=100, null=True, unique=True)
 
     class Meta:
         table = "chat_message"

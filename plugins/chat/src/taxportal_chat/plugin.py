@@ -1,4 +1,5 @@
-"""The chat plugin's hooks: its settings, tables, pages, static files and menu item."""
+"""The chat plugin's hooks: its settings, tables, pages, static files, menu items, system
+lines from portal events, and the unread marks of the console's client list."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from taxportal.api import (
     BusMessage,
+    ClientMark,
+    DocumentSigned,
+    DocumentsSent,
     Event,
+    FileUploaded,
     JobHandler,
     MessagePosted,
     ModelModule,
@@ -17,7 +22,17 @@ from taxportal.api import (
     hookimpl,
     listens_to,
 )
-from taxportal_chat import api_routes, hub, live_routes, notices, socket, taxpayer_pages
+from taxportal_chat import (
+    api_routes,
+    conversation,
+    hub,
+    live_routes,
+    notices,
+    socket,
+    staff_pages,
+    system_lines,
+    taxpayer_pages,
+)
 from taxportal_chat.i18n import catalog
 from taxportal_chat.settings import SECTION, ChatSettings
 from taxportal_chat.sides import STAFF_PAGE
@@ -40,7 +55,7 @@ def taxportal_model_modules() -> list[ModelModule]:
 
 @hookimpl
 def taxportal_job_handlers(config: AppConfig, core: Core) -> list[JobHandler]:
-    return [notices.handler(core)]
+    return [notices.handler(core), system_lines.job_handler(core)]
 
 
 @hookimpl
@@ -49,6 +64,15 @@ def taxportal_routes(config: AppConfig) -> list[RouteSpec]:
     return [
         RouteSpec("GET", page, taxpayer_pages.messages_page, name="chat-portal"),
         RouteSpec("POST", page, taxpayer_pages.send, name="chat-portal-send"),
+        RouteSpec("GET", staff_pages.INBOX, staff_pages.inbox_page, name="chat-inbox"),
+        RouteSpec("GET", staff_pages.PAGE, staff_pages.conversation_page, name="chat-staff"),
+        RouteSpec("POST", staff_pages.PAGE, staff_pages.send, name="chat-staff-send"),
+        RouteSpec(
+            "GET",
+            staff_pages.PAGE + "/files/{file_id:\\d+}",
+            staff_pages.attachment,
+            name="chat-staff-file",
+        ),
         *api_routes.routes(),
         *_live_routes(),
     ]
@@ -88,10 +112,29 @@ def taxportal_static_dirs() -> list[tuple[str, str]]:
 def taxportal_nav_items(audience: str, config: AppConfig) -> list[NavItem]:
     if audience == "taxpayer":
         return [NavItem("Messages", taxpayer_pages.PAGE, "taxpayer", 40, catalog=catalog)]
+    if audience == "staff":  # after Manage Portals; "prefix": current on a conversation too
+        return [NavItem("Messages", staff_pages.INBOX, "staff", 25, match="prefix")]
     return []
 
 
 @hookimpl
-@listens_to(MessagePosted, BusMessage)
+@listens_to(MessagePosted, BusMessage, DocumentsSent, DocumentSigned, FileUploaded)
 async def taxportal_event(event: Event) -> None:
-    await hub.hear(event)  # this process' open pages of the conversation
+    if isinstance(event, MessagePosted | BusMessage):
+        await hub.hear(event)  # this process' open pages of the conversation
+    else:
+        await system_lines.heard(event)  # a job writes the line, once
+
+
+@hookimpl
+async def taxportal_client_marks(portal_ids: list[int]) -> dict[int, ClientMark]:
+    """The taxpayer's unread messages beside their name in the File Viewer (one statement)."""
+    counts = await conversation.unread_for_staff(portal_ids)
+    return {
+        portal_id: ClientMark(
+            f"{n} unread",
+            f"{staff_pages.INBOX}/{portal_id}",
+            f"{n} unread message{'' if n == 1 else 's'}",
+        )
+        for portal_id, n in counts.items()
+    }

@@ -10,6 +10,7 @@ from taxportal.api import (
     current_taxpayer,
     plugin_settings,
     portal_of,
+    read_form,
     record_activity,
     render_in_portal_frame,
     taxpayer_required,
@@ -61,7 +62,7 @@ async def send(request: web.Request) -> web.Response:
                 return answers.refused(sent.refusal)
             return await _render(request, draft=sent.text, error=sent.refusal)
     else:
-        form = await answers.posted_form(request)
+        form = await read_form(request)
         text = form.get("body")
         sent = attach_form.Sent(text if isinstance(text, str) else "")
     portal = await portal_of(request)

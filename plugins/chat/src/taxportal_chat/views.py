@@ -9,6 +9,13 @@ from taxportal_chat.i18n import system_text
 from taxportal_chat.models import ChatMessage
 from taxportal_chat.text import as_html
 
+# where each side opens an attachment: My Files' download; the firm's through the
+# conversation (staff_pages.attachment sends it on to View Documents' download)
+FILE_LINKS = {
+    "taxpayer": "/portal/files/{id}",
+    "staff": "/staff/messages/{portal_id}/files/{id}",
+}
+
 
 def message_view(
     message: ChatMessage, side: str, read: ReadPositions, language: str, file_url: str = ""
@@ -17,6 +24,7 @@ def message_view(
     other side's read position reached it; ``file_url`` (``{id}``: the upload) links an
     attachment where this viewer may open it."""
     mine = message.author == side
+    file_url = file_url or FILE_LINKS[side].format(portal_id=message.portal_id, id="{id}")
     return {
         "id": message.id,
         "author": message.author,
