@@ -132,3 +132,26 @@ async def test_a_malformed_multipart_body_is_a_400(chat_app: Any) -> None:
         allow_redirects=False,
     )
     assert response.status == 400
+
+
+async def test_the_firm_opens_an_attachment_from_the_conversation(chat_app: Any) -> None:
+    from tests.chat.staff import INBOX, staff_on
+
+    client = await chat_app()
+    sherry = await taxpayer_on(client)
+    assert (await send(client, "My 1099", "1099-INT.pdf", PDF)).status == 303
+    stored = await UploadedFile.get(portal_id=sherry.portal_id)
+    ana = await staff_on(client)
+    page = f"{INBOX}/{sherry.portal_id}"
+    html = await (await ana.get(page)).text()
+    link = 'href="/staff/returns/'
+    assert link in html and f"/uploads/{stored.id}" in html and "1099-INT.pdf" in html
+    # the live feed's link goes through the conversation to the same download
+    feed = await (await ana.get(f"{page}/feed?after=0")).json()
+    [pushed] = [m for m in feed["messages"] if m["file_id"] == stored.id]
+    opened = await ana.get(pushed["file_url"], allow_redirects=False)
+    assert opened.status == 302 and opened.headers["Location"].endswith(f"/uploads/{stored.id}")
+    download = await ana.get(opened.headers["Location"])
+    assert download.status == 200 and await download.read() == PDF
+    # another portal's conversation cannot be used to reach it: the download checks again
+    assert (await ana.get(f"{INBOX}/999999/files/{stored.id}")).status == 404

@@ -192,3 +192,28 @@ async def test_unknown_ids_are_404_and_taxpayers_never_reach_the_console(chat_ap
     )
     assert response.status in (302, 303, 403)
     assert await conversation.latest(sherry.portal_id, 10) == []
+
+
+async def test_the_firms_live_send_answers_json(chat_app: Any) -> None:
+    client = await chat_app()
+    sherry = await taxpayer_on(client)
+    await taxpayer_send(client, "Hello?")
+    ana = await staff_on(client)
+    page = f"{INBOX}/{sherry.portal_id}"
+    html = await (await ana.get(page)).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token
+    sent = await ana.post(
+        page,
+        data={"csrf_token": token.group(1), "body": "Hi Sherry"},
+        headers={"Accept": "application/json"},
+    )
+    assert sent.status == 201
+    message = (await sent.json())["message"]
+    assert message["mine"] and message["author"] == "staff" and "Hi Sherry" in message["html"]
+    refused = await ana.post(
+        page,
+        data={"csrf_token": token.group(1), "body": " "},
+        headers={"Accept": "application/json"},
+    )
+    assert refused.status == 400 and "Write a message" in (await refused.json())["error"]
