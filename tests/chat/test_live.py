@@ -156,6 +156,9 @@ async def test_a_post_and_a_read_mark_reach_open_sockets_of_both_sides(chat_app:
     feed = await (await staff.get(f"/staff/messages/{sherry.portal_id}/feed?after=0")).json()
     assert [m["id"] for m in feed["messages"]] == [sent["message"]["id"], answer]
     assert feed["messages"][0]["seen"] is False and feed["messages"][1]["mine"] is True
+    # a conversation of no portal: nothing to feed nor to listen to
+    assert (await staff.get("/staff/messages/999999/feed?after=0")).status == 404
+    assert await refused(staff, "/staff/messages/999999/socket", Origin=origin(client)) == 404
     await mine.close()
     await firm.close()
 

@@ -17,7 +17,7 @@ from taxportal.api import (
 )
 from taxportal_chat import conversation
 from taxportal_chat.settings import SECTION, ChatSettings
-from taxportal_chat.sides import Seat, staff_seat, taxpayer_seat
+from taxportal_chat.sides import Seat, portal_exists, staff_seat, taxpayer_seat
 from taxportal_chat.views import message_view
 
 MAX_READ_BODY = 1024  # {"up_to": <id>} and nothing more
@@ -96,6 +96,8 @@ def for_staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamR
     async def wrapper(request: web.Request) -> web.StreamResponse:
         seat = staff_seat(request)
         assert seat is not None
+        if not await portal_exists(seat.portal_id):
+            raise web.HTTPNotFound()
         return await handler(request, seat)
 
     return wrapper

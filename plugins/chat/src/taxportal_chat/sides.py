@@ -9,6 +9,7 @@ from aiohttp import web
 
 from taxportal.api import (
     Principal,
+    clients_of_portals,
     current_staff,
     current_taxpayer,
     page_language,
@@ -43,3 +44,8 @@ def staff_seat(request: web.Request) -> Seat | None:
     # the route's id was checked by the core (1 to the largest id) before this ran
     portal_id = int(request.match_info["portal_id"])
     return Seat("staff", portal_id, "en", staff.principal)  # the console is English
+
+
+async def portal_exists(portal_id: int) -> bool:
+    """A conversation the firm may open belongs to a portal that exists (one read)."""
+    return portal_id in await clients_of_portals([portal_id])

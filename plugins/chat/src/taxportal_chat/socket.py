@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, web
 from taxportal.api import close_at_shutdown, same_origin, session_still_live
 from taxportal_chat.hub import HUB, Listener
 from taxportal_chat.live_routes import settings_of
-from taxportal_chat.sides import Seat, staff_seat, taxpayer_seat
+from taxportal_chat.sides import Seat, portal_exists, staff_seat, taxpayer_seat
 
 MAX_FRAME = 4096  # the page sends only small frames ("ping"); a bigger one closes the socket
 SIGNED_OUT = 4401  # the session ended: the page stops, it does not reconnect
@@ -22,6 +22,8 @@ SIGNED_OUT = 4401  # the session ended: the page stops, it does not reconnect
 async def serve(request: web.Request, seat: Seat | None) -> web.StreamResponse:
     if seat is None:
         raise web.HTTPForbidden(text="Sign in first.")
+    if seat.side == "staff" and not await portal_exists(seat.portal_id):
+        raise web.HTTPNotFound()
     if not same_origin(request):
         raise web.HTTPForbidden(text="This socket is for the portal's own pages.")
     socket = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=25.0)
