@@ -1,7 +1,8 @@
 """The firm's side of chat in a real browser: a taxpayer writes from a phone; the preparer
 sees the File Viewer's unread marker, finds the conversation in Messages (the inbox,
 searched by name), reads it beside the client's details and answers; the taxpayer sees
-the answer and the preparer sees it marked seen."""
+the answer and the preparer sees it marked seen; then, both pages open, each sees the
+other's messages and "Seen" appear live."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ async def test_preparer_finds_reads_and_answers_a_taxpayer(
     await desktop.get_by_role("button", name="Send").click()
     mine = desktop.locator(".chat-mine")
     await expect(mine).to_have_count(1)
-    await expect(mine.locator(".chat-state")).to_have_text("Sent")
+    # the taxpayer's Messages page is open and live: the answer is read there at once
+    await expect(mine.locator(".chat-state")).to_have_text("Seen")
 
     # read: the marker is gone from the File Viewer
     await desktop.goto("/staff/?q=charlas")
@@ -106,3 +108,20 @@ async def test_preparer_finds_reads_and_answers_a_taxpayer(
     await desktop.go_back()
     await desktop.reload()
     await expect(desktop.locator(".chat-mine .chat-state")).to_have_text("Seen")
+
+    # both pages open: from now on each sees the other's messages appear live, no reload
+    for page in (phone, desktop):
+        await expect(page.locator("#chat")).to_have_attribute("data-live", "socket")
+    await desktop.evaluate("window.sameDocument = true")
+    box = phone.get_by_label("Your message")
+    await box.fill("Uploaded it just now.")
+    await box.press("Enter")  # Enter sends
+    await expect(desktop.locator(".chat-body").last).to_have_text("Uploaded it just now.")
+    # the preparer's open page read it: the phone turns "Sent" into "Seen"
+    await expect(phone.locator(".chat-mine .chat-state").last).to_have_text("Seen")
+    answer = desktop.get_by_label("Your message")
+    await answer.fill("Got it, thank you.")
+    await answer.press("Enter")
+    await expect(phone.locator(".chat-body").last).to_have_text("Got it, thank you.")
+    await expect(desktop.locator(".chat-mine .chat-state").last).to_have_text("Seen")
+    assert await desktop.evaluate("window.sameDocument === true")  # never reloaded
