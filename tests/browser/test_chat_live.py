@@ -3,10 +3,11 @@
 "Seen"), in English and Spanish; a socket dropped by a server restart reconnects and
 catches up; with WebSockets blocked the page polls the feed instead.
 
-The firm's page is another helper's work (issue 12); until it lands the preparer's side is
-played by tests/browser/chat_seed.py through the service and the bus (the server polls
-SQLite's event log: `[bus] backend = "poll"`), and a second device of the taxpayer shows
-that pages of the same side follow each other live too.
+Here the preparer's side is played by tests/browser/chat_seed.py, another process, through
+the service and the bus (the server polls SQLite's event log: `[bus] backend = "poll"`),
+so a message crosses processes; a second device of the taxpayer shows that pages of the
+same side follow each other live too. The console's own page, live against a phone, is
+tests/browser/test_chat_console.py.
 """
 
 from __future__ import annotations
