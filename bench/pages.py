@@ -207,8 +207,9 @@ def fetch(url: str, cookie: str) -> str:
         return response.read().decode()
 
 
-async def bench_database(kind: str, rows: int, seconds: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix=f"bench-pages-{kind}-"))
+async def prepare(kind: str, rows: int, work: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A migrated, seeded data directory under ``work`` (a fresh database on PostgreSQL):
+    the server's environment and the two sessions' cookie values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
     env.update({"TAXPORTAL_SERVER__DATA_DIR": str(work / "data"), "PW": PASSWORD})
     if kind == "postgres":
@@ -228,8 +229,12 @@ async def bench_database(kind: str, rows: int, seconds: int) -> None:
     )
     if seeded.returncode != 0:
         raise SystemExit(f"seeding failed: {seeded.stderr[-2000:]}")
-    tokens = json.loads(seeded.stdout.strip().splitlines()[-1])
+    return env, json.loads(seeded.stdout.strip().splitlines()[-1])
 
+
+async def bench_database(kind: str, rows: int, seconds: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-pages-{kind}-"))
+    env, tokens = await prepare(kind, rows, work)
     hello_port, port, copy_port = free_port(), free_port(), free_port()
     env["TAXPORTAL_SERVER__PORT"] = str(port)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
