@@ -181,7 +181,7 @@ def wrk(url: str, seconds: int, pid: int, cookie: str = "") -> dict[str, float]:
 def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     import socket
 
-    for _ in range(300):
+    for _ in range(1200):  # a minute: start-up is slow on a loaded machine
         if process.poll() is not None:
             raise SystemExit(f"server on port {port} exited with {process.returncode}")
         with socket.socket() as sock:

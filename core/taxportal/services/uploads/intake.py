@@ -48,11 +48,12 @@ from taxportal.services.uploads.stream import (
     quota_error,
     sniff,
 )
-from taxportal.sql import Sql, columns, count, models
+from taxportal.sql import Sql, columns, count, models, timestamp
 
 __all__ = [
     "CONTENT_TYPES",
     "NAME_MAX",
+    "ListedFile",
     "NotFound",
     "UploadError",
     "UploadResult",
@@ -61,6 +62,7 @@ __all__ = [
     "count_files",
     "get_file",
     "list_files",
+    "listed_files",
     "mark_reviewed",
     "open_stream",
     "remove",
@@ -231,6 +233,9 @@ async def _discard(storage: StorageBackend, row: UploadedFile) -> None:
         log.exception("could not remove the unfinished upload row %s", row.id)
 
 
+NEWEST_FIRST = " ORDER BY m.uploaded_at DESC, m.id DESC"
+
+
 def _listed(sql: Sql, what: str, portal_id: int) -> str:
     """``_visible`` in plain SQL, for what every visit of Home and "My Files" reads."""
     return (
@@ -244,7 +249,36 @@ async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]
     await _check(principal, "list", portal_id)
     sql = Sql(bounded=True)
     statement = _listed(sql, columns(UploadedFile, "m"), portal_id)
-    return await models(UploadedFile, statement + " ORDER BY m.uploaded_at DESC, m.id DESC", sql)
+    return await models(UploadedFile, statement + NEWEST_FIRST, sql)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedFile:
+    """What "My Files" shows of a file (not a model: built straight from the row)."""
+
+    id: int
+    file_name: str
+    size: int
+    uploaded_at: dt.datetime
+    opened_by_preparer_at: dt.datetime | None
+
+
+async def listed_files(principal: Principal, portal_id: int) -> list[ListedFile]:
+    """``list_files`` with only what the taxpayer's list shows: every visit of My Files
+    reads it, and building a model per file was a tenth of the page."""
+    await _check(principal, "list", portal_id)
+    sql = Sql(bounded=True)
+    what = "m.id, m.file_name, m.size, m.uploaded_at, m.opened_by_preparer_at"
+    return [
+        ListedFile(
+            row["id"],
+            row["file_name"],
+            row["size"],
+            timestamp(row["uploaded_at"]),  # type: ignore[arg-type]  # NOT NULL
+            timestamp(row["opened_by_preparer_at"]),
+        )
+        for row in await sql.rows(_listed(sql, what, portal_id) + NEWEST_FIRST)
+    ]
 
 
 async def count_files(principal: Principal, portal_id: int) -> int:

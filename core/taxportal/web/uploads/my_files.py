@@ -59,7 +59,7 @@ async def uploaded_count(request: web.Request) -> int:
 @taxpayer_required
 async def files_page(request: web.Request) -> web.Response:
     core, language = request.app[CORE], request[LANG]
-    rows = await uploads.list_files(taxpayer_principal(request), _portal_id(request))
+    rows = await uploads.listed_files(taxpayer_principal(request), _portal_id(request))
     notes = view.decode_notes(cookie(request, view.NOTE_COOKIE, NOTES) or "")
     response = await render_signed_in(
         request,
