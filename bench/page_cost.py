@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from client_list import free_port
-from pages import HELLO, STAFF_PAGES, TAXPAYER_PAGES, prepare, wait_for
+from pages import HELLO, STAFF_PAGES, TAXPAYER_PAGES, fetch, prepare, wait_for
 
 
 def cpu_ns(pid: int) -> int:
@@ -122,6 +122,11 @@ async def bench_database(kind: str, args: argparse.Namespace) -> None:
             f"{args.connections} connections, best of {args.repeat} (all runs); "
             f"load average {os.getloadavg()[0]:.2f}"
         )
+        if args.compare:  # the same page, byte for byte, or the figures compare nothing
+            for label, path, cookie in pages:
+                bodies = {fetch(f"http://127.0.0.1:{p}{path}", cookie) for _, p, _ in servers}
+                if len(bodies) != 1:
+                    raise SystemExit(f"{label}: the two servers' pages differ")
         base = await measure(hello_port, hello.pid, "/", "", args)
         print(f"{'bare aiohttp hello':<34} {min(base):>7.3f}  {fmt(base)}")
         for label, path, cookie in pages:

@@ -35,6 +35,7 @@ from client_list import POSTGRES_URL, free_port, reset_postgres, write_csv
 TAXPORTAL = [sys.executable, "-m", "taxportal.cli"]
 PASSWORD = "benchmark password"
 CONNECTIONS = 50
+PAGES_DATABASE = "taxportal_bench_pages"
 TICKS = os.sysconf("SC_CLK_TCK")
 HELLO = """
 import sys
@@ -212,9 +213,9 @@ async def prepare(kind: str, rows: int, work: Path) -> tuple[dict[str, str], dic
     the server's environment and the two sessions' cookie values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
     env.update({"TAXPORTAL_SERVER__DATA_DIR": str(work / "data"), "PW": PASSWORD})
-    if kind == "postgres":
-        await reset_postgres()
-        env["TAXPORTAL_DATABASE__URL"] = POSTGRES_URL
+    if kind == "postgres":  # its own database: client_list.py may run beside it
+        await reset_postgres(PAGES_DATABASE)
+        env["TAXPORTAL_DATABASE__URL"] = POSTGRES_URL.rsplit("/", 1)[0] + "/" + PAGES_DATABASE
     write_csv(work / "returns.csv", rows)
     for args in (
         ["migrate"],
