@@ -26,6 +26,7 @@ __all__ = [
     "Listed",
     "ListedDocument",
     "NotFound",
+    "count_sql",
     "listed",
     "open_document",
     "portal_id_of",
@@ -124,7 +125,13 @@ async def sent_count(principal: Principal) -> int:
     if principal.portal_id is None:
         return 0
     sql = Sql(bounded=True)
-    return await count(_for_taxpayer(sql, "COUNT(*) AS n", principal.portal_id), sql)
+    return await count(f"SELECT ({count_sql(sql, principal.portal_id)}) AS n", sql)
+
+
+def count_sql(sql: Sql, portal_id: int) -> str:
+    """The statement counting what ``listed`` lists, for ``sent_count`` and for Home's
+    cards (``accounts.home``), which read both counts in one statement."""
+    return _for_taxpayer(sql, "COUNT(*)", portal_id)
 
 
 async def open_document(

@@ -60,6 +60,7 @@ __all__ = [
     "allowed_kinds",
     "clean_name",
     "count_files",
+    "count_sql",
     "get_file",
     "list_files",
     "listed_files",
@@ -288,7 +289,13 @@ async def count_files(principal: Principal, portal_id: int) -> int:
     if principal.is_staff or principal.portal_id != portal_id:
         raise NotFound(None)
     sql = Sql(bounded=True)
-    return await count(_listed(sql, "COUNT(*) AS n", portal_id), sql)
+    return await count(f"SELECT ({count_sql(sql, portal_id)}) AS n", sql)
+
+
+def count_sql(sql: Sql, portal_id: int) -> str:
+    """The statement counting what ``list_files`` lists, for ``count_files`` and for Home's
+    cards (``accounts.home``), which read both counts in one statement."""
+    return _listed(sql, "COUNT(*)", portal_id)
 
 
 async def _checked(
