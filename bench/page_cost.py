@@ -4,6 +4,7 @@
     .venv/bin/python bench/page_cost.py --profile /portal/files     # cProfile of the server
     .venv/bin/python bench/page_cost.py --spy /portal/files         # py-spy, sampled
     .venv/bin/python bench/page_cost.py --compare /tmp/before       # a checkout's code in turn
+    .venv/bin/python bench/page_cost.py --floor    # Home without the framework's pipeline
 
 bench/pages.py answers the issue's question (req/s against hello under wrk), but on a shared
 machine req/s swings with the other load. This script prepares the same data (the same
@@ -94,7 +95,7 @@ async def measure(
 async def bench_database(kind: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-cost-{kind}-"))
     env, tokens = await prepare(kind, args.rows, work)
-    hello_port, port, other_port = free_port(), free_port(), free_port()
+    hello_port, port, other_port, floor_port = (free_port() for _ in range(4))
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     hello = subprocess.Popen([sys.executable, "-c", HELLO, str(hello_port)], **quiet)  # type: ignore[call-overload]
     serve = [sys.executable, __file__, "--serve"]
@@ -107,10 +108,16 @@ async def bench_database(kind: str, args: argparse.Namespace) -> None:
         other_env["PYTHONPATH"] = str(Path(args.compare).resolve() / "core")
         other = subprocess.Popen(serve, env=other_env)
         servers.insert(0, (args.compare, other_port, other))
+    floor = None
+    if args.floor:
+        floor_env = {**env, "TAXPORTAL_SERVER__PORT": str(floor_port)}
+        floor = subprocess.Popen([sys.executable, __file__, "--serve-floor"], env=floor_env)
     try:
         wait_for(hello_port, hello)
         for _, each_port, process in servers:
             wait_for(each_port, process)
+        if floor is not None:
+            wait_for(floor_port, floor)
         pages = [
             (label, path, f"tp_taxpayer={tokens['tp_taxpayer']}") for label, path in TAXPAYER_PAGES
         ]
@@ -138,10 +145,18 @@ async def bench_database(kind: str, args: argparse.Namespace) -> None:
                 share = min(base) / min(figures) * 100
                 shown = f"{label} ({name})" if args.compare else label
                 print(f"{shown:<34} {min(figures):>7.3f}  {fmt(figures)}  hello share {share:.1f}%")
+            if floor is not None and path == "/portal/":
+                same = fetch(f"http://127.0.0.1:{floor_port}{path}", cookie) == fetch(
+                    f"http://127.0.0.1:{port}{path}", cookie
+                )
+                figures = await measure(floor_port, floor.pid, path, cookie, args)
+                share = min(base) / min(figures) * 100
+                label = "  its floor" + ("" if same else " (NOT the same bytes)")
+                print(f"{label:<34} {min(figures):>7.3f}  {fmt(figures)}  hello share {share:.1f}%")
             if args.spy:
                 await spy(port, server.pid, path, cookie, args, work / "stacks.txt")
     finally:
-        for process in [hello, *(p for _, _, p in servers)]:
+        for process in [hello, *(p for _, _, p in servers), *([floor] if floor else [])]:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
     if args.profile:
@@ -196,6 +211,104 @@ def fmt(runs: list[float]) -> str:
     return "[" + " ".join(f"{r:.3f}" for r in runs) + "]"
 
 
+def serve_floor() -> None:
+    """Home's floor: the same two statements with the raw driver (sqlite3's read-only
+    connection, or one held asyncpg connection taken in turn: no pool, no tortoise) and the
+    same template rendered by the same Jinja environment, from a bare aiohttp handler (no
+    middleware, no session checks, no guard). What the page costs with the framework's
+    pipeline taken away; its bytes are checked against the real page's."""
+    import sqlite3
+
+    import asyncpg
+    from aiohttp import web
+    from tortoise import Tortoise
+
+    from taxportal import i18n
+    from taxportal.commands.serving import use_uvloop
+    from taxportal.config import load_config
+    from taxportal.crypto import token_digest
+    from taxportal.runtime import build_core, database_config
+    from taxportal.services.accounts import sessions
+    from taxportal.services.documents import sent
+    from taxportal.services.uploads import intake
+    from taxportal.sql import Sql
+    from taxportal.web.rendering import PORTAL_TEMPLATES, setup_templates
+    from taxportal.web.security import CSRF_FIELD
+
+    config = load_config(None)
+    core = build_core(config)
+    app = web.Application()
+    setup_templates(app, core.plugins.template_dirs())
+    app.middlewares.clear()  # aiohttp_jinja2's context processor: the page's work, not the floor's
+    nav = core.plugins.nav_items("taxpayer")
+    postgres = not config.database_url.startswith("sqlite")
+    db: dict[str, object] = {}
+    lock = asyncio.Lock()
+
+    async def start(app: web.Application) -> None:
+        await Tortoise.init(config=database_config(core))
+        sql = Sql()  # the statements' text, written once with the server's own functions
+        db["session"] = sessions._select("taxpayer") + sql.param("token")
+        counts = Sql()
+        db["counts"] = (
+            f"SELECT ({intake.count_sql(counts, 0)}) AS uploaded, "
+            f"({sent.count_sql(counts, 0)}) AS sent"
+        )
+        db["count_values"] = counts.values
+        if postgres:
+            url = config.database_url.replace("postgres://", "postgresql://", 1)
+            db["pg"] = await asyncpg.connect(url)
+        else:
+            path = Path(config.database_url.removeprefix("sqlite://").split("?")[0])
+            db["lite"] = sqlite3.connect(
+                path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None
+            )
+            db["lite"].row_factory = sqlite3.Row  # type: ignore[attr-defined]
+
+    async def rows(statement: str, values: list[object]) -> list[dict[str, object]]:
+        if postgres:  # one connection runs one statement at a time
+            async with lock:
+                return [dict(r) for r in await db["pg"].fetch(statement, *values)]  # type: ignore[attr-defined]
+        return [dict(r) for r in db["lite"].execute(statement, values)]  # type: ignore[attr-defined]
+
+    async def home(request: web.Request) -> web.Response:
+        token = request.cookies["tp_taxpayer"]
+        row = (await rows(str(db["session"]), [token_digest(token)]))[0]
+        portal = sessions.frame_portal(row)
+        values = [portal.id if v == 0 else v for v in db["count_values"]]  # type: ignore[attr-defined]
+        counts = (await rows(str(db["counts"]), values))[0]
+        language = i18n.choose_language(
+            chosen=None,
+            account=str(row["a__language"]) or None,
+            tax_return=portal.tax_return.language,
+            accept_language=request.headers.get("Accept-Language", ""),
+        )
+        env = request.app[PORTAL_TEMPLATES[language]]
+        html = env.get_template("portal/home.html").render(
+            firm_name=config.core.firm.name,
+            firm=config.core.firm,
+            account=None,
+            staff=None,
+            csrf_field=CSRF_FIELD,
+            csrf_token=row["csrf_token"],
+            nav_items=(),
+            portal_nav_items=nav,
+            request_path=request.path,
+            lang=language,
+            languages=i18n.LANGUAGES,
+            tax_return=portal.tax_return,
+            uploaded=counts["uploaded"],
+            sent=counts["sent"],
+            password_changed=False,
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    use_uvloop()
+    app.on_startup.append(start)
+    app.router.add_get("/portal/", home)
+    web.run_app(app, host="127.0.0.1", port=config.core.server.port, print=None, access_log=None)
+
+
 def serve(profile: str | None) -> None:
     """The server as `taxportal serve --workers 1` runs it, optionally under cProfile."""
     from aiohttp import web
@@ -235,10 +348,15 @@ def main() -> None:
     parser.add_argument("--spy", help="one page's path: py-spy the server on it")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--floor", action="store_true", help="Home's floor beside it")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.profile)
+        return
+    if args.serve_floor:
+        serve_floor()
         return
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     for kind in args.databases.split(","):
