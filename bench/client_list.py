@@ -106,10 +106,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def reset_postgres() -> None:
+async def reset_postgres(name: str = "taxportal_bench") -> None:
     admin = await asyncpg.connect(ADMIN_URL)
-    await admin.execute("DROP DATABASE IF EXISTS taxportal_bench")
-    await admin.execute("CREATE DATABASE taxportal_bench")
+    await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+    await admin.execute(f"CREATE DATABASE {name}")
     await admin.close()
 
 

@@ -35,6 +35,7 @@ from client_list import POSTGRES_URL, free_port, reset_postgres, write_csv
 TAXPORTAL = [sys.executable, "-m", "taxportal.cli"]
 PASSWORD = "benchmark password"
 CONNECTIONS = 50
+PAGES_DATABASE = "taxportal_bench_pages"
 TICKS = os.sysconf("SC_CLK_TCK")
 HELLO = """
 import sys
@@ -181,7 +182,7 @@ def wrk(url: str, seconds: int, pid: int, cookie: str = "") -> dict[str, float]:
 def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     import socket
 
-    for _ in range(300):
+    for _ in range(1200):  # a minute: start-up is slow on a loaded machine
         if process.poll() is not None:
             raise SystemExit(f"server on port {port} exited with {process.returncode}")
         with socket.socket() as sock:
@@ -207,13 +208,14 @@ def fetch(url: str, cookie: str) -> str:
         return response.read().decode()
 
 
-async def bench_database(kind: str, rows: int, seconds: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix=f"bench-pages-{kind}-"))
+async def prepare(kind: str, rows: int, work: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A migrated, seeded data directory under ``work`` (a fresh database on PostgreSQL):
+    the server's environment and the two sessions' cookie values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
     env.update({"TAXPORTAL_SERVER__DATA_DIR": str(work / "data"), "PW": PASSWORD})
-    if kind == "postgres":
-        await reset_postgres()
-        env["TAXPORTAL_DATABASE__URL"] = POSTGRES_URL
+    if kind == "postgres":  # its own database: client_list.py may run beside it
+        await reset_postgres(PAGES_DATABASE)
+        env["TAXPORTAL_DATABASE__URL"] = POSTGRES_URL.rsplit("/", 1)[0] + "/" + PAGES_DATABASE
     write_csv(work / "returns.csv", rows)
     for args in (
         ["migrate"],
@@ -228,8 +230,12 @@ async def bench_database(kind: str, rows: int, seconds: int) -> None:
     )
     if seeded.returncode != 0:
         raise SystemExit(f"seeding failed: {seeded.stderr[-2000:]}")
-    tokens = json.loads(seeded.stdout.strip().splitlines()[-1])
+    return env, json.loads(seeded.stdout.strip().splitlines()[-1])
 
+
+async def bench_database(kind: str, rows: int, seconds: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-pages-{kind}-"))
+    env, tokens = await prepare(kind, rows, work)
     hello_port, port, copy_port = free_port(), free_port(), free_port()
     env["TAXPORTAL_SERVER__PORT"] = str(port)
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}

@@ -390,7 +390,7 @@ class TaxpayerPortal:
 async def portal_of(request: web.Request) -> TaxpayerPortal:
     """The portal and return of the taxpayer signed in on a page behind
     ``taxpayer_required`` (one query)."""
-    portal = await _portal_of(request[TAXPAYER_SESSION].account)
+    portal = await _portal_of(request[TAXPAYER_SESSION])
     tax_return = portal.tax_return
     return TaxpayerPortal(
         portal.id,
@@ -456,7 +456,7 @@ async def render_in_portal_frame(
     ``_()`` in the template translates through the plugin's catalog first. Use behind
     ``taxpayer_required``.
     """
-    portal = await _portal_of(request[TAXPAYER_SESSION].account)
+    portal = await _portal_of(request[TAXPAYER_SESSION])
     values = {"tax_return": portal.tax_return, "plugin_catalog": catalog, **(context or {})}
     return render_portal_page(request, template, values, status=status)
 

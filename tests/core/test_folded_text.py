@@ -16,7 +16,11 @@ PAGE = (
     '<li>{{ _("One special (@$!%%*?&)") }}</li>'
     '<p>{{ _("Upload") ~ "!" }}</p>'
     '<p>{{ names._("Upload") }}</p>'
+    '<a aria-label="{{ _("Remove %(name)s", name=file.name) }}"></a>'
+    '<p>{{ _("Accepted files: %(types)s, up to %(mb)s MB each.", '
+    'types=", ".join(["PDF", file.name|upper]), mb=(10, 20)[0],) }}</p>'
 )
+FILE = {"name": "<b>W-2 & co</b>"}
 
 
 def environment(root: Path, language: str, folded_root: Path) -> jinja2.Environment:
@@ -43,7 +47,7 @@ def templates(tmp_path: Path) -> Path:
 
 
 def render(env: jinja2.Environment, lang: str) -> str:
-    return env.get_template("page.html").render(lang=lang, names=Names())
+    return env.get_template("page.html").render(lang=lang, names=Names(), file=FILE)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -68,3 +72,20 @@ def test_templates_outside_the_core_are_translated_at_render_time(templates: Pat
     env = environment(templates, "es", templates / "core-only")
     assert "<th>File Name</th>" in render(env, "en")
     assert "<th>Nombre del archivo</th>" in render(env, "es")
+
+
+def test_text_with_values_is_baked_in_and_the_values_escaped(templates: Path):
+    page = render(environment(templates, "es", templates), "en")
+    assert '<a aria-label="Eliminar &lt;b&gt;W-2 &amp; co&lt;/b&gt;"></a>' in page
+    assert (
+        "<p>Archivos aceptados: PDF, &lt;B&gt;W-2 &amp; CO&lt;/B&gt;, de hasta 10 MB cada uno.</p>"
+        in page
+    )
+
+
+def test_text_missing_a_value_still_fails_as_at_render_time(templates: Path):
+    """A placeholder without its value is left to the runtime call, which raises."""
+    (templates / "page.html").write_text('{{ _("Remove %(name)s", other=1) }}')
+    for root in (templates, templates / "elsewhere"):
+        with pytest.raises(KeyError):
+            environment(templates, "es", root).get_template("page.html").render(lang="es")

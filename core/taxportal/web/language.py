@@ -10,7 +10,7 @@ from aiohttp import web
 from taxportal import i18n
 from taxportal.services.accounts import taxpayers
 from taxportal.web.cookies import LANGUAGE, cookie
-from taxportal.web.keys import ACCOUNT, LANG
+from taxportal.web.keys import ACCOUNT, LANG, TAXPAYER_SESSION
 from taxportal.web.request_text import read_form
 from taxportal.web.security import Handler, is_tls
 
@@ -27,7 +27,7 @@ async def choose_language(request: web.Request, handler: Handler) -> web.StreamR
     request[LANG] = i18n.choose_language(
         chosen=cookie(request, LANG_COOKIE, LANGUAGE),
         account=account.language if account else None,
-        tax_return=await taxpayers.return_language(account) if account else None,
+        tax_return=await taxpayers.return_language(request[TAXPAYER_SESSION]) if account else None,
         accept_language=request.headers.get("Accept-Language", ""),
     )
     return await handler(request)

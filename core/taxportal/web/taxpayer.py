@@ -16,7 +16,8 @@ from taxportal.web.language import remember_language
 from taxportal.web.rendering import render_portal_page
 
 if TYPE_CHECKING:  # annotations only: handlers call services, never the models
-    from taxportal.models import Portal, TaxpayerAccount
+    from taxportal.models import TaxpayerAccount
+    from taxportal.services.accounts.sessions import FramePortal, LiveSession
 
 ViewHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -52,9 +53,10 @@ def pending_taxpayer_required(handler: ViewHandler) -> ViewHandler:
     return wrapper
 
 
-async def portal_of(account: TaxpayerAccount) -> Portal:
-    """The account's portal with its return: the session's statement loaded both."""
-    return await taxpayers.portal_of(account)
+async def portal_of(session: LiveSession) -> FramePortal:
+    """The signed-in taxpayer's portal with its return (as ``FramePortal``): the session's
+    statement loaded both."""
+    return await taxpayers.portal_of(session)
 
 
 def render(
@@ -67,7 +69,7 @@ async def render_signed_in(
     request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> web.Response:
     """A page inside the portal frame: it shows whose portal this is."""
-    portal = await portal_of(request[TAXPAYER_SESSION].account)
+    portal = await portal_of(request[TAXPAYER_SESSION])
     return render(
         request, template, {"tax_return": portal.tax_return, **(context or {})}, status=status
     )

@@ -13,10 +13,11 @@ from taxportal.contracts import RegistrationAttempt, ReturnIdentity, Verificatio
 from taxportal.events import AccountRegistered, AccountVerified
 from taxportal.models import Invitation, Portal, TaxpayerAccount, TaxReturn
 from taxportal.services import activity
-from taxportal.services.accounts import lock_notice, lockout
+from taxportal.services.accounts import lock_notice, lockout, sessions
 from taxportal.services.accounts.codes import Contact
 from taxportal.services.accounts.password_policy import failed_rules
 from taxportal.services.accounts.portals import LinkState, link_state
+from taxportal.services.accounts.sessions import FramePortal, LiveSession
 from taxportal.text import InvalidValue, normalize_email, normalize_phone
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
@@ -320,23 +321,23 @@ async def unlock_portal(portal_id: int, actor: str) -> None:
     await activity.record("portal_unlocked", actor=actor, subject=f"portal:{portal_id}")
 
 
-async def portal_of(account: TaxpayerAccount) -> Portal:
-    """The account's portal with its return (the session's one statement loaded both)."""
-    portal = account.portal
-    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
-        return portal
-    return await Portal.get(id=account.portal_id).prefetch_related("tax_return")  # type: ignore[attr-defined]
+async def portal_of(session: LiveSession) -> FramePortal:
+    """The signed-in taxpayer's portal with its return (the session's one statement loaded
+    both, the columns every page needs)."""
+    portal = session.portal
+    if portal is None and session.account is not None:
+        portal = await sessions.frame_portal_of(session.account.portal_id)  # type: ignore[attr-defined]
+    if portal is None:  # an account always has its portal (NOT NULL, cascade): not a user's error
+        raise LookupError(f"session {session.id} has no portal")
+    return portal
 
 
-async def return_language(account: TaxpayerAccount) -> str | None:
-    """The language of the account's return, which the taxpayer's pages speak by default."""
-    portal = account.portal
-    if isinstance(portal, Portal) and isinstance(portal.tax_return, TaxReturn):
-        return portal.tax_return.language  # the session's one statement loaded it
-    values = await TaxReturn.filter(portal__id=account.portal_id).values_list(  # type: ignore[attr-defined]
-        "language", flat=True
-    )
-    return values[0] if values else None
+async def return_language(session: LiveSession) -> str | None:
+    """The language of the signed-in taxpayer's return, which their pages speak by default."""
+    if session.portal is not None:
+        return session.portal.tax_return.language  # the session's one statement loaded it
+    portal = await portal_of(session) if session.account is not None else None
+    return portal.tax_return.language if portal is not None else None
 
 
 async def set_language(account_id: int, language: str) -> None:

@@ -20,11 +20,13 @@ from taxportal.models import PreparerDocument, SignatureRequest
 from taxportal.services.documents.access import Denied, Principal, check, portal_id_of
 from taxportal.services.signing import identity, records
 from taxportal.services.signing.kinds import Kind
-from taxportal.sql import Sql, columns, count, model_from
+from taxportal.sql import Sql, count, timestamp
 
 __all__ = [
     "Listed",
+    "ListedDocument",
     "NotFound",
+    "count_sql",
     "listed",
     "open_document",
     "portal_id_of",
@@ -67,11 +69,21 @@ def _for_taxpayer(sql: Sql, what: str, portal_id: int) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ListedDocument:
+    """What the list shows of a document (not a model: built straight from the row)."""
+
+    id: int
+    file_name: str
+    sent_at: dt.datetime | None
+    superseded_at: dt.datetime | None
+
+
 @dataclass(frozen=True)
 class Listed:
     """A row of "Files From My Preparer": the document, and its newest signed copy's id."""
 
-    document: PreparerDocument
+    document: ListedDocument
     signed_copy_id: int | None
 
     @property
@@ -79,7 +91,7 @@ class Listed:
         return self.document.superseded_at is not None
 
 
-async def sent_to(principal: Principal, portal_id: int) -> list[PreparerDocument]:
+async def sent_to(principal: Principal, portal_id: int) -> list[ListedDocument]:
     """The documents the taxpayer of ``portal_id`` sees, newest first (``listed``'s)."""
     return [row.document for row in await listed(principal, portal_id)]
 
@@ -89,11 +101,16 @@ async def listed(principal: Principal, portal_id: int) -> list[Listed]:
     one statement, the newest signed copy of each included."""
     await check(principal, "list", "document", portal_id=portal_id)
     sql = Sql(bounded=True)
-    what = f"{columns(PreparerDocument, 'm')}, {NEWEST_COPY} AS signed_copy_id"
+    what = f"m.id, m.file_name, m.sent_at, m.superseded_at, {NEWEST_COPY} AS signed_copy_id"
     statement = _for_taxpayer(sql, what, portal_id) + " ORDER BY m.sent_at DESC, m.id DESC"
     return [
         Listed(
-            model_from(PreparerDocument, row, "m"),
+            ListedDocument(
+                row["id"],
+                row["file_name"],
+                timestamp(row["sent_at"]),
+                timestamp(row["superseded_at"]),
+            ),
             int(row["signed_copy_id"]) if row["signed_copy_id"] is not None else None,
         )
         for row in await sql.rows(statement)
@@ -108,7 +125,13 @@ async def sent_count(principal: Principal) -> int:
     if principal.portal_id is None:
         return 0
     sql = Sql(bounded=True)
-    return await count(_for_taxpayer(sql, "COUNT(*) AS n", principal.portal_id), sql)
+    return await count(f"SELECT ({count_sql(sql, principal.portal_id)}) AS n", sql)
+
+
+def count_sql(sql: Sql, portal_id: int) -> str:
+    """The statement counting what ``listed`` lists, for ``sent_count`` and for Home's
+    cards (``accounts.home``), which read both counts in one statement."""
+    return _for_taxpayer(sql, "COUNT(*)", portal_id)
 
 
 async def open_document(

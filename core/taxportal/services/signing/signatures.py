@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -29,6 +29,9 @@ from taxportal.services.documents.access import Denied, Principal, check
 from taxportal.services.returns.fields import has_spouse
 from taxportal.services.signing.signature_png import CheckedImage, SignatureRefused, check_png
 from taxportal.sql import Sql, timestamp
+
+if TYPE_CHECKING:  # the portal pages pass the session's light return
+    from taxportal.services.accounts.sessions import FrameReturn
 
 __all__ = [
     "ROLES",
@@ -76,7 +79,7 @@ class OnFile:
     created_at: dt.datetime
 
 
-def signer_roles(tax_return: TaxReturn) -> tuple[Role, ...]:
+def signer_roles(tax_return: TaxReturn | FrameReturn) -> tuple[Role, ...]:
     """Who signs this return: the taxpayer, and the spouse on a joint return (one that
     names a spouse)."""
     joint = has_spouse(tax_return.spouse_first_name, tax_return.spouse_last_name)

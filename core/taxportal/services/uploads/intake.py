@@ -49,19 +49,22 @@ from taxportal.services.uploads.stream import (
     quota_error,
     sniff,
 )
-from taxportal.sql import Sql, columns, count, models
+from taxportal.sql import Sql, columns, count, models, timestamp
 
 __all__ = [
     "CONTENT_TYPES",
     "NAME_MAX",
+    "ListedFile",
     "NotFound",
     "UploadError",
     "UploadResult",
     "allowed_kinds",
     "clean_name",
     "count_files",
+    "count_sql",
     "get_file",
     "list_files",
+    "listed_files",
     "mark_reviewed",
     "open_stream",
     "remove",
@@ -249,6 +252,9 @@ async def _discard(storage: StorageBackend, row: UploadedFile) -> None:
         log.exception("could not remove the unfinished upload row %s", row.id)
 
 
+NEWEST_FIRST = " ORDER BY m.uploaded_at DESC, m.id DESC"
+
+
 def _listed(sql: Sql, what: str, portal_id: int) -> str:
     """``_visible`` in plain SQL, for what every visit of Home and "My Files" reads."""
     return (
@@ -262,7 +268,36 @@ async def list_files(principal: Principal, portal_id: int) -> list[UploadedFile]
     await _check(principal, "list", portal_id)
     sql = Sql(bounded=True)
     statement = _listed(sql, columns(UploadedFile, "m"), portal_id)
-    return await models(UploadedFile, statement + " ORDER BY m.uploaded_at DESC, m.id DESC", sql)
+    return await models(UploadedFile, statement + NEWEST_FIRST, sql)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedFile:
+    """What "My Files" shows of a file (not a model: built straight from the row)."""
+
+    id: int
+    file_name: str
+    size: int
+    uploaded_at: dt.datetime
+    opened_by_preparer_at: dt.datetime | None
+
+
+async def listed_files(principal: Principal, portal_id: int) -> list[ListedFile]:
+    """``list_files`` with only what the taxpayer's list shows: every visit of My Files
+    reads it, and building a model per file was a tenth of the page."""
+    await _check(principal, "list", portal_id)
+    sql = Sql(bounded=True)
+    what = "m.id, m.file_name, m.size, m.uploaded_at, m.opened_by_preparer_at"
+    return [
+        ListedFile(
+            row["id"],
+            row["file_name"],
+            row["size"],
+            timestamp(row["uploaded_at"]),  # type: ignore[arg-type]  # NOT NULL
+            timestamp(row["opened_by_preparer_at"]),
+        )
+        for row in await sql.rows(_listed(sql, what, portal_id) + NEWEST_FIRST)
+    ]
 
 
 async def count_files(principal: Principal, portal_id: int) -> int:
@@ -272,7 +307,13 @@ async def count_files(principal: Principal, portal_id: int) -> int:
     if principal.is_staff or principal.portal_id != portal_id:
         raise NotFound(None)
     sql = Sql(bounded=True)
-    return await count(_listed(sql, "COUNT(*) AS n", portal_id), sql)
+    return await count(f"SELECT ({count_sql(sql, portal_id)}) AS n", sql)
+
+
+def count_sql(sql: Sql, portal_id: int) -> str:
+    """The statement counting what ``list_files`` lists, for ``count_files`` and for Home's
+    cards (``accounts.home``), which read both counts in one statement."""
+    return _listed(sql, "COUNT(*)", portal_id)
 
 
 async def _checked(

@@ -24,7 +24,7 @@ ALTS = {
 async def signature_rows(request: web.Request) -> list[dict[str, Any]]:
     """One row per signer of the return, for the page template."""
     principal = taxpayer_principal(request)
-    portal = await portal_of(request[TAXPAYER_SESSION].account)
+    portal = await portal_of(request[TAXPAYER_SESSION])
     on_file = await signatures.all_on_file(principal, int(portal.id))
     rows = []
     for role in signatures.signer_roles(portal.tax_return):

@@ -58,7 +58,7 @@ def routes() -> list[web.RouteDef]:
 async def _role_and_portal(request: web.Request) -> tuple[str, int]:
     """The role named in the path, when this return has that signer; else 404."""
     role = request.match_info["role"]
-    portal = await portal_of(request[TAXPAYER_SESSION].account)
+    portal = await portal_of(request[TAXPAYER_SESSION])
     if role not in signatures.signer_roles(portal.tax_return):
         raise web.HTTPNotFound()
     return role, int(portal.id)

@@ -51,15 +51,10 @@ def _wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-async def uploaded_count(request: web.Request) -> int:
-    """For Home's "My Files" card: a COUNT of the taxpayer's own portal, no activity entry."""
-    return await uploads.count_files(taxpayer_principal(request), _portal_id(request))
-
-
 @taxpayer_required
 async def files_page(request: web.Request) -> web.Response:
     core, language = request.app[CORE], request[LANG]
-    rows = await uploads.list_files(taxpayer_principal(request), _portal_id(request))
+    rows = await uploads.listed_files(taxpayer_principal(request), _portal_id(request))
     notes = view.decode_notes(cookie(request, view.NOTE_COOKIE, NOTES) or "")
     response = await render_signed_in(
         request,

@@ -120,7 +120,7 @@ def human_size(size: int, language: str) -> str:
     return f"{format_decimal(value, pattern, locale=language)} {unit}"
 
 
-def file_view(row: UploadedFile, language: str) -> dict[str, Any]:
+def file_view(row: UploadedFile | uploads.ListedFile, language: str) -> dict[str, Any]:
     """A row as the list and the upload window show it (the template escapes the name)."""
     return {
         "id": row.id,
