@@ -276,6 +276,7 @@ async def bench_database(
     workers: int,
     use_wrk: int = 0,
     chat_every: int = 0,
+    marks_off: bool = False,
 ) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXPORTAL_")}
@@ -309,6 +310,9 @@ async def bench_database(
 
     port = free_port()
     env["TAXPORTAL_SERVER__PORT"] = str(port)
+    if marks_off:  # the data as seeded, served without the plugin that marks the list
+        env["TAXPORTAL_PLUGINS__DISABLED"] = '["chat"]'
+        print("(served with chat off: no unread marks)")
     server = subprocess.Popen(
         [*TAXPORTAL, "serve", "--workers", str(workers)],
         env=env,
@@ -357,6 +361,11 @@ def main() -> None:
     parser.add_argument("--load", choices=["python", "wrk"], default="python")
     parser.add_argument("--seconds", type=int, default=10, help="per page, with --load wrk")
     parser.add_argument("--chat", type=int, default=0, help="a conversation every N portals")
+    parser.add_argument(
+        "--marks-off",
+        action="store_true",
+        help="serve with the chat plugin off: the same data, no unread marks (a before/after)",
+    )
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores; {args.concurrency} concurrent clients, "
@@ -377,6 +386,7 @@ def main() -> None:
                 args.workers,
                 seconds,
                 args.chat,
+                args.marks_off,
             )
         )
 
