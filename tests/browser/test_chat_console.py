@@ -21,7 +21,7 @@ from tests.browser.ui import client_row, horizontal_overflow
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 WRITER = Client(
-    "Marta", "Charlas", "400-12-3481", "marta.charlas@example.com", "(706) 555-0181", "8 Elm St"
+    "Marta", "Charlas", "400-12-3493", "marta.charlas@example.com", "(706) 555-0193", "8 Elm St"
 )
 USERNAME = "marta.c"
 
