@@ -120,7 +120,6 @@ from taxportal.services.documents.access import check as check_access
 from taxportal.services.documents.access import portal_id_of as _portal_id_of
 from taxportal.services.notices import Compose, Notice
 from taxportal.services.returns import portal_clients
-from taxportal.services.returns import records as _returns
 from taxportal.services.returns import records as returns_records
 from taxportal.services.returns.fact_values import answer_matches
 from taxportal.services.returns.portal_clients import PortalClient, PortalDocuments
@@ -501,8 +500,8 @@ async def portal_of_return(return_id: int) -> int | None:
     """The portal of a return (the API keys clients by return id); ``None`` while the
     return has none. Raises :class:`NoSuchReturn`."""
     try:
-        await _returns.get(return_id)
-    except _returns.ReturnNotFound:
+        await returns_records.get(return_id)
+    except returns_records.ReturnNotFound:
         raise NoSuchReturn(return_id) from None
     return await _portal_id_of(return_id)
 
